@@ -1,0 +1,3 @@
+"""runreg: data-quality bookkeeping for a collider experiment."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Versioned configuration: workspaces, classifiers, accepted datasets, permissions, presets."""

@@ -1,0 +1,156 @@
+"""Use cases of the versioned configuration: read, edit, list, show, restore, export and import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from runreg.configuration.model import (
+    Configuration,
+    default_configuration,
+    dump_yaml,
+    from_document,
+    load_yaml,
+    to_document,
+)
+from runreg.configuration.tables import config_versions
+from runreg.kernel.actors import Actor
+from runreg.kernel.errors import ConfigVersionNotFound, StaleVersion
+from runreg.storage.database import Database
+
+
+@dataclass(frozen=True)
+class ConfigVersion:
+    id: int
+    created_at: datetime
+    author: str
+    comment: str
+    restored_from: int | None
+
+
+def current(conn: Connection) -> tuple[int, Configuration]:
+    """The newest configuration version and its content."""
+    row = conn.execute(select(config_versions).order_by(config_versions.c.id.desc()).limit(1)).first()
+    if row is None:
+        return 0, default_configuration()
+    return row.id, from_document(row.document)
+
+
+def current_configuration(db: Database) -> Configuration:
+    with db.reading() as conn:
+        return current(conn)[1]
+
+
+def ensure_default(db: Database, *, actor: Actor) -> int:
+    """Create version 1 from the shipped default on an empty database; returns the current version."""
+    with db.transaction() as conn:
+        version, _ = current(conn)
+        if version:
+            return version
+        return _insert(conn, default_configuration(), actor=actor, comment="shipped default configuration")
+
+
+def edit(
+    db: Database,
+    *,
+    actor: Actor,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    comment: str,
+    expected_version: int | None = None,
+) -> int:
+    """Apply `change` to the current document, validate the result, and store it as a new version."""
+    with db.transaction() as conn:
+        version, config = _current_for_update(conn, expected_version)
+        new_config = from_document(change(to_document(config)))
+        return _insert(conn, new_config, actor=actor, comment=comment)
+
+
+def replace(
+    db: Database, *, actor: Actor, config: Configuration, comment: str, expected_version: int | None = None
+) -> int:
+    with db.transaction() as conn:
+        _current_for_update(conn, expected_version)
+        return _insert(conn, config, actor=actor, comment=comment)
+
+
+def import_yaml(db: Database, *, actor: Actor, text: str, comment: str, expected_version: int | None = None) -> int:
+    """Import a whole configuration file as a new version (validated before anything is written)."""
+    config = load_yaml(text)
+    return replace(db, actor=actor, config=config, comment=comment, expected_version=expected_version)
+
+
+def export_yaml(db: Database, *, version: int | None = None) -> str:
+    return dump_yaml(show(db, version=version))
+
+
+def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
+    query = select(
+        config_versions.c.id,
+        config_versions.c.created_at,
+        config_versions.c.author,
+        config_versions.c.comment,
+        config_versions.c.restored_from,
+    ).order_by(config_versions.c.id.desc()).limit(limit)
+    with db.reading() as conn:
+        return [ConfigVersion(*row) for row in conn.execute(query)]
+
+
+def show(db: Database, *, version: int | None = None) -> Configuration:
+    with db.reading() as conn:
+        if version is None:
+            return current(conn)[1]
+        return _load(conn, version)
+
+
+def restore(db: Database, *, actor: Actor, version: int, comment: str = "") -> int:
+    """Make an old version current again, as a new version (history stays linear and complete)."""
+    with db.transaction() as conn:
+        old = _load(conn, version)
+        _current_for_update(conn, None)
+        return _insert(conn, old, actor=actor, comment=comment or f"restore version {version}",
+                       restored_from=version)
+
+
+def _load(conn: Connection, version: int) -> Configuration:
+    row = conn.execute(select(config_versions.c.document).where(config_versions.c.id == version)).first()
+    if row is None:
+        raise ConfigVersionNotFound(version)
+    return from_document(row.document)
+
+
+def _current_for_update(conn: Connection, expected_version: int | None) -> tuple[int, Configuration]:
+    if conn.dialect.name == "postgresql":
+        # Serialise configuration writers: versions are a single linear history.
+        conn.exec_driver_sql("LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE")
+    version, config = current(conn)
+    if expected_version is not None and expected_version != version:
+        raise StaleVersion(
+            f"the configuration is at version {version}, not {expected_version}: reload it and try again",
+            details={"current_version": version, "expected_version": expected_version},
+        )
+    return version, config
+
+
+def _insert(
+    conn: Connection, config: Configuration, *, actor: Actor, comment: str, restored_from: int | None = None
+) -> int:
+    return conn.execute(
+        insert(config_versions)
+        .values(
+            created_at=datetime.now(UTC),
+            author=actor.name,
+            comment=comment,
+            restored_from=restored_from,
+            document=to_document(config),
+        )
+        .returning(config_versions.c.id)
+    ).scalar_one()
+
+
+def version_count(db: Database) -> int:
+    with db.reading() as conn:
+        return conn.execute(select(func.count()).select_from(config_versions)).scalar_one()

@@ -1,0 +1,1 @@
+"""Append-only change sets and events, with optimistic concurrency per run stream."""

@@ -1,0 +1,147 @@
+"""Append events under a change set and read streams back; the log is never updated or deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from runreg.eventlog.tables import change_sets, events
+from runreg.kernel.actors import Actor
+from runreg.kernel.errors import StaleVersion
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    id: int
+    author: str
+    actor_kind: str
+    comment: str
+    created_at: datetime
+    reverts: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    change_set_id: int
+    run_number: int
+    stream_version: int
+    type: str
+    payload: dict[str, Any]
+
+
+def open_change_set(conn: Connection, actor: Actor, comment: str, *, reverts: int | None = None) -> ChangeSet:
+    now = datetime.now(UTC)
+    row_id = conn.execute(
+        insert(change_sets)
+        .values(author=actor.name, actor_kind=actor.kind.value, comment=comment, created_at=now, reverts=reverts)
+        .returning(change_sets.c.id)
+    ).scalar_one()
+    return ChangeSet(row_id, actor.name, actor.kind.value, comment, now, reverts)
+
+
+def append(
+    conn: Connection,
+    change_set: ChangeSet,
+    run_number: int,
+    expected_version: int,
+    new_events: Sequence[Any],
+) -> int:
+    """Append events to a run's stream after `expected_version`; returns the new version.
+
+    The unique (run_number, stream_version) index turns a concurrent writer into StaleVersion instead of
+    an interleaved history.
+    """
+    if not new_events:
+        return expected_version
+    rows = []
+    for offset, event in enumerate(new_events, start=1):
+        ls_range = event.ls_range
+        rows.append(
+            {
+                "change_set_id": change_set.id,
+                "run_number": run_number,
+                "stream_version": expected_version + offset,
+                "type": event.TYPE,
+                "dataset": event.dataset,
+                "target": event.target,
+                "first_ls": ls_range[0] if ls_range else None,
+                "last_ls": ls_range[1] if ls_range else None,
+                "manual": event.manual,
+                "payload": event.payload(),
+            }
+        )
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(events), rows)
+    except IntegrityError as exc:
+        raise StaleVersion(
+            f"run {run_number} was changed by someone else meanwhile: reload it and try again",
+            details={"run_number": run_number, "expected_version": expected_version},
+        ) from exc
+    return expected_version + len(rows)
+
+
+def load_stream(
+    conn: Connection,
+    run_number: int,
+    *,
+    up_to_change_set: int | None = None,
+    before_change_set: int | None = None,
+    decode: Callable[[str, dict[str, Any]], Any],
+) -> list[tuple[int, Any]]:
+    """A run's events in stream order as (change_set_id, event)."""
+    query = select(events.c.change_set_id, events.c.type, events.c.payload).where(
+        events.c.run_number == run_number
+    )
+    if up_to_change_set is not None:
+        query = query.where(events.c.change_set_id <= up_to_change_set)
+    if before_change_set is not None:
+        query = query.where(events.c.change_set_id < before_change_set)
+    rows = conn.execute(query.order_by(events.c.stream_version)).all()
+    return [(row.change_set_id, decode(row.type, row.payload)) for row in rows]
+
+
+def get_change_set(conn: Connection, change_set_id: int) -> ChangeSet | None:
+    row = conn.execute(select(change_sets).where(change_sets.c.id == change_set_id)).first()
+    if row is None:
+        return None
+    return ChangeSet(row.id, row.author, row.actor_kind, row.comment, row.created_at, row.reverts)
+
+
+def runs_of_change_set(conn: Connection, change_set_id: int) -> list[int]:
+    query = select(events.c.run_number).where(events.c.change_set_id == change_set_id).distinct()
+    return sorted(conn.execute(query).scalars())
+
+
+def list_change_sets(
+    conn: Connection, *, run_number: int | None = None, limit: int = 50, before: int | None = None
+) -> list[ChangeSet]:
+    query = select(change_sets).order_by(change_sets.c.id.desc()).limit(limit)
+    if run_number is not None:
+        query = query.where(
+            change_sets.c.id.in_(select(events.c.change_set_id).where(events.c.run_number == run_number))
+        )
+    if before is not None:
+        query = query.where(change_sets.c.id < before)
+    return [
+        ChangeSet(r.id, r.author, r.actor_kind, r.comment, r.created_at, r.reverts)
+        for r in conn.execute(query)
+    ]
+
+
+def events_of_change_set(conn: Connection, change_set_id: int) -> list[StoredEvent]:
+    query = (
+        select(events)
+        .where(events.c.change_set_id == change_set_id)
+        .order_by(events.c.run_number, events.c.stream_version)
+    )
+    return [
+        StoredEvent(r.id, r.change_set_id, r.run_number, r.stream_version, r.type, r.payload)
+        for r in conn.execute(query)
+    ]

@@ -1,0 +1,1 @@
+"""Pure shared vocabulary: errors, actors, lumisection ranges."""

@@ -1,0 +1,1 @@
+"""Runs, datasets, lumisection flags and OMS values: the event-sourced heart of the Run Registry."""

@@ -1,0 +1,322 @@
+"""Registry use cases: every write opens one transaction, decides events with the pure model, appends them
+and updates the projections before committing. Nothing else writes registry data."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from runreg.configuration import service as configuration
+from runreg.eventlog import store as eventlog
+from runreg.kernel.actors import Actor
+from runreg.kernel.errors import ChangeSetNotFound, InvalidInput, RevertConflict, RunAlreadyExists, RunNotFound
+from runreg.kernel.ranges import RangeMap
+from runreg.registry import model, revert, store
+from runreg.registry.events import Event, Layer, event_from_payload
+from runreg.registry.model import ONLINE, RunState
+from runreg.storage.database import Database
+
+Decide = Callable[[RunState], list[Event]]
+
+
+@dataclass(frozen=True)
+class FlagEdit:
+    """One range edit: LS first_ls..last_ls of `component` get this status, comment and cause."""
+
+    component: str
+    first_ls: int
+    last_ls: int
+    status: str
+    comment: str = ""
+    cause: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What a write did: the change set it recorded (None when nothing changed) and the events per run."""
+
+    change_set_id: int | None
+    events: dict[int, int]
+
+    @property
+    def changed(self) -> bool:
+        return self.change_set_id is not None
+
+
+def layer_of(actor: Actor) -> Layer:
+    return Layer.MANUAL if actor.is_manual else Layer.AUTOMATIC
+
+
+# ----------------------------------------------------------------------------------------------
+# The one write path
+# ----------------------------------------------------------------------------------------------
+def _write(
+    conn: Connection,
+    *,
+    actor: Actor,
+    comment: str,
+    decisions: Mapping[int, Decide],
+    creating: bool = False,
+    reverts: int | None = None,
+) -> ChangeResult:
+    """Decide events for each run, then (only if any) open a change set, append and project them."""
+    planned: list[tuple[RunState | None, RunState, list[Event]]] = []
+    for run_number, decide in decisions.items():
+        before = store.load_run(conn, run_number, for_update=True)
+        if creating and before is not None:
+            raise RunAlreadyExists(run_number)
+        if not creating and before is None:
+            raise RunNotFound(run_number)
+        after = copy.deepcopy(before) if before else RunState(run_number)
+        new_events = decide(after)
+        for event in new_events:
+            model.apply(after, event)
+        after.version = (before.version if before else 0) + len(new_events)
+        if new_events:
+            planned.append((before, after, new_events))
+    if not planned:
+        return ChangeResult(None, {})
+    change_set = eventlog.open_change_set(conn, actor, comment, reverts=reverts)
+    for before, after, new_events in planned:
+        eventlog.append(conn, change_set, after.run_number, before.version if before else 0, new_events)
+        store.save_change(conn, before, after, new_events, change_set_id=change_set.id)
+    return ChangeResult(change_set.id, {after.run_number: len(evts) for _, after, evts in planned})
+
+
+def _chain(*steps: Decide) -> Decide:
+    """Chain decisions so each sees the state the previous ones produced (still one change set)."""
+
+    def decide(run: RunState) -> list[Event]:
+        scratch = copy.deepcopy(run)
+        produced: list[Event] = []
+        for step in steps:
+            events = step(scratch)
+            for event in events:
+                model.apply(scratch, event)
+            produced.extend(events)
+        return produced
+
+    return decide
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs
+# ----------------------------------------------------------------------------------------------
+def register_run(
+    db: Database,
+    *,
+    actor: Actor,
+    run_number: int,
+    oms_attributes: Mapping[str, Any],
+    rr_attributes: Mapping[str, Any] | None = None,
+    oms_lumisections: Sequence[Mapping[str, Any]] | None = None,
+    flags: Mapping[str, RangeMap] | None = None,
+    comment: str = "run creation",
+) -> ChangeResult:
+    """Create a run with its `online` dataset, its per-LS OMS values and (optionally) automatic flags."""
+    layer = layer_of(actor)
+    steps: list[Decide] = [lambda run: model.register_run(run_number, oms=oms_attributes, rr=rr_attributes,
+                                                          layer=layer)]
+    if oms_lumisections:
+        per_key = _per_key(oms_lumisections)
+        steps.append(lambda run: model.sync_oms_values(run, ONLINE, per_key))
+    for component, ranges in (flags or {}).items():
+        steps.append(lambda run, c=component, r=ranges: model.sync_automatic_flags(run, ONLINE, c, r))
+    with db.transaction() as conn:
+        return _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)}, creating=True)
+
+
+def change_run_attributes(
+    db: Database,
+    *,
+    actor: Actor,
+    run_number: int,
+    rr: Mapping[str, Any] | None = None,
+    oms: Mapping[str, Any] | None = None,
+    comment: str,
+) -> ChangeResult:
+    layer = layer_of(actor)
+    with db.transaction() as conn:
+        return _write(conn, actor=actor, comment=comment, decisions={
+            run_number: lambda run: model.change_run_attributes(run, rr=rr, oms=oms, layer=layer)})
+
+
+def move_run(db: Database, *, actor: Actor, run_number: int, to_state: str, comment: str = "") -> ChangeResult:
+    """OPEN/SIGNOFF/COMPLETED; leaving OPEN requires a class and every certifiable LS judged."""
+    layer = layer_of(actor)
+    with db.transaction() as conn:
+        certifiable = configuration.current(conn)[1].certifiable_components("online")
+        return _write(conn, actor=actor, comment=comment or f"move run to {to_state}", decisions={
+            run_number: lambda run: model.move_run(run, to_state, certifiable_components=certifiable, layer=layer)})
+
+
+# ----------------------------------------------------------------------------------------------
+# Datasets, lumisection flags and OMS values
+# ----------------------------------------------------------------------------------------------
+def create_dataset(
+    db: Database, *, actor: Actor, run_number: int, name: str, attributes: Mapping[str, Any], comment: str = ""
+) -> ChangeResult:
+    with db.transaction() as conn:
+        return _write(conn, actor=actor, comment=comment or f"create dataset {name}", decisions={
+            run_number: lambda run: model.create_dataset(run, name, attributes)})
+
+
+def change_dataset_attributes(
+    db: Database, *, actor: Actor, run_number: int, name: str, attributes: Mapping[str, Any], comment: str
+) -> ChangeResult:
+    with db.transaction() as conn:
+        return _write(conn, actor=actor, comment=comment, decisions={
+            run_number: lambda run: model.change_dataset_attributes(run, name, attributes)})
+
+
+def edit_flags(
+    db: Database,
+    *,
+    actor: Actor,
+    run_number: int,
+    dataset: str = ONLINE,
+    edits: Iterable[FlagEdit],
+    comment: str,
+) -> ChangeResult:
+    """Several range edits of one dataset as one change set; any invalid edit rejects them all."""
+    edits = list(edits)
+    if not edits:
+        raise InvalidInput("edits", "at least one lumisection range edit is required")
+    layer = layer_of(actor)
+    with db.transaction() as conn:
+        config = configuration.current(conn)[1]
+        known = config.components("online" if dataset == ONLINE else "offline")
+        steps = [
+            (lambda run, e=edit: model.set_flags(
+                run, dataset=dataset, component=e.component, first_ls=e.first_ls, last_ls=e.last_ls,
+                status=e.status, comment=e.comment, cause=e.cause, layer=layer, known_components=known))
+            for edit in edits
+        ]
+        return _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)})
+
+
+def set_oms_values(
+    db: Database,
+    *,
+    actor: Actor,
+    run_number: int,
+    dataset: str = ONLINE,
+    first_ls: int,
+    last_ls: int,
+    values: Mapping[str, Any],
+    comment: str,
+) -> ChangeResult:
+    """Correct per-LS OMS values (e.g. a DCS bit) by hand; a reason is mandatory."""
+    if len((comment or "").strip()) < 3:
+        raise InvalidInput("comment", "editing OMS values needs a comment of at least 3 characters")
+    if not values:
+        raise InvalidInput("values", "at least one OMS key is required")
+
+    def decide(run: RunState) -> list[Event]:
+        run.dataset(dataset)
+        model.check_ls_range(run, first_ls, last_ls)
+        wanted = {key: RangeMap([(first_ls, last_ls, value)]) for key, value in values.items()}
+        return model.sync_oms_values(run, dataset, wanted)
+
+    with db.transaction() as conn:
+        return _write(conn, actor=actor, comment=comment, decisions={run_number: decide})
+
+
+def _per_key(lumisections: Sequence[Mapping[str, Any]]) -> dict[str, RangeMap]:
+    from runreg.kernel.lsdiff import per_key_ranges
+
+    return per_key_ranges(lumisections)
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading, as of any change set
+# ----------------------------------------------------------------------------------------------
+def run_state(db: Database, run_number: int, *, as_of: int | None = None) -> RunState:
+    """Current state from the projections, or the state right after change set `as_of` from the log."""
+    with db.reading() as conn:
+        if as_of is None:
+            run = store.load_run(conn, run_number)
+        else:
+            run = model.fold(run_number, _events(conn, run_number, up_to_change_set=as_of))
+    if run is None:
+        raise RunNotFound(run_number)
+    return run
+
+
+def _events(conn: Connection, run_number: int, **bounds: int) -> list[Event]:
+    return [event for _, event in eventlog.load_stream(conn, run_number, decode=event_from_payload, **bounds)]
+
+
+def rebuild_projection(db: Database, run_number: int) -> RunState:
+    """Recompute a run's projections from its events alone (maintenance, and proof they agree)."""
+    with db.transaction() as conn:
+        stream = eventlog.load_stream(conn, run_number, decode=event_from_payload)
+        run = model.fold(run_number, [event for _, event in stream])
+        if run is None:
+            raise RunNotFound(run_number)
+        store.delete_projection(conn, run_number)
+        store.save_change(conn, None, run, [event for _, event in stream], change_set_id=stream[-1][0])
+        return run
+
+
+# ----------------------------------------------------------------------------------------------
+# Revert
+# ----------------------------------------------------------------------------------------------
+def revert_change_set(
+    db: Database, *, actor: Actor, change_set_id: int, force: bool = False, comment: str = ""
+) -> ChangeResult:
+    """Append a change set restoring what `change_set_id` overwrote. Refused where later change sets touched
+    the same values, unless `force` (then those later values are overwritten too)."""
+    with db.transaction() as conn:
+        if eventlog.get_change_set(conn, change_set_id) is None:
+            raise ChangeSetNotFound(change_set_id)
+        decisions: dict[int, Decide] = {}
+        conflicts: list[revert.RevertConflictItem] = []
+        for run_number in eventlog.runs_of_change_set(conn, change_set_id):
+            stream = eventlog.load_stream(conn, run_number, decode=event_from_payload)
+            before = model.fold(run_number, [e for cs, e in stream if cs < change_set_id])
+            reverted = [e for cs, e in stream if cs == change_set_id]
+            later = [(cs, e) for cs, e in stream if cs > change_set_id]
+            conflicts += revert.find_conflicts(reverted, later)
+            try:
+                restoring = revert.restoring_events(before, reverted)
+            except ValueError as exc:
+                raise InvalidInput("change_set", f"change set {change_set_id}: {exc}") from None
+            decisions[run_number] = lambda run, events=restoring: list(events)
+        if conflicts and not force:
+            listed = "; ".join(f"{c.what} (change set {c.change_set_id})" for c in conflicts[:10])
+            raise RevertConflict(
+                f"change set {change_set_id} cannot be reverted: later changes touched the same values: {listed}."
+                " Revert those first, or force the revert to overwrite them.",
+                details={"conflicts": [{"what": c.what, "change_set": c.change_set_id} for c in conflicts]},
+            )
+        return _write(conn, actor=actor, comment=comment or f"revert change set {change_set_id}",
+                      decisions=decisions, reverts=change_set_id)
+
+
+# ----------------------------------------------------------------------------------------------
+# Read models
+# ----------------------------------------------------------------------------------------------
+def describe_run(run: RunState) -> dict[str, Any]:
+    return {
+        "run_number": run.run_number,
+        "oms_attributes": run.oms,
+        "rr_attributes": run.rr,
+        "ls_count": run.ls_count,
+        "version": run.version,
+        "datasets": sorted(run.datasets),
+    }
+
+
+def component_ranges(run: RunState, dataset: str = ONLINE) -> dict[str, list[dict[str, Any]]]:
+    ds = run.dataset(dataset)
+    return {c: model.ranges_as_dicts(flags.effective()) for c, flags in sorted(ds.flags.items())}
+
+
+def history(db: Database, *, run_number: int | None = None, limit: int = 50) -> list[eventlog.ChangeSet]:
+    with db.reading() as conn:
+        return eventlog.list_change_sets(conn, run_number=run_number, limit=limit)

@@ -1,0 +1,255 @@
+"""Read a run's state from the projections and write back what a change touched; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, tuple_, update
+
+from runreg.kernel.errors import StaleVersion
+from runreg.kernel.ranges import RangeMap
+from runreg.registry import model
+from runreg.registry.events import (
+    DatasetAttributesChanged,
+    DatasetCreated,
+    Event,
+    FlagsCleared,
+    FlagsSet,
+    Layer,
+    OmsValuesCleared,
+    OmsValuesSet,
+)
+from runreg.registry.model import ComponentFlags, DatasetState, RunState
+from runreg.registry.tables import dataset_summaries, datasets, flag_ranges, oms_ranges, runs
+
+EFFECTIVE = "effective"
+
+
+def load_run(conn: Connection, run_number: int, *, for_update: bool = False) -> RunState | None:
+    query = select(runs).where(runs.c.run_number == run_number)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    run = RunState(
+        run_number,
+        oms=dict(row.oms_attributes),
+        rr_automatic=dict(row.rr_automatic),
+        rr_manual=dict(row.rr_manual),
+        version=row.version,
+    )
+    for ds in conn.execute(select(datasets).where(datasets.c.run_number == run_number)):
+        run.datasets[ds.name] = DatasetState(ds.name, dict(ds.attributes))
+    flag_query = (
+        select(flag_ranges)
+        .where(flag_ranges.c.run_number == run_number, flag_ranges.c.layer != EFFECTIVE)
+        .order_by(flag_ranges.c.first_ls)
+    )
+    for fr in conn.execute(flag_query):
+        layer = run.datasets[fr.dataset].component(fr.component).layer(Layer(fr.layer))
+        layer.assign(fr.first_ls, fr.last_ls, {"status": fr.status, "comment": fr.comment, "cause": fr.cause})
+    oms_query = select(oms_ranges).where(oms_ranges.c.run_number == run_number).order_by(oms_ranges.c.first_ls)
+    for om in conn.execute(oms_query):
+        run.datasets[om.dataset].oms.setdefault(om.key, RangeMap()).assign(om.first_ls, om.last_ls, om.value)
+    return run
+
+
+def save_change(
+    conn: Connection,
+    before: RunState | None,
+    after: RunState,
+    applied: Sequence[Event],
+    *,
+    change_set_id: int,
+) -> None:
+    """Write the projections for the parts of `after` that `applied` touched, guarded by the run version."""
+    now = datetime.now(UTC)
+    run_values = {
+        "oms_attributes": after.oms,
+        "rr_attributes": after.rr,
+        "rr_automatic": after.rr_automatic,
+        "rr_manual": after.rr_manual,
+        "ls_count": after.ls_count,
+        "version": after.version,
+        "last_change_set": change_set_id,
+        "updated_at": now,
+    }
+    if before is None:
+        conn.execute(insert(runs).values(run_number=after.run_number, created_at=now, **run_values))
+    else:
+        result = conn.execute(
+            update(runs)
+            .where(runs.c.run_number == after.run_number, runs.c.version == before.version)
+            .values(**run_values)
+        )
+        if result.rowcount != 1:
+            raise StaleVersion(f"run {after.run_number} was changed by someone else meanwhile: try again")
+
+    touched_datasets, touched_flags, touched_oms = _touched(applied)
+    if before is None:
+        touched_datasets.add(model.ONLINE)
+    _write_datasets(conn, after, touched_datasets, now)
+    _write_flags(conn, after, touched_flags)
+    _write_oms(conn, after, touched_oms)
+    # Summaries depend on the LS count too: a run that grew changes every dataset's EMPTY counts.
+    grew = before is not None and before.ls_count != after.ls_count
+    summary_datasets = set(after.datasets) if grew or touched_oms else (
+        touched_datasets | {ds for ds, _ in touched_flags}
+    )
+    write_summaries(conn, after, summary_datasets)
+
+
+def _touched(applied: Iterable[Event]) -> tuple[set[str], set[tuple[str, str]], set[tuple[str, str]]]:
+    touched_datasets: set[str] = set()
+    touched_flags: set[tuple[str, str]] = set()
+    touched_oms: set[tuple[str, str]] = set()
+    for event in applied:
+        match event:
+            case DatasetCreated(name=name) | DatasetAttributesChanged(name=name):
+                touched_datasets.add(name)
+            case FlagsSet(name=name, component=component) | FlagsCleared(name=name, component=component):
+                touched_flags.add((name, component))
+            case OmsValuesSet(name=name, values=values):
+                touched_oms.update((name, key) for key in values)
+            case OmsValuesCleared(name=name, keys=keys):
+                touched_oms.update((name, key) for key in keys)
+    return touched_datasets, touched_flags, touched_oms
+
+
+def _write_datasets(conn: Connection, run: RunState, names: set[str], now: datetime) -> None:
+    if not names:
+        return
+    conn.execute(
+        delete(datasets).where(datasets.c.run_number == run.run_number, datasets.c.name.in_(sorted(names)))
+    )
+    conn.execute(
+        insert(datasets),
+        [
+            {"run_number": run.run_number, "name": name, "attributes": run.datasets[name].attributes, "updated_at": now}
+            for name in sorted(names)
+        ],
+    )
+
+
+def _write_flags(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> None:
+    if not keys:
+        return
+    conn.execute(
+        delete(flag_ranges).where(
+            flag_ranges.c.run_number == run.run_number,
+            tuple_(flag_ranges.c.dataset, flag_ranges.c.component).in_(sorted(keys)),
+        )
+    )
+    rows: list[dict[str, Any]] = []
+    for dataset, component in sorted(keys):
+        flags = run.datasets[dataset].flags.get(component, ComponentFlags())
+        layers = ((Layer.AUTOMATIC.value, flags.automatic), (Layer.MANUAL.value, flags.manual),
+                  (EFFECTIVE, flags.effective()))
+        for layer, ranges in layers:
+            rows.extend(
+                {
+                    "run_number": run.run_number,
+                    "dataset": dataset,
+                    "component": component,
+                    "layer": layer,
+                    "first_ls": first,
+                    "last_ls": last,
+                    "status": triplet.get("status", ""),
+                    "comment": triplet.get("comment", ""),
+                    "cause": triplet.get("cause", ""),
+                }
+                for first, last, triplet in ranges
+            )
+    if rows:
+        conn.execute(insert(flag_ranges), rows)
+
+
+def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> None:
+    if not keys:
+        return
+    conn.execute(
+        delete(oms_ranges).where(
+            oms_ranges.c.run_number == run.run_number,
+            tuple_(oms_ranges.c.dataset, oms_ranges.c.key).in_(sorted(keys)),
+        )
+    )
+    rows = [
+        {"run_number": run.run_number, "dataset": dataset, "key": key, "first_ls": first, "last_ls": last,
+         "value": value}
+        for dataset, key in sorted(keys)
+        for first, last, value in run.datasets[dataset].oms.get(key, RangeMap())
+    ]
+    if rows:
+        conn.execute(insert(oms_ranges), rows)
+
+
+def write_summaries(conn: Connection, run: RunState, names: Iterable[str]) -> None:
+    names = sorted(set(names))
+    if not names:
+        return
+    conn.execute(
+        delete(dataset_summaries).where(
+            dataset_summaries.c.run_number == run.run_number, dataset_summaries.c.dataset.in_(names)
+        )
+    )
+    ls_count = run.ls_count
+    rows = []
+    for name in names:
+        oms = run.oms_values(name)
+        rows.append(
+            {
+                "run_number": run.run_number,
+                "dataset": name,
+                "ls_count": ls_count,
+                "triplet_summary": model.triplet_summary(run.datasets[name], ls_count),
+                "dcs_summary": model.dcs_summary(oms, ls_count),
+                "recorded_lumi": model.luminosity(oms, "recorded"),
+                "delivered_lumi": model.luminosity(oms, "delivered"),
+            }
+        )
+    conn.execute(insert(dataset_summaries), rows)
+
+
+def delete_projection(conn: Connection, run_number: int) -> None:
+    """Drop a run's projections (used when rebuilding them from the log)."""
+    for table in (dataset_summaries, oms_ranges, flag_ranges, datasets, runs):
+        conn.execute(delete(table).where(table.c.run_number == run_number))
+
+
+# ----------------------------------------------------------------------------------------------
+# Queries for readers
+# ----------------------------------------------------------------------------------------------
+def list_runs(
+    conn: Connection, *, limit: int = 50, offset: int = 0, run_from: int | None = None, run_to: int | None = None
+) -> list[Any]:
+    query = select(runs).order_by(runs.c.run_number.desc()).limit(limit).offset(offset)
+    if run_from is not None:
+        query = query.where(runs.c.run_number >= run_from)
+    if run_to is not None:
+        query = query.where(runs.c.run_number <= run_to)
+    return list(conn.execute(query))
+
+
+def component_ranges(conn: Connection, run_number: int, dataset: str) -> dict[str, list[dict[str, Any]]]:
+    query = (
+        select(flag_ranges)
+        .where(and_(flag_ranges.c.run_number == run_number, flag_ranges.c.dataset == dataset,
+                    flag_ranges.c.layer == EFFECTIVE))
+        .order_by(flag_ranges.c.component, flag_ranges.c.first_ls)
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(query):
+        out.setdefault(r.component, []).append(
+            {"start": r.first_ls, "end": r.last_ls, "status": r.status, "comment": r.comment, "cause": r.cause}
+        )
+    return out
+
+
+def summary(conn: Connection, run_number: int, dataset: str) -> Any:
+    query = select(dataset_summaries).where(
+        dataset_summaries.c.run_number == run_number, dataset_summaries.c.dataset == dataset
+    )
+    return conn.execute(query).first()

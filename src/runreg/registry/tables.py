@@ -1,0 +1,69 @@
+"""Current-state projections of the registry, updated in the same transaction as the events."""
+
+from sqlalchemy import Column, DateTime, Float, Index, Integer, String, Table, Text
+
+from runreg.storage.schema import Json, metadata
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_number", Integer, primary_key=True, autoincrement=False),
+    Column("oms_attributes", Json, nullable=False),
+    Column("rr_attributes", Json, nullable=False),
+    Column("rr_automatic", Json, nullable=False),
+    Column("rr_manual", Json, nullable=False),
+    Column("ls_count", Integer, nullable=False, server_default="0"),
+    # Stream version of the run: the optimistic-concurrency guard of every write.
+    Column("version", Integer, nullable=False),
+    Column("last_change_set", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("run_number", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(255), primary_key=True),
+    Column("attributes", Json, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_datasets_name", datasets.c.name)
+
+# layer is 'automatic', 'manual' or 'effective' (manual over automatic): readers use 'effective'.
+flag_ranges = Table(
+    "flag_ranges",
+    metadata,
+    Column("run_number", Integer, primary_key=True, autoincrement=False),
+    Column("dataset", String(255), primary_key=True),
+    Column("component", String(128), primary_key=True),
+    Column("layer", String(16), primary_key=True),
+    Column("first_ls", Integer, primary_key=True, autoincrement=False),
+    Column("last_ls", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("cause", Text, nullable=False, server_default=""),
+)
+
+oms_ranges = Table(
+    "oms_ranges",
+    metadata,
+    Column("run_number", Integer, primary_key=True, autoincrement=False),
+    Column("dataset", String(255), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("first_ls", Integer, primary_key=True, autoincrement=False),
+    Column("last_ls", Integer, nullable=False),
+    Column("value", Json, nullable=True),
+)
+
+dataset_summaries = Table(
+    "dataset_summaries",
+    metadata,
+    Column("run_number", Integer, primary_key=True, autoincrement=False),
+    Column("dataset", String(255), primary_key=True),
+    Column("ls_count", Integer, nullable=False),
+    Column("triplet_summary", Json, nullable=False),
+    Column("dcs_summary", Json, nullable=False),
+    Column("recorded_lumi", Float, nullable=False),
+    Column("delivered_lumi", Float, nullable=False),
+)

@@ -1,0 +1,21 @@
+"""One typed settings object, read once from the environment (prefix RUNREG_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RUNREG_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{Path('var/runreg.sqlite').resolve()}"
+    host: str = "127.0.0.1"
+    port: int = 9500
+    # Development only: accept the public client's local mode identity without proof. Off by default.
+    dev_identity: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,14 @@
+"""Alembic environment: runs migrations on the connection runreg hands it (see runreg.storage.migrate)."""
+
+from alembic import context
+
+# Every domain's tables register on the shared metadata when imported.
+import runreg.configuration.tables  # noqa: F401
+import runreg.eventlog.tables  # noqa: F401
+import runreg.registry.tables  # noqa: F401
+from runreg.storage.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()
