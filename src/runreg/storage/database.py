@@ -69,3 +69,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def database_from_settings() -> Database:
+    from runreg.settings import get_settings
+
+    return Database(get_settings().database_url)

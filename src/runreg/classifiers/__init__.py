@@ -1,0 +1,1 @@
+"""Versioned JSON-logic rules: evaluate and validate classifiers."""

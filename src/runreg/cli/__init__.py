@@ -1,0 +1,1 @@
+"""The `runreg` command line: mounts each domain's commands."""

@@ -1,0 +1,56 @@
+"""Entry point of the `runreg` command."""
+
+from __future__ import annotations
+
+import typer
+
+from runreg.cliutil import console, database
+from runreg.configuration.cli import app as config_app
+from runreg.registry.cli import changes_app, runs_app
+from runreg.storage import migrate
+
+app = typer.Typer(help="runreg: data-quality bookkeeping for CMS.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+app.add_typer(runs_app, name="runs")
+app.add_typer(changes_app, name="changes")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema and install the default configuration if it has none."""
+    from runreg.configuration import service as configuration
+    from runreg.kernel.actors import SYSTEM
+
+    db = database(check_schema=False)
+    migrate.upgrade(db)
+    version = configuration.ensure_default(db, actor=SYSTEM)
+    console.print(f"schema at {migrate.current_revision(db)}, configuration version {version}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show the schema revision of the database and the one this runreg needs."""
+    db = database(check_schema=False)
+    console.print(f"database: {migrate.current_revision(db) or 'empty'}   needed: {migrate.head_revision()}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="interface to listen on (default: setting RUNREG_HOST)"),
+    port: int = typer.Option(None, help="port (default: setting RUNREG_PORT, 9500)"),
+) -> None:
+    """Serve the HTTP API (refuses to start on an unmigrated database)."""
+    import uvicorn
+
+    from runreg.http.app import create_app
+    from runreg.settings import get_settings
+
+    settings = get_settings()
+    db = database()
+    uvicorn.run(create_app(db), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

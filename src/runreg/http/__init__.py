@@ -1,0 +1,1 @@
+"""The ASGI application: mounts what each domain offers over HTTP."""

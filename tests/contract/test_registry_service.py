@@ -1,0 +1,245 @@
+"""Registry writes and reads through the service, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from runreg.eventlog import store as eventlog
+from runreg.eventlog.tables import change_sets, events
+from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.errors import (
+    InvalidInput,
+    InvalidState,
+    RevertConflict,
+    RunAlreadyExists,
+    RunNotFound,
+    SignOffRefused,
+    StaleVersion,
+)
+from runreg.kernel.ranges import RangeMap
+from runreg.registry import service, store
+from runreg.registry.events import FlagsSet, Layer
+from runreg.registry.model import ONLINE
+from runreg.registry.service import FlagEdit
+from runreg.storage.database import Database
+from tests.builders.runs import GOOD, OMS_WORKER, SHIFTER, create_collision_run
+
+BOB = Actor("bob@cern.ch", ActorKind.HUMAN)
+
+
+def counts(db: Database) -> tuple[int, int]:
+    with db.reading() as conn:
+        return (conn.execute(select(func.count()).select_from(change_sets)).scalar_one(),
+                conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+
+def statuses(db: Database, run_number: int = 380567, component: str = "dt-dt") -> list[tuple[int, int, str]]:
+    with db.reading() as conn:
+        ranges = store.component_ranges(conn, run_number, ONLINE)[component]
+    return [(r["start"], r["end"], r["status"]) for r in ranges]
+
+
+def test_a_new_run_is_stored_as_ranges_with_its_summary(db: Database) -> None:
+    result = create_collision_run(db, ls_count=2000, off={"bpix_ready": (100, 180)})
+    assert result.changed
+
+    run = service.run_state(db, 380567)
+    assert run.ls_count == 2000
+    assert run.rr["state"] == "OPEN" and run.rr["class"] == "Collisions24"
+    assert statuses(db) == [(1, 2000, "GOOD")]
+    with db.reading() as conn:
+        summary = store.summary(conn, 380567, ONLINE)
+        oms_rows = conn.execute(select(func.count()).where(
+            store.oms_ranges.c.run_number == 380567)).scalar_one()
+    assert summary.triplet_summary["dt-dt"]["GOOD"] == 2000
+    assert summary.dcs_summary["bpix_ready"] == {"TRUE": 1919, "FALSE": 81, "NULL": 0, "EMPTY": 0}
+    assert summary.recorded_lumi == pytest.approx(2000 * 0.05)
+    # 2,000 LS of 16 keys: one row per constant range, three for the bit that drops out.
+    assert oms_rows == 15 + 3
+
+
+def test_worked_example_through_the_service(db: Database) -> None:
+    """rr_backend §3.7.6 with real writers: the shifter's STANDBY survives a newer automatic BAD."""
+    create_collision_run(db, ls_count=10)
+    service.edit_flags(db, actor=OMS_WORKER, run_number=380567, edits=[FlagEdit("dt-dt", 5, 6, "BAD", "auto")],
+                       comment="rule")
+    service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 6, 8, "STANDBY", "HV trip")],
+                       comment="HV trip seen")
+    service.edit_flags(db, actor=OMS_WORKER, run_number=380567, edits=[FlagEdit("dt-dt", 7, 10, "BAD", "auto")],
+                       comment="rule")
+    assert statuses(db) == [(1, 4, "GOOD"), (5, 5, "BAD"), (6, 8, "STANDBY"), (9, 10, "BAD")]
+    with db.reading() as conn:
+        summary = store.summary(conn, 380567, ONLINE).triplet_summary["dt-dt"]
+    assert (summary["GOOD"], summary["BAD"], summary["STANDBY"], summary["EMPTY"]) == (4, 3, 3, 0)
+    assert "HV trip" in summary["comments"]
+
+
+def test_projections_equal_a_rebuild_from_the_log(db: Database) -> None:
+    create_collision_run(db, ls_count=50)
+    service.edit_flags(db, actor=SHIFTER, run_number=380567,
+                       edits=[FlagEdit("tracker-pixel", 10, 20, "BAD", "module off"),
+                              FlagEdit("dt-dt", 1, 5, "STANDBY")], comment="shift")
+    service.change_run_attributes(db, actor=SHIFTER, run_number=380567, rr={"stop_reason": "fill dump"},
+                                  comment="stop reason")
+    incremental = service.run_state(db, 380567)
+    rebuilt = service.rebuild_projection(db, 380567)
+    assert service.run_state(db, 380567) == incremental == rebuilt
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [FlagEdit("dt-dt", 1, 101, "GOOD"), FlagEdit("dt-dt", 1, 5, "BAD", "x"), FlagEdit("dt-xx", 1, 5, "GOOD")],
+)
+def test_a_rejected_edit_writes_nothing(db: Database, edit: FlagEdit) -> None:
+    create_collision_run(db, ls_count=100)
+    before = counts(db)
+    with pytest.raises(InvalidInput):
+        service.edit_flags(db, actor=SHIFTER, run_number=380567,
+                           edits=[FlagEdit("dt-dt", 1, 5, "STANDBY"), edit], comment="batch")
+    assert counts(db) == before
+    assert statuses(db) == [(1, 100, "GOOD")]
+
+
+def test_unknown_run_and_duplicate_run(db: Database) -> None:
+    with pytest.raises(RunNotFound):
+        service.edit_flags(db, actor=SHIFTER, run_number=1, edits=[FlagEdit("dt-dt", 1, 1, "GOOD")], comment="")
+    create_collision_run(db)
+    with pytest.raises(RunAlreadyExists):
+        create_collision_run(db)
+
+
+def test_repeating_an_automatic_update_writes_nothing(db: Database) -> None:
+    create_collision_run(db, ls_count=30)
+    before = counts(db)
+    result = service.edit_flags(db, actor=OMS_WORKER, run_number=380567,
+                                edits=[FlagEdit("dt-dt", 1, 30, "GOOD")], comment="again")
+    assert not result.changed
+    assert counts(db) == before
+
+
+def test_sign_off_then_online_edits_are_refused(db: Database) -> None:
+    create_collision_run(db, ls_count=20)
+    service.move_run(db, actor=SHIFTER, run_number=380567, to_state="SIGNOFF")
+    with pytest.raises(InvalidState, match="OPEN"):
+        service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "GOOD")],
+                           comment="late")
+    service.move_run(db, actor=SHIFTER, run_number=380567, to_state="OPEN")
+    service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "EXCLUDED")],
+                       comment="late")
+    assert statuses(db)[0] == (1, 2, "EXCLUDED")
+
+
+def test_sign_off_refusal_names_ls_and_component(db: Database) -> None:
+    create_collision_run(db, ls_count=20)
+    service.edit_flags(db, actor=OMS_WORKER, run_number=380567,
+                       edits=[FlagEdit("tracker-strip", 12, 20, "NO VALUE FOUND")], comment="classifier")
+    with pytest.raises(SignOffRefused, match="LS 12 of component tracker-strip"):
+        service.move_run(db, actor=SHIFTER, run_number=380567, to_state="SIGNOFF")
+
+
+def test_state_as_of_any_change_set(db: Database) -> None:
+    created = create_collision_run(db, ls_count=10)
+    first = service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 3, "BAD", "off")],
+                               comment="one")
+    service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 2, 10, "STANDBY")],
+                       comment="two")
+    service.change_run_attributes(db, actor=SHIFTER, run_number=380567, rr={"class": "Cosmics24"}, comment="c")
+
+    at_creation = service.run_state(db, 380567, as_of=created.change_set_id)
+    at_first = service.run_state(db, 380567, as_of=first.change_set_id)
+    now = service.run_state(db, 380567)
+
+    def dt(run):  # noqa: ANN001, ANN202
+        return [(f, last, v["status"]) for f, last, v in run.datasets[ONLINE].flags["dt-dt"].effective()]
+
+    assert dt(at_creation) == [(1, 10, "GOOD")]
+    assert dt(at_first) == [(1, 3, "BAD"), (4, 10, "GOOD")]
+    assert dt(now) == [(1, 1, "BAD"), (2, 10, "STANDBY")]
+    assert at_first.rr["class"] == "Collisions24" and now.rr["class"] == "Cosmics24"
+
+
+def test_revert_restores_what_a_change_set_overwrote(db: Database) -> None:
+    create_collision_run(db, ls_count=10)
+    service.edit_flags(db, actor=OMS_WORKER, run_number=380567, edits=[FlagEdit("dt-dt", 4, 6, "BAD", "rule")],
+                       comment="rule")
+    mistake = service.edit_flags(db, actor=SHIFTER, run_number=380567,
+                                 edits=[FlagEdit("dt-dt", 1, 10, "EXCLUDED")], comment="wrong run!")
+    service.change_run_attributes(db, actor=SHIFTER, run_number=380567, rr={"stop_reason": "oops"},
+                                  comment="wrong run too")
+    assert statuses(db) == [(1, 10, "EXCLUDED")]
+
+    result = service.revert_change_set(db, actor=BOB, change_set_id=mistake.change_set_id)
+
+    # The manual layer had nothing there before: the automatic flags show through again.
+    assert statuses(db) == [(1, 3, "GOOD"), (4, 6, "BAD"), (7, 10, "GOOD")]
+    assert service.run_state(db, 380567).rr["stop_reason"] == "oops"
+    with db.reading() as conn:
+        change_set = eventlog.get_change_set(conn, result.change_set_id)
+    assert change_set is not None and change_set.reverts == mistake.change_set_id
+    assert change_set.author == "bob@cern.ch"
+
+
+def test_revert_refuses_when_later_changes_touched_the_same_values_unless_forced(db: Database) -> None:
+    create_collision_run(db, ls_count=10)
+    first = service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 5, "STANDBY")],
+                               comment="first")
+    later = service.edit_flags(db, actor=BOB, run_number=380567, edits=[FlagEdit("dt-dt", 5, 7, "BAD", "noise")],
+                               comment="later")
+    before = counts(db)
+    with pytest.raises(RevertConflict) as error:
+        service.revert_change_set(db, actor=BOB, change_set_id=first.change_set_id)
+    assert f"change set {later.change_set_id}" in error.value.message and "LS 1-5" in error.value.message
+    assert counts(db) == before
+
+    service.revert_change_set(db, actor=BOB, change_set_id=first.change_set_id, force=True)
+    assert statuses(db) == [(1, 10, "GOOD")]
+
+
+def test_revert_of_a_run_attribute_edit_and_of_a_run_creation(db: Database) -> None:
+    created = create_collision_run(db, ls_count=10)
+    edit = service.change_run_attributes(db, actor=SHIFTER, run_number=380567, rr={"class": "Cosmics24"},
+                                         comment="wrong")
+    service.revert_change_set(db, actor=SHIFTER, change_set_id=edit.change_set_id)
+    run = service.run_state(db, 380567)
+    assert run.rr["class"] == "Collisions24" and "class" not in run.rr_manual
+    with pytest.raises(InvalidInput, match="cannot be reverted"):
+        service.revert_change_set(db, actor=SHIFTER, change_set_id=created.change_set_id)
+
+
+def test_a_stale_writer_is_refused(db: Database) -> None:
+    create_collision_run(db, ls_count=10)
+    with db.transaction() as conn:
+        change_set = eventlog.open_change_set(conn, SHIFTER, "stale")
+        stale = FlagsSet(name=ONLINE, first_ls=1, last_ls=1, component="dt-dt", triplet=GOOD, layer=Layer.MANUAL)
+        with pytest.raises(StaleVersion):
+            eventlog.append(conn, change_set, 380567, 0, [stale])
+
+
+def test_oms_value_corrections_need_a_reason_and_are_latest_wins(db: Database) -> None:
+    create_collision_run(db, ls_count=10)
+    with pytest.raises(InvalidInput, match="comment"):
+        service.set_oms_values(db, actor=SHIFTER, run_number=380567, first_ls=1, last_ls=2,
+                               values={"cms_active": False}, comment="")
+    service.set_oms_values(db, actor=SHIFTER, run_number=380567, first_ls=1, last_ls=2,
+                           values={"cms_active": False}, comment="DCS archive shows CMS inactive")
+    run = service.run_state(db, 380567)
+    assert run.datasets[ONLINE].oms["cms_active"] == RangeMap([(1, 2, False), (3, 10, True)])
+
+
+def test_offline_dataset_edits_follow_the_workspace_state(db: Database) -> None:
+    create_collision_run(db, ls_count=10)
+    name = "/PromptReco/Collisions2024A/DQM"
+    service.create_dataset(db, actor=OMS_WORKER, run_number=380567, name=name,
+                           attributes={"global_state": "OPEN", "tracker_state": "waiting dqm gui"})
+    with pytest.raises(InvalidState, match="waiting dqm gui"):
+        service.edit_flags(db, actor=SHIFTER, run_number=380567, dataset=name,
+                           edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")], comment="too early")
+    service.change_dataset_attributes(db, actor=OMS_WORKER, run_number=380567, name=name,
+                                      attributes={"tracker_state": "OPEN"}, comment="appeared in GUI")
+    service.edit_flags(db, actor=SHIFTER, run_number=380567, dataset=name,
+                       edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")], comment="certified")
+    with db.reading() as conn:
+        assert store.component_ranges(conn, 380567, name)["tracker-pixel"][0]["status"] == "GOOD"
+        # Offline datasets see the online OMS values.
+        assert store.summary(conn, 380567, name).recorded_lumi == pytest.approx(0.5)
