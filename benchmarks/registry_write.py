@@ -1,8 +1,8 @@
 """Benchmark: write realistic runs (2,000 LS, 40 components, 38 OMS keys) and read back ranges and summaries.
 
-Run: `make bench` (or `.venv/bin/python benchmarks/registry_write.py --runs 30`). It creates a scratch SQLite file
-and a scratch PostgreSQL database, times each engine on the same generated runs, prints medians, and drops the
-scratch databases. Figures go into docs/PERFORMANCE.md.
+Run: `make bench` (or `.venv/bin/python benchmarks/registry_write.py --runs 30`). It creates a scratch
+SQLite file and a scratch PostgreSQL database, times each engine on the same generated runs, prints medians,
+and drops the scratch databases. Figures go into docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import psycopg
 from sqlalchemy import func, select, text
 
 from runreg.configuration import service as configuration
+from runreg.eventlog.tables import change_sets, events
 from runreg.kernel.actors import SYSTEM, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import service, store
 from runreg.registry.model import ONLINE
 from runreg.registry.tables import dataset_summaries, datasets, flag_ranges, oms_ranges, runs
-from runreg.eventlog.tables import change_sets, events
 from runreg.storage import migrate
 from runreg.storage.database import Database
 
@@ -33,12 +33,44 @@ LS = 2000
 WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC)
 # The 38 per-LS OMS keys RR keeps (rr_backend.md §2.2).
 OMS_KEYS = [
-    "rp_time_ready", "cscp_ready", "physics_flag", "dt0_ready", "beam1_present", "bpix_ready", "ho_ready",
-    "dtp_ready", "tecm_ready", "tibtid_ready", "fpix_ready", "rpc_ready", "rp_sect_56_ready", "castor_ready",
-    "esp_ready", "eep_ready", "hbhea_ready", "ebm_ready", "dtm_ready", "eem_ready", "esm_ready", "tecp_ready",
-    "ebp_ready", "hf_ready", "rp_sect_45_ready", "cscm_ready", "cms_active", "zdc_ready", "hbheb_ready",
-    "tob_ready", "beam1_stable", "hbhec_ready", "beam2_stable", "beam2_present", "gemp_ready", "gemm_ready",
-    "prescale_index", "prescale_name",
+    "rp_time_ready",
+    "cscp_ready",
+    "physics_flag",
+    "dt0_ready",
+    "beam1_present",
+    "bpix_ready",
+    "ho_ready",
+    "dtp_ready",
+    "tecm_ready",
+    "tibtid_ready",
+    "fpix_ready",
+    "rpc_ready",
+    "rp_sect_56_ready",
+    "castor_ready",
+    "esp_ready",
+    "eep_ready",
+    "hbhea_ready",
+    "ebm_ready",
+    "dtm_ready",
+    "eem_ready",
+    "esm_ready",
+    "tecp_ready",
+    "ebp_ready",
+    "hf_ready",
+    "rp_sect_45_ready",
+    "cscm_ready",
+    "cms_active",
+    "zdc_ready",
+    "hbheb_ready",
+    "tob_ready",
+    "beam1_stable",
+    "hbhec_ready",
+    "beam2_stable",
+    "beam2_present",
+    "gemp_ready",
+    "gemm_ready",
+    "prescale_index",
+    "prescale_name",
 ]
 
 
@@ -79,8 +111,10 @@ def synthetic_run(rng: random.Random, comps: list[str]) -> tuple[list[dict[str, 
 
 def row_count(db: Database) -> int:
     with db.reading() as conn:
-        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one()
-                   for t in (change_sets, events, runs, datasets, flag_ranges, oms_ranges, dataset_summaries))
+        return sum(
+            conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (change_sets, events, runs, datasets, flag_ranges, oms_ranges, dataset_summaries)
+        )
 
 
 def stored_bytes(db: Database, sqlite_path: Path | None) -> int:
@@ -89,7 +123,15 @@ def stored_bytes(db: Database, sqlite_path: Path | None) -> int:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         return sqlite_path.stat().st_size
     with db.reading() as conn:
-        names = ["change_sets", "events", "runs", "datasets", "flag_ranges", "oms_ranges", "dataset_summaries"]
+        names = [
+            "change_sets",
+            "events",
+            "runs",
+            "datasets",
+            "flag_ranges",
+            "oms_ranges",
+            "dataset_summaries",
+        ]
         return sum(conn.execute(text(f"SELECT pg_total_relation_size('{n}')")).scalar_one() for n in names)
 
 
@@ -116,16 +158,24 @@ def bench(db: Database, label: str, n_runs: int, sqlite_path: Path | None) -> di
         reads.append(time.perf_counter() - started)
         assert len(ranges) == len(comps) and summary.ls_count == LS
     rows, size = (row_count(db) - rows0) / n_runs, (stored_bytes(db, sqlite_path) - bytes0) / n_runs
-    return {"engine": label, "write_ms": statistics.median(writes) * 1000, "read_ms": statistics.median(reads) * 1000,
-            "rows": rows, "bytes": size}
+    return {
+        "engine": label,
+        "write_ms": statistics.median(writes) * 1000,
+        "read_ms": statistics.median(reads) * 1000,
+        "rows": rows,
+        "bytes": size,
+    }
 
 
 def write(db: Database, run_number: int, lumis: list[dict[str, Any]], flags: dict[str, RangeMap]) -> None:
     service.register_run(
-        db, actor=WORKER, run_number=run_number,
+        db,
+        actor=WORKER,
+        run_number=run_number,
         oms_attributes={"run_number": run_number, "energy": 6800, "b_field": 3.8, "ls_duration": LS},
         rr_attributes={"class": "Collisions24", "significant": True},
-        oms_lumisections=lumis, flags=flags,
+        oms_lumisections=lumis,
+        flags=flags,
     )
 
 
@@ -153,7 +203,9 @@ def main() -> None:
     print(f"{args.runs} runs of {LS} LS, 40 components, {len(OMS_KEYS)} OMS keys (medians)")
     print(f"{'engine':<12}{'write ms/run':>14}{'read ms/run':>13}{'rows/run':>10}{'bytes/run':>11}")
     for r in results:
-        print(f"{r['engine']:<12}{r['write_ms']:>14.1f}{r['read_ms']:>13.1f}{r['rows']:>10.0f}{r['bytes']:>11.0f}")
+        print(
+            f"{r['engine']:<12}{r['write_ms']:>14.1f}{r['read_ms']:>13.1f}{r['rows']:>10.0f}{r['bytes']:>11.0f}"
+        )
 
 
 if __name__ == "__main__":

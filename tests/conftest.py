@@ -64,4 +64,3 @@ def _reset(database: Database) -> None:
         else:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
-            conn.execute(text("DELETE FROM sqlite_sequence"))

@@ -13,9 +13,22 @@ OMS_WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC)
 SHIFTER = Actor("alice@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-online-shifters"}))
 GOOD = {"status": "GOOD", "comment": "", "cause": ""}
 
-DCS_BITS = ["bpix_ready", "fpix_ready", "tibtid_ready", "tob_ready", "tecp_ready", "tecm_ready", "cms_active",
-            "beam1_present", "beam2_present", "beam1_stable", "beam2_stable", "dtp_ready", "dtm_ready",
-            "dt0_ready"]
+DCS_BITS = [
+    "bpix_ready",
+    "fpix_ready",
+    "tibtid_ready",
+    "tob_ready",
+    "tecp_ready",
+    "tecm_ready",
+    "cms_active",
+    "beam1_present",
+    "beam2_present",
+    "beam1_stable",
+    "beam2_stable",
+    "dtp_ready",
+    "dtm_ready",
+    "dt0_ready",
+]
 
 
 def collision_oms_attributes(run_number: int, ls_count: int) -> dict[str, Any]:

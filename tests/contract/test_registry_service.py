@@ -30,8 +30,10 @@ BOB = Actor("bob@cern.ch", ActorKind.HUMAN)
 
 def counts(db: Database) -> tuple[int, int]:
     with db.reading() as conn:
-        return (conn.execute(select(func.count()).select_from(change_sets)).scalar_one(),
-                conn.execute(select(func.count()).select_from(events)).scalar_one())
+        return (
+            conn.execute(select(func.count()).select_from(change_sets)).scalar_one(),
+            conn.execute(select(func.count()).select_from(events)).scalar_one(),
+        )
 
 
 def statuses(db: Database, run_number: int = 380567, component: str = "dt-dt") -> list[tuple[int, int, str]]:
@@ -50,8 +52,9 @@ def test_a_new_run_is_stored_as_ranges_with_its_summary(db: Database) -> None:
     assert statuses(db) == [(1, 2000, "GOOD")]
     with db.reading() as conn:
         summary = store.summary(conn, 380567, ONLINE)
-        oms_rows = conn.execute(select(func.count()).where(
-            store.oms_ranges.c.run_number == 380567)).scalar_one()
+        oms_rows = conn.execute(
+            select(func.count()).where(store.oms_ranges.c.run_number == 380567)
+        ).scalar_one()
     assert summary.triplet_summary["dt-dt"]["GOOD"] == 2000
     assert summary.dcs_summary["bpix_ready"] == {"TRUE": 1919, "FALSE": 81, "NULL": 0, "EMPTY": 0}
     assert summary.recorded_lumi == pytest.approx(2000 * 0.05)
@@ -62,12 +65,27 @@ def test_a_new_run_is_stored_as_ranges_with_its_summary(db: Database) -> None:
 def test_worked_example_through_the_service(db: Database) -> None:
     """rr_backend §3.7.6 with real writers: the shifter's STANDBY survives a newer automatic BAD."""
     create_collision_run(db, ls_count=10)
-    service.edit_flags(db, actor=OMS_WORKER, run_number=380567, edits=[FlagEdit("dt-dt", 5, 6, "BAD", "auto")],
-                       comment="rule")
-    service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 6, 8, "STANDBY", "HV trip")],
-                       comment="HV trip seen")
-    service.edit_flags(db, actor=OMS_WORKER, run_number=380567, edits=[FlagEdit("dt-dt", 7, 10, "BAD", "auto")],
-                       comment="rule")
+    service.edit_flags(
+        db,
+        actor=OMS_WORKER,
+        run_number=380567,
+        edits=[FlagEdit("dt-dt", 5, 6, "BAD", "auto")],
+        comment="rule",
+    )
+    service.edit_flags(
+        db,
+        actor=SHIFTER,
+        run_number=380567,
+        edits=[FlagEdit("dt-dt", 6, 8, "STANDBY", "HV trip")],
+        comment="HV trip seen",
+    )
+    service.edit_flags(
+        db,
+        actor=OMS_WORKER,
+        run_number=380567,
+        edits=[FlagEdit("dt-dt", 7, 10, "BAD", "auto")],
+        comment="rule",
+    )
     assert statuses(db) == [(1, 4, "GOOD"), (5, 5, "BAD"), (6, 8, "STANDBY"), (9, 10, "BAD")]
     with db.reading() as conn:
         summary = store.summary(conn, 380567, ONLINE).triplet_summary["dt-dt"]
@@ -77,11 +95,16 @@ def test_worked_example_through_the_service(db: Database) -> None:
 
 def test_projections_equal_a_rebuild_from_the_log(db: Database) -> None:
     create_collision_run(db, ls_count=50)
-    service.edit_flags(db, actor=SHIFTER, run_number=380567,
-                       edits=[FlagEdit("tracker-pixel", 10, 20, "BAD", "module off"),
-                              FlagEdit("dt-dt", 1, 5, "STANDBY")], comment="shift")
-    service.change_run_attributes(db, actor=SHIFTER, run_number=380567, rr={"stop_reason": "fill dump"},
-                                  comment="stop reason")
+    service.edit_flags(
+        db,
+        actor=SHIFTER,
+        run_number=380567,
+        edits=[FlagEdit("tracker-pixel", 10, 20, "BAD", "module off"), FlagEdit("dt-dt", 1, 5, "STANDBY")],
+        comment="shift",
+    )
+    service.change_run_attributes(
+        db, actor=SHIFTER, run_number=380567, rr={"stop_reason": "fill dump"}, comment="stop reason"
+    )
     incremental = service.run_state(db, 380567)
     rebuilt = service.rebuild_projection(db, 380567)
     assert service.run_state(db, 380567) == incremental == rebuilt
@@ -95,15 +118,22 @@ def test_a_rejected_edit_writes_nothing(db: Database, edit: FlagEdit) -> None:
     create_collision_run(db, ls_count=100)
     before = counts(db)
     with pytest.raises(InvalidInput):
-        service.edit_flags(db, actor=SHIFTER, run_number=380567,
-                           edits=[FlagEdit("dt-dt", 1, 5, "STANDBY"), edit], comment="batch")
+        service.edit_flags(
+            db,
+            actor=SHIFTER,
+            run_number=380567,
+            edits=[FlagEdit("dt-dt", 1, 5, "STANDBY"), edit],
+            comment="batch",
+        )
     assert counts(db) == before
     assert statuses(db) == [(1, 100, "GOOD")]
 
 
 def test_unknown_run_and_duplicate_run(db: Database) -> None:
     with pytest.raises(RunNotFound):
-        service.edit_flags(db, actor=SHIFTER, run_number=1, edits=[FlagEdit("dt-dt", 1, 1, "GOOD")], comment="")
+        service.edit_flags(
+            db, actor=SHIFTER, run_number=1, edits=[FlagEdit("dt-dt", 1, 1, "GOOD")], comment=""
+        )
     create_collision_run(db)
     with pytest.raises(RunAlreadyExists):
         create_collision_run(db)
@@ -112,8 +142,9 @@ def test_unknown_run_and_duplicate_run(db: Database) -> None:
 def test_repeating_an_automatic_update_writes_nothing(db: Database) -> None:
     create_collision_run(db, ls_count=30)
     before = counts(db)
-    result = service.edit_flags(db, actor=OMS_WORKER, run_number=380567,
-                                edits=[FlagEdit("dt-dt", 1, 30, "GOOD")], comment="again")
+    result = service.edit_flags(
+        db, actor=OMS_WORKER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 30, "GOOD")], comment="again"
+    )
     assert not result.changed
     assert counts(db) == before
 
@@ -122,29 +153,40 @@ def test_sign_off_then_online_edits_are_refused(db: Database) -> None:
     create_collision_run(db, ls_count=20)
     service.move_run(db, actor=SHIFTER, run_number=380567, to_state="SIGNOFF")
     with pytest.raises(InvalidState, match="OPEN"):
-        service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "GOOD")],
-                           comment="late")
+        service.edit_flags(
+            db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "GOOD")], comment="late"
+        )
     service.move_run(db, actor=SHIFTER, run_number=380567, to_state="OPEN")
-    service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "EXCLUDED")],
-                       comment="late")
+    service.edit_flags(
+        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "EXCLUDED")], comment="late"
+    )
     assert statuses(db)[0] == (1, 2, "EXCLUDED")
 
 
 def test_sign_off_refusal_names_ls_and_component(db: Database) -> None:
     create_collision_run(db, ls_count=20)
-    service.edit_flags(db, actor=OMS_WORKER, run_number=380567,
-                       edits=[FlagEdit("tracker-strip", 12, 20, "NO VALUE FOUND")], comment="classifier")
+    service.edit_flags(
+        db,
+        actor=OMS_WORKER,
+        run_number=380567,
+        edits=[FlagEdit("tracker-strip", 12, 20, "NO VALUE FOUND")],
+        comment="classifier",
+    )
     with pytest.raises(SignOffRefused, match="LS 12 of component tracker-strip"):
         service.move_run(db, actor=SHIFTER, run_number=380567, to_state="SIGNOFF")
 
 
 def test_state_as_of_any_change_set(db: Database) -> None:
     created = create_collision_run(db, ls_count=10)
-    first = service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 3, "BAD", "off")],
-                               comment="one")
-    service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 2, 10, "STANDBY")],
-                       comment="two")
-    service.change_run_attributes(db, actor=SHIFTER, run_number=380567, rr={"class": "Cosmics24"}, comment="c")
+    first = service.edit_flags(
+        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 3, "BAD", "off")], comment="one"
+    )
+    service.edit_flags(
+        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 2, 10, "STANDBY")], comment="two"
+    )
+    service.change_run_attributes(
+        db, actor=SHIFTER, run_number=380567, rr={"class": "Cosmics24"}, comment="c"
+    )
 
     at_creation = service.run_state(db, 380567, as_of=created.change_set_id)
     at_first = service.run_state(db, 380567, as_of=first.change_set_id)
@@ -161,12 +203,23 @@ def test_state_as_of_any_change_set(db: Database) -> None:
 
 def test_revert_restores_what_a_change_set_overwrote(db: Database) -> None:
     create_collision_run(db, ls_count=10)
-    service.edit_flags(db, actor=OMS_WORKER, run_number=380567, edits=[FlagEdit("dt-dt", 4, 6, "BAD", "rule")],
-                       comment="rule")
-    mistake = service.edit_flags(db, actor=SHIFTER, run_number=380567,
-                                 edits=[FlagEdit("dt-dt", 1, 10, "EXCLUDED")], comment="wrong run!")
-    service.change_run_attributes(db, actor=SHIFTER, run_number=380567, rr={"stop_reason": "oops"},
-                                  comment="wrong run too")
+    service.edit_flags(
+        db,
+        actor=OMS_WORKER,
+        run_number=380567,
+        edits=[FlagEdit("dt-dt", 4, 6, "BAD", "rule")],
+        comment="rule",
+    )
+    mistake = service.edit_flags(
+        db,
+        actor=SHIFTER,
+        run_number=380567,
+        edits=[FlagEdit("dt-dt", 1, 10, "EXCLUDED")],
+        comment="wrong run!",
+    )
+    service.change_run_attributes(
+        db, actor=SHIFTER, run_number=380567, rr={"stop_reason": "oops"}, comment="wrong run too"
+    )
     assert statuses(db) == [(1, 10, "EXCLUDED")]
 
     result = service.revert_change_set(db, actor=BOB, change_set_id=mistake.change_set_id)
@@ -182,24 +235,28 @@ def test_revert_restores_what_a_change_set_overwrote(db: Database) -> None:
 
 def test_revert_refuses_when_later_changes_touched_the_same_values_unless_forced(db: Database) -> None:
     create_collision_run(db, ls_count=10)
-    first = service.edit_flags(db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 5, "STANDBY")],
-                               comment="first")
-    later = service.edit_flags(db, actor=BOB, run_number=380567, edits=[FlagEdit("dt-dt", 5, 7, "BAD", "noise")],
-                               comment="later")
+    first = service.edit_flags(
+        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 5, "STANDBY")], comment="first"
+    )
+    later = service.edit_flags(
+        db, actor=BOB, run_number=380567, edits=[FlagEdit("dt-dt", 5, 7, "BAD", "noise")], comment="later"
+    )
     before = counts(db)
     with pytest.raises(RevertConflict) as error:
         service.revert_change_set(db, actor=BOB, change_set_id=first.change_set_id)
     assert f"change set {later.change_set_id}" in error.value.message and "LS 1-5" in error.value.message
     assert counts(db) == before
 
+    # Forced: LS 1-5 go back to what they were before `first` (LS 5 loses the later BAD); LS 6-7 keep it.
     service.revert_change_set(db, actor=BOB, change_set_id=first.change_set_id, force=True)
-    assert statuses(db) == [(1, 10, "GOOD")]
+    assert statuses(db) == [(1, 5, "GOOD"), (6, 7, "BAD"), (8, 10, "GOOD")]
 
 
 def test_revert_of_a_run_attribute_edit_and_of_a_run_creation(db: Database) -> None:
     created = create_collision_run(db, ls_count=10)
-    edit = service.change_run_attributes(db, actor=SHIFTER, run_number=380567, rr={"class": "Cosmics24"},
-                                         comment="wrong")
+    edit = service.change_run_attributes(
+        db, actor=SHIFTER, run_number=380567, rr={"class": "Cosmics24"}, comment="wrong"
+    )
     service.revert_change_set(db, actor=SHIFTER, change_set_id=edit.change_set_id)
     run = service.run_state(db, 380567)
     assert run.rr["class"] == "Collisions24" and "class" not in run.rr_manual
@@ -211,7 +268,9 @@ def test_a_stale_writer_is_refused(db: Database) -> None:
     create_collision_run(db, ls_count=10)
     with db.transaction() as conn:
         change_set = eventlog.open_change_set(conn, SHIFTER, "stale")
-        stale = FlagsSet(name=ONLINE, first_ls=1, last_ls=1, component="dt-dt", triplet=GOOD, layer=Layer.MANUAL)
+        stale = FlagsSet(
+            name=ONLINE, first_ls=1, last_ls=1, component="dt-dt", triplet=GOOD, layer=Layer.MANUAL
+        )
         with pytest.raises(StaleVersion):
             eventlog.append(conn, change_set, 380567, 0, [stale])
 
@@ -219,10 +278,24 @@ def test_a_stale_writer_is_refused(db: Database) -> None:
 def test_oms_value_corrections_need_a_reason_and_are_latest_wins(db: Database) -> None:
     create_collision_run(db, ls_count=10)
     with pytest.raises(InvalidInput, match="comment"):
-        service.set_oms_values(db, actor=SHIFTER, run_number=380567, first_ls=1, last_ls=2,
-                               values={"cms_active": False}, comment="")
-    service.set_oms_values(db, actor=SHIFTER, run_number=380567, first_ls=1, last_ls=2,
-                           values={"cms_active": False}, comment="DCS archive shows CMS inactive")
+        service.set_oms_values(
+            db,
+            actor=SHIFTER,
+            run_number=380567,
+            first_ls=1,
+            last_ls=2,
+            values={"cms_active": False},
+            comment="",
+        )
+    service.set_oms_values(
+        db,
+        actor=SHIFTER,
+        run_number=380567,
+        first_ls=1,
+        last_ls=2,
+        values={"cms_active": False},
+        comment="DCS archive shows CMS inactive",
+    )
     run = service.run_state(db, 380567)
     assert run.datasets[ONLINE].oms["cms_active"] == RangeMap([(1, 2, False), (3, 10, True)])
 
@@ -230,15 +303,38 @@ def test_oms_value_corrections_need_a_reason_and_are_latest_wins(db: Database) -
 def test_offline_dataset_edits_follow_the_workspace_state(db: Database) -> None:
     create_collision_run(db, ls_count=10)
     name = "/PromptReco/Collisions2024A/DQM"
-    service.create_dataset(db, actor=OMS_WORKER, run_number=380567, name=name,
-                           attributes={"global_state": "OPEN", "tracker_state": "waiting dqm gui"})
+    service.create_dataset(
+        db,
+        actor=OMS_WORKER,
+        run_number=380567,
+        name=name,
+        attributes={"global_state": "OPEN", "tracker_state": "waiting dqm gui"},
+    )
     with pytest.raises(InvalidState, match="waiting dqm gui"):
-        service.edit_flags(db, actor=SHIFTER, run_number=380567, dataset=name,
-                           edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")], comment="too early")
-    service.change_dataset_attributes(db, actor=OMS_WORKER, run_number=380567, name=name,
-                                      attributes={"tracker_state": "OPEN"}, comment="appeared in GUI")
-    service.edit_flags(db, actor=SHIFTER, run_number=380567, dataset=name,
-                       edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")], comment="certified")
+        service.edit_flags(
+            db,
+            actor=SHIFTER,
+            run_number=380567,
+            dataset=name,
+            edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")],
+            comment="too early",
+        )
+    service.change_dataset_attributes(
+        db,
+        actor=OMS_WORKER,
+        run_number=380567,
+        name=name,
+        attributes={"tracker_state": "OPEN"},
+        comment="appeared in GUI",
+    )
+    service.edit_flags(
+        db,
+        actor=SHIFTER,
+        run_number=380567,
+        dataset=name,
+        edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")],
+        comment="certified",
+    )
     with db.reading() as conn:
         assert store.component_ranges(conn, 380567, name)["tracker-pixel"][0]["status"] == "GOOD"
         # Offline datasets see the online OMS values.

@@ -18,8 +18,13 @@ def history(limit: int = typer.Option(30, help="how many, newest first")) -> Non
     """Every configuration version, newest first."""
     table = Table("version", "when", "author", "comment", "restored from")
     for v in service.history(database(), limit=limit):
-        table.add_row(str(v.id), v.created_at.isoformat(timespec="seconds"), v.author, v.comment,
-                      str(v.restored_from or ""))
+        table.add_row(
+            str(v.id),
+            v.created_at.isoformat(timespec="seconds"),
+            v.author,
+            v.comment,
+            str(v.restored_from or ""),
+        )
     console.print(table)
 
 
@@ -46,8 +51,13 @@ def import_(
 ) -> None:
     """Validate a YAML file and make it the new current version."""
     with reported_errors():
-        version = service.import_yaml(database(), actor=cli_actor(as_actor), text=path.read_text(),
-                                      comment=comment, expected_version=expected_version)
+        version = service.import_yaml(
+            database(),
+            actor=cli_actor(as_actor),
+            text=path.read_text(),
+            comment=comment,
+            expected_version=expected_version,
+        )
     console.print(f"configuration version {version}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -47,8 +48,8 @@ def _check_name(value: str) -> str:
 def _check_rule(value: JsonValue) -> JsonValue:
     try:
         jsonlogic.validate(value)
-    except (ValueError, TypeError) as exc:
-        raise _problem(f"invalid JSON-logic rule: {exc}") from None
+    except jsonlogic.InvalidRule as exc:
+        raise _problem(f"invalid JSON-logic at {exc.path}: {exc.problem}") from None
     return value
 
 
@@ -69,7 +70,9 @@ def _check_regexp(value: str) -> str:
 
 def _check_status(value: str) -> str:
     if value not in USER_STATUSES:
-        raise _problem(f"{value!r} is not a status a classifier may set (one of {', '.join(CLASSIFIER_STATUSES)})")
+        raise _problem(
+            f"{value!r} is not a status a classifier may set (one of {', '.join(CLASSIFIER_STATUSES)})"
+        )
     return value
 
 
@@ -129,7 +132,7 @@ class ClassClassifier(_Model):
 
 
 class SignificanceClassifier(_Model):
-    """The original's "dataset classifier": a run of this class is significant iff an enabled rule is truthy."""
+    """The original's "dataset classifier": a run of this class is significant iff an enabled rule holds."""
 
     class_name: str = Field(alias="class", min_length=1)
     enabled: bool = True
@@ -232,7 +235,10 @@ class Configuration(_Model):
         for i, ws in enumerate(self.workspaces):
             key = (ws.name, ws.mode)
             if key in index:
-                yield f"workspaces.{i}.name", f"duplicate {ws.mode} workspace {ws.name!r} (also workspaces.{index[key]})"
+                yield (
+                    f"workspaces.{i}.name",
+                    f"duplicate {ws.mode} workspace {ws.name!r} (also workspaces.{index[key]})",
+                )
             index[key] = i
 
         for mode, by_workspace in self.certifiable.items():
@@ -245,7 +251,7 @@ class Configuration(_Model):
                     if column not in existing:
                         yield (
                             f"certifiable.{mode}.{ws_name}.{j}",
-                            f"{column!r} is not a column of {mode} workspace {ws_name!r} (columns: {existing})",
+                            f"{column!r} is not a column of {mode} workspace {ws_name!r} (it has {existing})",
                         )
                     elif column in columns[:j]:
                         yield f"certifiable.{mode}.{ws_name}.{j}", f"duplicate column {column!r}"
@@ -253,11 +259,17 @@ class Configuration(_Model):
         components = {mode: set(self.components(mode)) for mode in MODES}
         for i, cc in enumerate(self.component_classifiers):
             if cc.component not in components[cc.mode]:
-                yield f"component_classifiers.{i}.component", f"there is no {cc.mode} component {cc.component!r}"
+                yield (
+                    f"component_classifiers.{i}.component",
+                    f"there is no {cc.mode} component {cc.component!r}",
+                )
 
         for i, odc in enumerate(self.offline_dataset_classifiers):
             if (odc.workspace, "offline") not in index:
-                yield f"offline_dataset_classifiers.{i}.workspace", f"there is no offline workspace {odc.workspace!r}"
+                yield (
+                    f"offline_dataset_classifiers.{i}.workspace",
+                    f"there is no offline workspace {odc.workspace!r}",
+                )
 
         yield from _duplicates("permissions", "egroup", "e-group", [p.egroup for p in self.permissions])
         yield from _duplicates("json_presets", "name", "preset name", [p.name for p in self.json_presets])
@@ -307,7 +319,7 @@ def _invalid_input(exc: ValidationError) -> InvalidInput:
 
 
 def from_document(document: Mapping[str, Any]) -> Configuration:
-    """Validate a JSON-ready document (as stored) into a Configuration; InvalidInput names the first bad field."""
+    """Validate a stored (JSON-ready) document; InvalidInput names the first bad field."""
     try:
         return Configuration.model_validate(document)
     except ValidationError as exc:
@@ -323,16 +335,22 @@ def to_document(cfg: Configuration) -> dict[str, Any]:
 
 
 class _FlowMap(dict[str, Any]):
-    """Emitted on one (wrapped) line: rules, permission rules."""
+    """Emitted in flow style (`{a: 1}`): short rules, permission rules."""
 
 
 class _FlowSeq(list[Any]):
-    """Emitted on one line: column lists."""
+    """Emitted in flow style (`[a, b]`): column lists."""
+
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # indent lists under their key
 
 
 _Dumper.add_representer(
@@ -343,12 +361,18 @@ _Dumper.add_representer(
 )
 
 
-def _flow(value: Any) -> Any:
-    if isinstance(value, dict):
-        return _FlowMap(value)
-    if isinstance(value, list):
-        return _FlowSeq(value)
-    return value
+_FLOW_WIDTH = 88
+
+
+def _readable_rule(rule: Any) -> Any:
+    """Short rules on one line; longer ones as block maps and lists down to the nodes that fit on a line."""
+    if not isinstance(rule, dict | list):
+        return rule
+    if len(json.dumps(rule)) > _FLOW_WIDTH:
+        if isinstance(rule, dict):
+            return {key: _readable_rule(value) for key, value in rule.items()}
+        return [_readable_rule(item) for item in rule]
+    return _FlowMap(rule) if isinstance(rule, dict) else _FlowSeq(rule)
 
 
 def _for_people(document: dict[str, Any]) -> dict[str, Any]:
@@ -358,13 +382,14 @@ def _for_people(document: dict[str, Any]) -> dict[str, Any]:
             continue
         for item in items:
             if "rule" in item:
-                item["rule"] = _flow(item["rule"])
+                item["rule"] = _readable_rule(item["rule"])
             if section == "workspaces":
                 item["columns"] = _FlowSeq(item["columns"])
             if section == "permissions":
                 item["rules"] = [_FlowMap(rule) for rule in item["rules"]]
     document["certifiable"] = {
-        mode: {ws: _FlowSeq(cols) for ws, cols in by_ws.items()} for mode, by_ws in document["certifiable"].items()
+        mode: {ws: _FlowSeq(cols) for ws, cols in by_ws.items()}
+        for mode, by_ws in document["certifiable"].items()
     }
     return document
 
@@ -386,7 +411,7 @@ def load_yaml(text: str) -> Configuration:
 
     Top-level keys starting with `x-` are dropped: they hold YAML anchors reused by the sections."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # the safe loader, in C when libyaml is there
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"

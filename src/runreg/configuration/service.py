@@ -77,7 +77,9 @@ def replace(
         return _insert(conn, config, actor=actor, comment=comment)
 
 
-def import_yaml(db: Database, *, actor: Actor, text: str, comment: str, expected_version: int | None = None) -> int:
+def import_yaml(
+    db: Database, *, actor: Actor, text: str, comment: str, expected_version: int | None = None
+) -> int:
     """Import a whole configuration file as a new version (validated before anything is written)."""
     config = load_yaml(text)
     return replace(db, actor=actor, config=config, comment=comment, expected_version=expected_version)
@@ -88,13 +90,17 @@ def export_yaml(db: Database, *, version: int | None = None) -> str:
 
 
 def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
-    query = select(
-        config_versions.c.id,
-        config_versions.c.created_at,
-        config_versions.c.author,
-        config_versions.c.comment,
-        config_versions.c.restored_from,
-    ).order_by(config_versions.c.id.desc()).limit(limit)
+    query = (
+        select(
+            config_versions.c.id,
+            config_versions.c.created_at,
+            config_versions.c.author,
+            config_versions.c.comment,
+            config_versions.c.restored_from,
+        )
+        .order_by(config_versions.c.id.desc())
+        .limit(limit)
+    )
     with db.reading() as conn:
         return [ConfigVersion(*row) for row in conn.execute(query)]
 
@@ -111,8 +117,9 @@ def restore(db: Database, *, actor: Actor, version: int, comment: str = "") -> i
     with db.transaction() as conn:
         old = _load(conn, version)
         _current_for_update(conn, None)
-        return _insert(conn, old, actor=actor, comment=comment or f"restore version {version}",
-                       restored_from=version)
+        return _insert(
+            conn, old, actor=actor, comment=comment or f"restore version {version}", restored_from=version
+        )
 
 
 def _load(conn: Connection, version: int) -> Configuration:

@@ -39,7 +39,9 @@ def open_change_set(conn: Connection, actor: Actor, comment: str, *, reverts: in
     now = datetime.now(UTC)
     row_id = conn.execute(
         insert(change_sets)
-        .values(author=actor.name, actor_kind=actor.kind.value, comment=comment, created_at=now, reverts=reverts)
+        .values(
+            author=actor.name, actor_kind=actor.kind.value, comment=comment, created_at=now, reverts=reverts
+        )
         .returning(change_sets.c.id)
     ).scalar_one()
     return ChangeSet(row_id, actor.name, actor.kind.value, comment, now, reverts)

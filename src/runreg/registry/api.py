@@ -27,7 +27,11 @@ def get_ranges(
     request: Request, run_number: int, dataset: str = ONLINE, as_of: int | None = Query(None)
 ) -> dict[str, Any]:
     run = service.run_state(_db(request), run_number, as_of=as_of)
-    return {"run_number": run_number, "dataset": dataset, "components": service.component_ranges(run, dataset)}
+    return {
+        "run_number": run_number,
+        "dataset": dataset,
+        "components": service.component_ranges(run, dataset),
+    }
 
 
 @router.get("/change-sets")
@@ -35,7 +39,13 @@ def list_change_sets(
     request: Request, run_number: int | None = Query(None), limit: int = Query(50, ge=1, le=500)
 ) -> list[dict[str, Any]]:
     return [
-        {"id": cs.id, "author": cs.author, "actor_kind": cs.actor_kind, "comment": cs.comment,
-         "created_at": cs.created_at.isoformat(), "reverts": cs.reverts}
+        {
+            "id": cs.id,
+            "author": cs.author,
+            "actor_kind": cs.actor_kind,
+            "comment": cs.comment,
+            "created_at": cs.created_at.isoformat(),
+            "reverts": cs.reverts,
+        }
         for cs in service.history(_db(request), run_number=run_number, limit=limit)
     ]

@@ -59,8 +59,14 @@ def log(
     """The newest change sets: who, when, why."""
     table = Table("id", "when", "author", "kind", "comment", "reverts")
     for cs in service.history(database(), run_number=run_number, limit=limit):
-        table.add_row(str(cs.id), cs.created_at.isoformat(timespec="seconds"), cs.author, cs.actor_kind,
-                      cs.comment, str(cs.reverts or ""))
+        table.add_row(
+            str(cs.id),
+            cs.created_at.isoformat(timespec="seconds"),
+            cs.author,
+            cs.actor_kind,
+            cs.comment,
+            str(cs.reverts or ""),
+        )
     console.print(table)
 
 
@@ -73,7 +79,11 @@ def revert(
 ) -> None:
     """Append a change set restoring what CHANGE_SET_ID overwrote."""
     with reported_errors():
-        result = service.revert_change_set(database(), actor=cli_actor(as_actor), change_set_id=change_set_id,
-                                           force=force, comment=comment)
-    console.print(f"change set {result.change_set_id} reverts {change_set_id}" if result.changed
-                  else "nothing to revert")
+        result = service.revert_change_set(
+            database(), actor=cli_actor(as_actor), change_set_id=change_set_id, force=force, comment=comment
+        )
+    console.print(
+        f"change set {result.change_set_id} reverts {change_set_id}"
+        if result.changed
+        else "nothing to revert"
+    )

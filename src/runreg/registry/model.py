@@ -48,7 +48,7 @@ def default_rr_attributes() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 @dataclass
 class ComponentFlags:
-    """One component's triplets on a dataset, in two layers; the effective value puts manual over automatic."""
+    """One component's triplets on a dataset in two layers; the effective value puts manual over automatic."""
 
     automatic: RangeMap = field(default_factory=RangeMap)
     manual: RangeMap = field(default_factory=RangeMap)
@@ -207,7 +207,9 @@ def change_run_attributes(
     if "class" in rr and not isinstance(rr["class"], str):
         raise InvalidInput("rr.class", "must be a string")
     current_rr = run.rr if layer is Layer.MANUAL else run.rr_automatic
-    new_rr = {k: v for k, v in rr.items() if not same_value(current_rr.get(k, _MISSING), v) or layer is Layer.MANUAL}
+    new_rr = {
+        k: v for k, v in rr.items() if not same_value(current_rr.get(k, _MISSING), v) or layer is Layer.MANUAL
+    }
     new_oms = {k: v for k, v in oms.items() if not same_value(run.oms.get(k, _MISSING), v)}
     if not new_rr and not new_oms:
         return []
@@ -242,15 +244,22 @@ def check_sign_off(run: RunState, certifiable_components: Sequence[str]) -> None
             continue
         effective = online.flags[component].effective()
         gaps = effective.gaps(1, ls_count)
-        unjudged = [(first, value["status"]) for first, _last, value in effective
-                    if value.get("status", "") in UNJUDGED_STATUSES]
+        unjudged = [
+            (first, value["status"])
+            for first, _last, value in effective
+            if value.get("status", "") in UNJUDGED_STATUSES
+        ]
         candidates = [(first, Status.EMPTY.value) for first, _ in gaps] + unjudged
         if candidates:
             ls, status = min(candidates)
             raise SignOffRefused(
                 f"{where}: LS {ls} of component {component} is {status or 'empty'}",
-                details={"run_number": run.run_number, "lumisection": ls, "component": component,
-                         "status": status},
+                details={
+                    "run_number": run.run_number,
+                    "lumisection": ls,
+                    "component": component,
+                    "status": status,
+                },
             )
 
 
@@ -292,12 +301,22 @@ def set_flags(
         raise InvalidInput("status", f"{status!r} is not one of {', '.join(sorted(allowed))}")
     comment = (comment or "").strip()
     if status == Status.BAD and len(comment) < MIN_BAD_COMMENT:
-        raise InvalidInput("comment", f"a BAD status needs a comment of at least {MIN_BAD_COMMENT} characters")
+        raise InvalidInput(
+            "comment", f"a BAD status needs a comment of at least {MIN_BAD_COMMENT} characters"
+        )
     check_ls_range(run, first_ls, last_ls)
     triplet = {"status": status, "comment": comment, "cause": (cause or "").strip()}
     if layer is Layer.MANUAL:
-        return [FlagsSet(name=dataset, first_ls=first_ls, last_ls=last_ls, component=component,
-                         triplet=triplet, layer=layer)]
+        return [
+            FlagsSet(
+                name=dataset,
+                first_ls=first_ls,
+                last_ls=last_ls,
+                component=component,
+                triplet=triplet,
+                layer=layer,
+            )
+        ]
     current = ds.flags.get(component, ComponentFlags()).automatic
     return [
         FlagsSet(name=dataset, first_ls=f, last_ls=last, component=component, triplet=triplet, layer=layer)
@@ -309,8 +328,14 @@ def sync_automatic_flags(run: RunState, dataset: str, component: str, wanted: Ra
     """Automatic flags for a whole component: events only for the sub-ranges that change."""
     current = run.dataset(dataset).flags.get(component, ComponentFlags()).automatic
     return [
-        FlagsSet(name=dataset, first_ls=f, last_ls=last, component=component, triplet=triplet,
-                 layer=Layer.AUTOMATIC)
+        FlagsSet(
+            name=dataset,
+            first_ls=f,
+            last_ls=last,
+            component=component,
+            triplet=triplet,
+            layer=Layer.AUTOMATIC,
+        )
         for f, last, triplet in differences(current, wanted)
     ]
 
@@ -345,7 +370,8 @@ def _check_editable(run: RunState, ds: DatasetState, component: str, layer: Laye
     if ds.name == ONLINE:
         if run.status != RunStatus.OPEN:
             raise InvalidState(
-                f"run {run.run_number} is {run.status}: online lumisections can only be edited while it is OPEN",
+                f"run {run.run_number} is {run.status}: "
+                "online lumisections can only be edited while it is OPEN",
                 details={"run_number": run.run_number, "state": run.status},
             )
         return
@@ -355,14 +381,21 @@ def _check_editable(run: RunState, ds: DatasetState, component: str, layer: Laye
         raise InvalidState(
             f"dataset {ds.name!r} of run {run.run_number} is {state} in workspace {workspace}: "
             "its lumisections can only be edited while it is OPEN there",
-            details={"run_number": run.run_number, "dataset": ds.name, "workspace": workspace, "state": state},
+            details={
+                "run_number": run.run_number,
+                "dataset": ds.name,
+                "workspace": workspace,
+                "state": state,
+            },
         )
 
 
 def _check_rr_keys(rr: Mapping[str, Any]) -> None:
     unknown = sorted(set(rr) - RR_ATTRIBUTES)
     if unknown:
-        raise InvalidInput(f"rr.{unknown[0]}", f"unknown RR attribute; known: {', '.join(sorted(RR_ATTRIBUTES))}")
+        raise InvalidInput(
+            f"rr.{unknown[0]}", f"unknown RR attribute; known: {', '.join(sorted(RR_ATTRIBUTES))}"
+        )
 
 
 class _Missing:
@@ -404,7 +437,9 @@ def dcs_summary(oms: Mapping[str, RangeMap], ls_count: int) -> dict[str, dict[st
             continue
         counts = {"TRUE": 0, "FALSE": 0, "NULL": 0, "EMPTY": 0}
         for first, last, value in ranges.slice(1, ls_count):
-            bucket = "NULL" if value is None else "TRUE" if value is True else "FALSE" if value is False else None
+            bucket = (
+                "NULL" if value is None else "TRUE" if value is True else "FALSE" if value is False else None
+            )
             if bucket:
                 counts[bucket] += last - first + 1
         counts["EMPTY"] = sum(last - first + 1 for first, last in ranges.gaps(1, ls_count)) if ls_count else 0

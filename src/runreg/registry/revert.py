@@ -60,8 +60,11 @@ def touches(event: Event) -> list[Touch]:
         case DatasetAttributesChanged():
             return [Touch(("dataset", event.name, k)) for k in (*event.attributes, *event.removed)]
         case FlagsSet() | FlagsCleared():
-            return [Touch(("flags", event.name, event.component, event.layer.value),
-                          (event.first_ls, event.last_ls))]
+            return [
+                Touch(
+                    ("flags", event.name, event.component, event.layer.value), (event.first_ls, event.last_ls)
+                )
+            ]
         case OmsValuesSet():
             return [Touch(("oms_ls", event.name, k), (event.first_ls, event.last_ls)) for k in event.values]
         case OmsValuesCleared():
@@ -69,9 +72,7 @@ def touches(event: Event) -> list[Touch]:
     raise TypeError(f"unknown event {type(event).__name__}")
 
 
-def find_conflicts(
-    reverted: Sequence[Event], later: Iterable[tuple[int, Event]]
-) -> list[RevertConflictItem]:
+def find_conflicts(reverted: Sequence[Event], later: Iterable[tuple[int, Event]]) -> list[RevertConflictItem]:
     mine = [t for e in reverted for t in touches(e)]
     found: dict[tuple[str, int], RevertConflictItem] = {}
     for change_set_id, event in later:
@@ -104,46 +105,71 @@ def restoring_events(before: RunState | None, reverted: Sequence[Event]) -> list
                     _restore_key(before.oms, key, oms_set, oms_removed)
                 layer_values = before.rr_layer(event.layer)
                 for key in (*event.rr, *event.removed_rr):
-                    _restore_key(layer_values, key, rr_set.setdefault(event.layer, {}),
-                                 rr_removed.setdefault(event.layer, []))
+                    _restore_key(
+                        layer_values,
+                        key,
+                        rr_set.setdefault(event.layer, {}),
+                        rr_removed.setdefault(event.layer, []),
+                    )
             case DatasetAttributesChanged():
                 attrs = before.datasets[event.name].attributes if event.name in before.datasets else {}
                 for key in (*event.attributes, *event.removed):
-                    _restore_key(attrs, key, ds_set.setdefault(event.name, {}),
-                                 ds_removed.setdefault(event.name, []))
+                    _restore_key(
+                        attrs, key, ds_set.setdefault(event.name, {}), ds_removed.setdefault(event.name, [])
+                    )
             case FlagsSet() | FlagsCleared():
                 flag_spans.setdefault((event.name, event.component, event.layer), RangeMap()).assign(
-                    event.first_ls, event.last_ls, True)
+                    event.first_ls, event.last_ls, True
+                )
             case OmsValuesSet() | OmsValuesCleared():
                 keys = event.values if isinstance(event, OmsValuesSet) else event.keys
                 for key in keys:
-                    oms_spans.setdefault((event.name, key), RangeMap()).assign(event.first_ls, event.last_ls, True)
+                    oms_spans.setdefault((event.name, key), RangeMap()).assign(
+                        event.first_ls, event.last_ls, True
+                    )
     if oms_set or oms_removed or rr_set or rr_removed:
         layers = set(rr_set) | set(rr_removed) or {Layer.AUTOMATIC}
         for index, layer in enumerate(sorted(layers)):
-            out.append(RunAttributesChanged(
-                oms=oms_set if index == 0 else {}, removed_oms=tuple(oms_removed) if index == 0 else (),
-                rr=rr_set.get(layer, {}), removed_rr=tuple(rr_removed.get(layer, [])), layer=layer))
+            out.append(
+                RunAttributesChanged(
+                    oms=oms_set if index == 0 else {},
+                    removed_oms=tuple(oms_removed) if index == 0 else (),
+                    rr=rr_set.get(layer, {}),
+                    removed_rr=tuple(rr_removed.get(layer, [])),
+                    layer=layer,
+                )
+            )
     for name in sorted(set(ds_set) | set(ds_removed)):
-        out.append(DatasetAttributesChanged(name=name, attributes=ds_set.get(name, {}),
-                                            removed=tuple(ds_removed.get(name, []))))
+        out.append(
+            DatasetAttributesChanged(
+                name=name, attributes=ds_set.get(name, {}), removed=tuple(ds_removed.get(name, []))
+            )
+        )
     for (name, component, layer), spans in sorted(flag_spans.items()):
         ds = before.datasets.get(name)
         previous = ds.flags[component].layer(layer) if ds and component in ds.flags else RangeMap()
         for first, last, _ in spans:
-            for f, l, triplet in previous.slice(first, last):
-                out.append(FlagsSet(name=name, first_ls=f, last_ls=l, component=component,
-                                    triplet=dict(triplet), layer=layer))
-            for f, l in previous.gaps(first, last):
-                out.append(FlagsCleared(name=name, first_ls=f, last_ls=l, component=component, layer=layer))
+            for lo, hi, triplet in previous.slice(first, last):
+                out.append(
+                    FlagsSet(
+                        name=name,
+                        first_ls=lo,
+                        last_ls=hi,
+                        component=component,
+                        triplet=dict(triplet),
+                        layer=layer,
+                    )
+                )
+            for lo, hi in previous.gaps(first, last):
+                out.append(FlagsCleared(name=name, first_ls=lo, last_ls=hi, component=component, layer=layer))
     for (name, key), spans in sorted(oms_spans.items()):
         ds = before.datasets.get(name)
         previous = ds.oms.get(key, RangeMap()) if ds else RangeMap()
         for first, last, _ in spans:
-            for f, l, value in previous.slice(first, last):
-                out.append(OmsValuesSet(name=name, first_ls=f, last_ls=l, values={key: value}))
-            for f, l in previous.gaps(first, last):
-                out.append(OmsValuesCleared(name=name, first_ls=f, last_ls=l, keys=(key,)))
+            for lo, hi, value in previous.slice(first, last):
+                out.append(OmsValuesSet(name=name, first_ls=lo, last_ls=hi, values={key: value}))
+            for lo, hi in previous.gaps(first, last):
+                out.append(OmsValuesCleared(name=name, first_ls=lo, last_ls=hi, keys=(key,)))
     return out
 
 

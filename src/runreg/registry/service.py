@@ -13,7 +13,13 @@ from sqlalchemy import Connection
 from runreg.configuration import service as configuration
 from runreg.eventlog import store as eventlog
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import ChangeSetNotFound, InvalidInput, RevertConflict, RunAlreadyExists, RunNotFound
+from runreg.kernel.errors import (
+    ChangeSetNotFound,
+    InvalidInput,
+    RevertConflict,
+    RunAlreadyExists,
+    RunNotFound,
+)
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import model, revert, store
 from runreg.registry.events import Event, Layer, event_from_payload
@@ -119,15 +125,18 @@ def register_run(
 ) -> ChangeResult:
     """Create a run with its `online` dataset, its per-LS OMS values and (optionally) automatic flags."""
     layer = layer_of(actor)
-    steps: list[Decide] = [lambda run: model.register_run(run_number, oms=oms_attributes, rr=rr_attributes,
-                                                          layer=layer)]
+    steps: list[Decide] = [
+        lambda run: model.register_run(run_number, oms=oms_attributes, rr=rr_attributes, layer=layer)
+    ]
     if oms_lumisections:
         per_key = _per_key(oms_lumisections)
         steps.append(lambda run: model.sync_oms_values(run, ONLINE, per_key))
     for component, ranges in (flags or {}).items():
         steps.append(lambda run, c=component, r=ranges: model.sync_automatic_flags(run, ONLINE, c, r))
     with db.transaction() as conn:
-        return _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)}, creating=True)
+        return _write(
+            conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)}, creating=True
+        )
 
 
 def change_run_attributes(
@@ -141,36 +150,64 @@ def change_run_attributes(
 ) -> ChangeResult:
     layer = layer_of(actor)
     with db.transaction() as conn:
-        return _write(conn, actor=actor, comment=comment, decisions={
-            run_number: lambda run: model.change_run_attributes(run, rr=rr, oms=oms, layer=layer)})
+        return _write(
+            conn,
+            actor=actor,
+            comment=comment,
+            decisions={run_number: lambda run: model.change_run_attributes(run, rr=rr, oms=oms, layer=layer)},
+        )
 
 
-def move_run(db: Database, *, actor: Actor, run_number: int, to_state: str, comment: str = "") -> ChangeResult:
+def move_run(
+    db: Database, *, actor: Actor, run_number: int, to_state: str, comment: str = ""
+) -> ChangeResult:
     """OPEN/SIGNOFF/COMPLETED; leaving OPEN requires a class and every certifiable LS judged."""
     layer = layer_of(actor)
     with db.transaction() as conn:
         certifiable = configuration.current(conn)[1].certifiable_components("online")
-        return _write(conn, actor=actor, comment=comment or f"move run to {to_state}", decisions={
-            run_number: lambda run: model.move_run(run, to_state, certifiable_components=certifiable, layer=layer)})
+        return _write(
+            conn,
+            actor=actor,
+            comment=comment or f"move run to {to_state}",
+            decisions={
+                run_number: lambda run: model.move_run(
+                    run, to_state, certifiable_components=certifiable, layer=layer
+                )
+            },
+        )
 
 
 # ----------------------------------------------------------------------------------------------
 # Datasets, lumisection flags and OMS values
 # ----------------------------------------------------------------------------------------------
 def create_dataset(
-    db: Database, *, actor: Actor, run_number: int, name: str, attributes: Mapping[str, Any], comment: str = ""
+    db: Database,
+    *,
+    actor: Actor,
+    run_number: int,
+    name: str,
+    attributes: Mapping[str, Any],
+    comment: str = "",
 ) -> ChangeResult:
     with db.transaction() as conn:
-        return _write(conn, actor=actor, comment=comment or f"create dataset {name}", decisions={
-            run_number: lambda run: model.create_dataset(run, name, attributes)})
+        return _write(
+            conn,
+            actor=actor,
+            comment=comment or f"create dataset {name}",
+            decisions={run_number: lambda run: model.create_dataset(run, name, attributes)},
+        )
 
 
 def change_dataset_attributes(
     db: Database, *, actor: Actor, run_number: int, name: str, attributes: Mapping[str, Any], comment: str
 ) -> ChangeResult:
     with db.transaction() as conn:
-        return _write(conn, actor=actor, comment=comment, decisions={
-            run_number: lambda run: model.change_dataset_attributes(run, name, attributes)})
+        return _write(
+            conn,
+            actor=actor,
+            comment=comment,
+            decisions={run_number: lambda run: model.change_dataset_attributes(run, name, attributes)},
+        )
 
 
 def edit_flags(
@@ -191,9 +228,20 @@ def edit_flags(
         config = configuration.current(conn)[1]
         known = config.components("online" if dataset == ONLINE else "offline")
         steps = [
-            (lambda run, e=edit: model.set_flags(
-                run, dataset=dataset, component=e.component, first_ls=e.first_ls, last_ls=e.last_ls,
-                status=e.status, comment=e.comment, cause=e.cause, layer=layer, known_components=known))
+            (
+                lambda run, e=edit: model.set_flags(
+                    run,
+                    dataset=dataset,
+                    component=e.component,
+                    first_ls=e.first_ls,
+                    last_ls=e.last_ls,
+                    status=e.status,
+                    comment=e.comment,
+                    cause=e.cause,
+                    layer=layer,
+                    known_components=known,
+                )
+            )
             for edit in edits
         ]
         return _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)})
@@ -290,12 +338,17 @@ def revert_change_set(
         if conflicts and not force:
             listed = "; ".join(f"{c.what} (change set {c.change_set_id})" for c in conflicts[:10])
             raise RevertConflict(
-                f"change set {change_set_id} cannot be reverted: later changes touched the same values: {listed}."
-                " Revert those first, or force the revert to overwrite them.",
+                f"change set {change_set_id} cannot be reverted: later changes touched the same values: "
+                f"{listed}. Revert those first, or force the revert to overwrite them.",
                 details={"conflicts": [{"what": c.what, "change_set": c.change_set_id} for c in conflicts]},
             )
-        return _write(conn, actor=actor, comment=comment or f"revert change set {change_set_id}",
-                      decisions=decisions, reverts=change_set_id)
+        return _write(
+            conn,
+            actor=actor,
+            comment=comment or f"revert change set {change_set_id}",
+            decisions=decisions,
+            reverts=change_set_id,
+        )
 
 
 # ----------------------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ def load_run(conn: Connection, run_number: int, *, for_update: bool = False) -> 
     for fr in conn.execute(flag_query):
         layer = run.datasets[fr.dataset].component(fr.component).layer(Layer(fr.layer))
         layer.assign(fr.first_ls, fr.last_ls, {"status": fr.status, "comment": fr.comment, "cause": fr.cause})
-    oms_query = select(oms_ranges).where(oms_ranges.c.run_number == run_number).order_by(oms_ranges.c.first_ls)
+    oms_query = (
+        select(oms_ranges).where(oms_ranges.c.run_number == run_number).order_by(oms_ranges.c.first_ls)
+    )
     for om in conn.execute(oms_query):
         run.datasets[om.dataset].oms.setdefault(om.key, RangeMap()).assign(om.first_ls, om.last_ls, om.value)
     return run
@@ -96,8 +98,8 @@ def save_change(
     _write_oms(conn, after, touched_oms)
     # Summaries depend on the LS count too: a run that grew changes every dataset's EMPTY counts.
     grew = before is not None and before.ls_count != after.ls_count
-    summary_datasets = set(after.datasets) if grew or touched_oms else (
-        touched_datasets | {ds for ds, _ in touched_flags}
+    summary_datasets = (
+        set(after.datasets) if grew or touched_oms else (touched_datasets | {ds for ds, _ in touched_flags})
     )
     write_summaries(conn, after, summary_datasets)
 
@@ -128,7 +130,12 @@ def _write_datasets(conn: Connection, run: RunState, names: set[str], now: datet
     conn.execute(
         insert(datasets),
         [
-            {"run_number": run.run_number, "name": name, "attributes": run.datasets[name].attributes, "updated_at": now}
+            {
+                "run_number": run.run_number,
+                "name": name,
+                "attributes": run.datasets[name].attributes,
+                "updated_at": now,
+            }
             for name in sorted(names)
         ],
     )
@@ -146,8 +153,11 @@ def _write_flags(conn: Connection, run: RunState, keys: set[tuple[str, str]]) ->
     rows: list[dict[str, Any]] = []
     for dataset, component in sorted(keys):
         flags = run.datasets[dataset].flags.get(component, ComponentFlags())
-        layers = ((Layer.AUTOMATIC.value, flags.automatic), (Layer.MANUAL.value, flags.manual),
-                  (EFFECTIVE, flags.effective()))
+        layers = (
+            (Layer.AUTOMATIC.value, flags.automatic),
+            (Layer.MANUAL.value, flags.manual),
+            (EFFECTIVE, flags.effective()),
+        )
         for layer, ranges in layers:
             rows.extend(
                 {
@@ -177,8 +187,14 @@ def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> N
         )
     )
     rows = [
-        {"run_number": run.run_number, "dataset": dataset, "key": key, "first_ls": first, "last_ls": last,
-         "value": value}
+        {
+            "run_number": run.run_number,
+            "dataset": dataset,
+            "key": key,
+            "first_ls": first,
+            "last_ls": last,
+            "value": value,
+        }
         for dataset, key in sorted(keys)
         for first, last, value in run.datasets[dataset].oms.get(key, RangeMap())
     ]
@@ -223,7 +239,12 @@ def delete_projection(conn: Connection, run_number: int) -> None:
 # Queries for readers
 # ----------------------------------------------------------------------------------------------
 def list_runs(
-    conn: Connection, *, limit: int = 50, offset: int = 0, run_from: int | None = None, run_to: int | None = None
+    conn: Connection,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    run_from: int | None = None,
+    run_to: int | None = None,
 ) -> list[Any]:
     query = select(runs).order_by(runs.c.run_number.desc()).limit(limit).offset(offset)
     if run_from is not None:
@@ -236,14 +257,25 @@ def list_runs(
 def component_ranges(conn: Connection, run_number: int, dataset: str) -> dict[str, list[dict[str, Any]]]:
     query = (
         select(flag_ranges)
-        .where(and_(flag_ranges.c.run_number == run_number, flag_ranges.c.dataset == dataset,
-                    flag_ranges.c.layer == EFFECTIVE))
+        .where(
+            and_(
+                flag_ranges.c.run_number == run_number,
+                flag_ranges.c.dataset == dataset,
+                flag_ranges.c.layer == EFFECTIVE,
+            )
+        )
         .order_by(flag_ranges.c.component, flag_ranges.c.first_ls)
     )
     out: dict[str, list[dict[str, Any]]] = {}
     for r in conn.execute(query):
         out.setdefault(r.component, []).append(
-            {"start": r.first_ls, "end": r.last_ls, "status": r.status, "comment": r.comment, "cause": r.cause}
+            {
+                "start": r.first_ls,
+                "end": r.last_ls,
+                "status": r.status,
+                "comment": r.comment,
+                "cause": r.cause,
+            }
         )
     return out
 

@@ -14,16 +14,25 @@ COMPONENTS = ["dt-dt", "tracker-pixel"]
 
 
 def new_run(ls_count: int = 10, **rr: object) -> RunState:
-    run = model.fold(1000, [
-        *model.register_run(1000, oms={"ls_duration": ls_count}, rr=rr or None, layer=Layer.AUTOMATIC),
-    ])
+    run = model.fold(
+        1000,
+        [
+            *model.register_run(1000, oms={"ls_duration": ls_count}, rr=rr or None, layer=Layer.AUTOMATIC),
+        ],
+    )
     assert run is not None
     return run
 
 
 def flag(first: int, last: int, status: str, layer: Layer, comment: str = "") -> FlagsSet:
-    return FlagsSet(name=ONLINE, first_ls=first, last_ls=last, component="dt-dt",
-                    triplet={"status": status, "comment": comment, "cause": ""}, layer=layer)
+    return FlagsSet(
+        name=ONLINE,
+        first_ls=first,
+        last_ls=last,
+        component="dt-dt",
+        triplet={"status": status, "comment": comment, "cause": ""},
+        layer=layer,
+    )
 
 
 def test_worked_example_manual_edits_win_over_later_automatic_ones() -> None:
@@ -40,11 +49,19 @@ def test_worked_example_manual_edits_win_over_later_automatic_ones() -> None:
     ranges = model.ranges_as_dicts(run.datasets[ONLINE].flags["dt-dt"].effective())
 
     assert [(r["start"], r["end"], r["status"]) for r in ranges] == [
-        (1, 4, "GOOD"), (5, 5, "BAD"), (6, 8, "STANDBY"), (9, 10, "BAD")]
+        (1, 4, "GOOD"),
+        (5, 5, "BAD"),
+        (6, 8, "STANDBY"),
+        (9, 10, "BAD"),
+    ]
     assert ranges[2]["comment"] == "HV trip"
     summary = model.triplet_summary(run.datasets[ONLINE], run.ls_count)["dt-dt"]
     assert {k: summary[k] for k in ("GOOD", "BAD", "STANDBY", "EMPTY")} == {
-        "GOOD": 4, "BAD": 3, "STANDBY": 3, "EMPTY": 0}
+        "GOOD": 4,
+        "BAD": 3,
+        "STANDBY": 3,
+        "EMPTY": 0,
+    }
     assert summary["comments"] == ["HV trip"]
     assert summary["causes"] == []
 
@@ -79,33 +96,74 @@ def test_oms_attributes_latest_wins() -> None:
 def test_flag_ranges_must_lie_inside_the_run(first: int, last: int, field: str) -> None:
     run = new_run(10)
     with pytest.raises(InvalidInput) as error:
-        model.set_flags(run, dataset=ONLINE, component="dt-dt", first_ls=first, last_ls=last, status="GOOD",
-                        layer=Layer.MANUAL, known_components=COMPONENTS)
+        model.set_flags(
+            run,
+            dataset=ONLINE,
+            component="dt-dt",
+            first_ls=first,
+            last_ls=last,
+            status="GOOD",
+            layer=Layer.MANUAL,
+            known_components=COMPONENTS,
+        )
     assert error.value.field == field
 
 
 @pytest.mark.parametrize("comment", ["", "  ", "no"])
 def test_bad_needs_a_comment_of_three_characters(comment: str) -> None:
     with pytest.raises(InvalidInput, match="comment"):
-        model.set_flags(new_run(10), dataset=ONLINE, component="dt-dt", first_ls=1, last_ls=2, status="BAD",
-                        comment=comment, layer=Layer.MANUAL, known_components=COMPONENTS)
+        model.set_flags(
+            new_run(10),
+            dataset=ONLINE,
+            component="dt-dt",
+            first_ls=1,
+            last_ls=2,
+            status="BAD",
+            comment=comment,
+            layer=Layer.MANUAL,
+            known_components=COMPONENTS,
+        )
 
 
 def test_people_cannot_set_system_statuses_or_unknown_components() -> None:
     run = new_run(10)
     with pytest.raises(InvalidInput, match="status"):
-        model.set_flags(run, dataset=ONLINE, component="dt-dt", first_ls=1, last_ls=2, status="EMPTY",
-                        layer=Layer.MANUAL, known_components=COMPONENTS)
+        model.set_flags(
+            run,
+            dataset=ONLINE,
+            component="dt-dt",
+            first_ls=1,
+            last_ls=2,
+            status="EMPTY",
+            layer=Layer.MANUAL,
+            known_components=COMPONENTS,
+        )
     with pytest.raises(InvalidInput, match="component"):
-        model.set_flags(run, dataset=ONLINE, component="dt-nothing", first_ls=1, last_ls=2, status="GOOD",
-                        layer=Layer.MANUAL, known_components=COMPONENTS)
+        model.set_flags(
+            run,
+            dataset=ONLINE,
+            component="dt-nothing",
+            first_ls=1,
+            last_ls=2,
+            status="GOOD",
+            layer=Layer.MANUAL,
+            known_components=COMPONENTS,
+        )
 
 
 def test_online_edits_only_while_open() -> None:
     run = new_run(10, state="SIGNOFF")
     with pytest.raises(InvalidState, match="OPEN"):
-        model.set_flags(run, dataset=ONLINE, component="dt-dt", first_ls=1, last_ls=2, status="GOOD",
-                        layer=Layer.MANUAL, known_components=COMPONENTS)
+        model.set_flags(
+            run,
+            dataset=ONLINE,
+            component="dt-dt",
+            first_ls=1,
+            last_ls=2,
+            status="GOOD",
+            layer=Layer.MANUAL,
+            known_components=COMPONENTS,
+        )
     with pytest.raises(InvalidState):
         model.change_run_attributes(run, rr={"stop_reason": "x"}, layer=Layer.MANUAL)
 
@@ -113,21 +171,45 @@ def test_online_edits_only_while_open() -> None:
 def test_automatic_flags_record_only_what_changes() -> None:
     run = new_run(10)
     model.apply(run, flag(1, 10, "GOOD", Layer.AUTOMATIC))
-    events = model.sync_automatic_flags(run, ONLINE, "dt-dt", RangeMap([
-        (1, 4, {"status": "GOOD", "comment": "", "cause": ""}),
-        (5, 10, {"status": "BAD", "comment": "", "cause": ""}),
-    ]))
+    events = model.sync_automatic_flags(
+        run,
+        ONLINE,
+        "dt-dt",
+        RangeMap(
+            [
+                (1, 4, {"status": "GOOD", "comment": "", "cause": ""}),
+                (5, 10, {"status": "BAD", "comment": "", "cause": ""}),
+            ]
+        ),
+    )
     assert [(e.first_ls, e.last_ls, e.triplet["status"]) for e in events] == [(5, 10, "BAD")]
 
 
 def test_sign_off_names_the_first_unjudged_ls_and_component() -> None:
     run = new_run(10, **{"class": "Collisions24"})
     model.apply(run, flag(1, 10, "GOOD", Layer.AUTOMATIC))
-    model.apply(run, FlagsSet(name=ONLINE, first_ls=1, last_ls=6, component="tracker-pixel",
-                              triplet={"status": "GOOD", "comment": "", "cause": ""}, layer=Layer.AUTOMATIC))
-    model.apply(run, FlagsSet(name=ONLINE, first_ls=7, last_ls=10, component="tracker-pixel",
-                              triplet={"status": "NO VALUE FOUND", "comment": "", "cause": ""},
-                              layer=Layer.AUTOMATIC))
+    model.apply(
+        run,
+        FlagsSet(
+            name=ONLINE,
+            first_ls=1,
+            last_ls=6,
+            component="tracker-pixel",
+            triplet={"status": "GOOD", "comment": "", "cause": ""},
+            layer=Layer.AUTOMATIC,
+        ),
+    )
+    model.apply(
+        run,
+        FlagsSet(
+            name=ONLINE,
+            first_ls=7,
+            last_ls=10,
+            component="tracker-pixel",
+            triplet={"status": "NO VALUE FOUND", "comment": "", "cause": ""},
+            layer=Layer.AUTOMATIC,
+        ),
+    )
     with pytest.raises(SignOffRefused) as error:
         model.move_run(run, "SIGNOFF", certifiable_components=COMPONENTS, layer=Layer.MANUAL)
     assert "LS 7" in error.value.message and "tracker-pixel" in error.value.message
@@ -158,12 +240,17 @@ def test_state_moves_reject_unknown_and_same_state() -> None:
 def test_ls_count_follows_oms_values_and_dcs_summary_counts_nulls() -> None:
     run = model.fold(7, [RunCreated(oms={}, rr={})])
     assert run is not None
-    model.apply(run, OmsValuesSet(name=ONLINE, first_ls=1, last_ls=4, values={"cms_active": True,
-                                                                             "recorded": 0.5}))
+    model.apply(
+        run, OmsValuesSet(name=ONLINE, first_ls=1, last_ls=4, values={"cms_active": True, "recorded": 0.5})
+    )
     model.apply(run, OmsValuesSet(name=ONLINE, first_ls=5, last_ls=6, values={"cms_active": None}))
     assert run.ls_count == 6
     assert model.dcs_summary(run.oms_values(ONLINE), 6)["cms_active"] == {
-        "TRUE": 4, "FALSE": 0, "NULL": 2, "EMPTY": 0}
+        "TRUE": 4,
+        "FALSE": 0,
+        "NULL": 2,
+        "EMPTY": 0,
+    }
     assert model.luminosity(run.oms_values(ONLINE), "recorded") == pytest.approx(2.0)
 
 

@@ -1,0 +1,79 @@
+"""The command line and the HTTP app end to end on a fresh SQLite file, as a newcomer would use them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from runreg.http.app import create_app
+from runreg.registry import service
+from runreg.registry.service import FlagEdit
+from runreg.storage.database import Database
+from tests.builders.runs import SHIFTER, create_collision_run
+
+RUNREG = [sys.executable, "-m", "runreg.cli.main"]
+
+
+def runreg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RUNREG, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "RUNREG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "COLUMNS": "200"}
+
+
+def test_commands_refuse_an_unmigrated_database_then_work_after_upgrade(sqlite_env: dict[str, str]) -> None:
+    refused = runreg(sqlite_env, "config", "history")
+    assert refused.returncode == 2 and "runreg db upgrade" in refused.stderr
+
+    assert runreg(sqlite_env, "db", "upgrade").returncode == 0
+    history = runreg(sqlite_env, "config", "history")
+    assert history.returncode == 0 and "shipped default configuration" in history.stdout
+
+
+def test_revert_from_the_command_line(sqlite_env: dict[str, str]) -> None:
+    runreg(sqlite_env, "db", "upgrade")
+    db = Database(sqlite_env["RUNREG_DATABASE_URL"])
+    create_collision_run(db, ls_count=20)
+    edit = service.edit_flags(
+        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 20, "EXCLUDED")], comment="wrong"
+    )
+
+    done = runreg(sqlite_env, "changes", "revert", str(edit.change_set_id), "--as", "bob@cern.ch")
+    missing = runreg(sqlite_env, "changes", "revert", "999")
+
+    assert done.returncode == 0, done.stderr
+    assert service.run_state(db, 380567).datasets["online"].flags["dt-dt"].manual.items() == []
+    assert missing.returncode == 1 and "change set 999 does not exist" in missing.stderr
+    shown = runreg(sqlite_env, "runs", "ranges", "380567")
+    assert "dt-dt" in shown.stdout and "1-20" in shown.stdout
+    db.dispose()
+
+
+def test_http_reads_runs_as_of_and_reports_errors_as_json(db: Database) -> None:
+    created = create_collision_run(db, ls_count=30)
+    service.edit_flags(
+        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 3, 4, "BAD", "HV off")], comment="HV"
+    )
+    client = TestClient(create_app(db))
+
+    assert client.get("/healthz").json()["status"] == "ok"
+    now = client.get("/api/v1/runs/380567/datasets/online/ranges").json()["components"]["dt-dt"]
+    then = client.get(f"/api/v1/runs/380567/datasets/online/ranges?as_of={created.change_set_id}").json()
+    missing = client.get("/api/v1/runs/1")
+
+    assert [r["status"] for r in now] == ["GOOD", "BAD", "GOOD"]
+    assert [r["status"] for r in then["components"]["dt-dt"]] == ["GOOD"]
+    assert missing.status_code == 404
+    assert missing.json()["error"] == {
+        "code": "not_found",
+        "message": "run 1 does not exist",
+        "details": {"run_number": 1},
+    }
+    assert client.get("/api/v1/change-sets?run_number=380567").json()[0]["comment"] == "HV"
