@@ -119,8 +119,11 @@ def row_count(db: Database) -> int:
 
 def stored_bytes(db: Database, sqlite_path: Path | None) -> int:
     if sqlite_path is not None:
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw = db.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
         return sqlite_path.stat().st_size
     with db.reading() as conn:
         names = [

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from runreg.eventlog.tables import change_sets, events
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import StaleVersion
+from runreg.storage.database import bulk_insert
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def append(
         )
     try:
         with conn.begin_nested():
-            conn.execute(insert(events), rows)
+            bulk_insert(conn, events, rows)
     except IntegrityError as exc:
         raise StaleVersion(
             f"run {run_number} was changed by someone else meanwhile: reload it and try again",

@@ -112,6 +112,10 @@ def changed_ranges(
     return out
 
 
+_HOLE: Any = object()
+_FAST = frozenset({bool, str, int, float})
+
+
 def per_key_ranges(
     lumisections: Sequence[Mapping[str, Any]], keys: Iterable[str] | None = None
 ) -> dict[str, RangeMap]:
@@ -123,19 +127,33 @@ def per_key_ranges(
     """
     if isinstance(keys, str):
         raise TypeError(f"keys must be a collection of key names, not the string {keys!r}")
-    runs: dict[str, list[Range]] = {} if keys is None else {key: [] for key in keys}
-    for ls_number, ls in enumerate(lumisections, start=1):
-        for key, value in ls.items():
-            key_runs = runs.get(key)
-            if key_runs is None:
-                if keys is not None:
-                    continue
-                key_runs = runs[key] = []
-            if key_runs and key_runs[-1][1] == ls_number - 1 and same_value(key_runs[-1][2], value):
-                key_runs[-1] = (key_runs[-1][0], ls_number, key_runs[-1][2])
-            else:
-                key_runs.append((ls_number, ls_number, value))
-    return {key: RangeMap(key_runs) for key, key_runs in runs.items()}
+    if keys is None:
+        keys = list(dict.fromkeys(key for ls in lumisections for key in ls))
+    # Column by column with an identity/same-type fast path: this runs on every ingested LS of every key.
+    out: dict[str, RangeMap] = {}
+    for key in keys:
+        pieces: list[Range] = []
+        previous: Any = _HOLE
+        start = 0
+        for ls_number, ls in enumerate(lumisections, start=1):
+            value = ls.get(key, _HOLE)
+            if (
+                previous is not _HOLE
+                and value is not _HOLE
+                and (
+                    value is previous
+                    or (type(value) is type(previous) and type(value) in _FAST and value == previous)
+                    or same_value(previous, value)
+                )
+            ):
+                continue
+            if previous is not _HOLE:
+                pieces.append((start, ls_number - 1, previous))
+            previous, start = value, ls_number
+        if previous is not _HOLE:
+            pieces.append((start, len(lumisections), previous))
+        out[key] = RangeMap(pieces)
+    return out
 
 
 def ls_list_to_ranges(ls_numbers: Iterable[int]) -> list[list[int]]:

@@ -9,6 +9,9 @@ from typing import Any
 Range = tuple[int, int, Any]
 
 
+_SCALARS = frozenset({bool, str, int, float})
+
+
 def same_value(a: Any, b: Any) -> bool:
     """Deep equality with JSON/JavaScript semantics, the one RangeMap uses to merge neighbouring values.
 
@@ -16,8 +19,13 @@ def same_value(a: Any, b: Any) -> bool:
     as, a number). `None` equals only `None`; numbers compare by value (`1 == 1.0`, JS has one number type);
     mappings by keys and values; lists/tuples element-wise.
     """
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is type(b) and kind in _SCALARS:  # the hot path: DCS bits, strings, numbers of one type
+        return bool(a == b)
     if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
-        return a is b
+        return False
     if isinstance(a, Mapping) or isinstance(b, Mapping):
         return (
             isinstance(a, Mapping)

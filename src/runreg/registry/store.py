@@ -23,6 +23,7 @@ from runreg.registry.events import (
 )
 from runreg.registry.model import ComponentFlags, DatasetState, RunState
 from runreg.registry.tables import dataset_summaries, datasets, flag_ranges, oms_ranges, runs
+from runreg.storage.database import bulk_insert
 
 EFFECTIVE = "effective"
 
@@ -174,7 +175,7 @@ def _write_flags(conn: Connection, run: RunState, keys: set[tuple[str, str]]) ->
                 for first, last, triplet in ranges
             )
     if rows:
-        conn.execute(insert(flag_ranges), rows)
+        bulk_insert(conn, flag_ranges, rows)
 
 
 def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> None:
@@ -199,7 +200,7 @@ def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> N
         for first, last, value in run.datasets[dataset].oms.get(key, RangeMap())
     ]
     if rows:
-        conn.execute(insert(oms_ranges), rows)
+        bulk_insert(conn, oms_ranges, rows)
 
 
 def write_summaries(conn: Connection, run: RunState, names: Iterable[str]) -> None:
@@ -226,7 +227,7 @@ def write_summaries(conn: Connection, run: RunState, names: Iterable[str]) -> No
                 "delivered_lumi": model.luminosity(oms, "delivered"),
             }
         )
-    conn.execute(insert(dataset_summaries), rows)
+    bulk_insert(conn, dataset_summaries, rows)
 
 
 def delete_projection(conn: Connection, run_number: int) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import JSON, Connection, Engine, create_engine, event, insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 
 def normalise_url(url: str) -> str:
@@ -75,3 +77,28 @@ def database_from_settings() -> Database:
     from runreg.settings import get_settings
 
     return Database(get_settings().database_url)
+
+
+def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows at once: COPY on PostgreSQL (one stream instead of one statement per row),
+    executemany on SQLite (already in-process)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    cursor = conn.connection.driver_connection.cursor()
+    names = ", ".join(f'"{name}"' for name in columns)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([Jsonb(row[c]) if c in json_columns else row[c] for c in columns])
+    except psycopg.IntegrityError as exc:
+        # Callers handle constraint violations the same way on every engine.
+        raise IntegrityError(statement, None, exc) from exc
