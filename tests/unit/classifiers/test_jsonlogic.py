@@ -267,6 +267,7 @@ EDGE_CASES = [
     ({"<": ["abc", 1]}, {}, False),
     ({">=": ["abc", 1]}, {}, False),
     ({"<": ["😀", "\uff5e"]}, {}, True),
+    ({"<=": ["\uff5e", "😀"]}, {}, False),
     ({"<": [1, 2, 3]}, {}, True),
     ({"<": [1, 3, 3]}, {}, False),
     ({"<=": [1, 3, 3]}, {}, True),
@@ -318,6 +319,7 @@ EDGE_CASES = [
     ({"in": [1, "a1"]}, {}, True),
     ({"in": ["", ""]}, {}, False),
     ({"in": ["", "a"]}, {}, True),
+    ({"in": ["", {"var": "s"}]}, {"s": ""}, False),
     ({"in": ["a", {"var": "missing"}]}, {}, False),
     ({"in": ["a", 0]}, {}, False),
     ({"in": ["a", {"var": "o"}]}, {"o": {"a": 1}}, False),
@@ -759,7 +761,8 @@ var_nodes = (
     | st.builds(lambda p: {"var": [p]}, var_paths)
     | st.builds(lambda p, d: {"var": [p, d]}, var_paths, primitives)
 )
-leaves = var_nodes | primitives | st.lists(primitives, max_size=3)
+# {"and": []} is how a rule produces JavaScript undefined, which many operators treat unlike null.
+leaves = var_nodes | primitives | st.lists(primitives, max_size=3) | st.just({"and": []})
 COMPARISONS = ["==", "!=", "===", "!==", "<", "<=", ">", ">="]
 
 
