@@ -326,7 +326,7 @@ def _loose_eq_slow(a: Any, b: Any) -> bool:
                 return a is b
             return a == b  # type: ignore[no-any-return]
         if ka <= _K_NULL or kb <= _K_NULL:
-            return True
+            return ka <= _K_NULL and kb <= _K_NULL
         if ka == _K_NUM and kb == _K_STR:
             return a == _string_to_number(b)  # type: ignore[no-any-return]
         if ka == _K_STR and kb == _K_NUM:
@@ -374,7 +374,7 @@ def _le(a: Any, b: Any) -> bool:
     if (ta is int or ta is float) and (tb is int or tb is float):
         return a <= b  # type: ignore[no-any-return]
     if ta is str and tb is str:
-        return not _str_lt(b, a)
+        return a <= b
     pa, pb = _to_primitive(a), _to_primitive(b)
     if _kind(pa) == _K_STR and _kind(pb) == _K_STR:
         return not _str_lt(str(pb), str(pa))

@@ -20,6 +20,7 @@ from runreg.kernel.errors import (
     RunAlreadyExists,
     RunNotFound,
 )
+from runreg.kernel.lsdiff import per_key_ranges
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import model, revert, store
 from runreg.registry.events import Event, Layer, event_from_payload
@@ -129,7 +130,7 @@ def register_run(
         lambda run: model.register_run(run_number, oms=oms_attributes, rr=rr_attributes, layer=layer)
     ]
     if oms_lumisections:
-        per_key = _per_key(oms_lumisections)
+        per_key = per_key_ranges(oms_lumisections)
         steps.append(lambda run: model.sync_oms_values(run, ONLINE, per_key))
     for component, ranges in (flags or {}).items():
         steps.append(lambda run, c=component, r=ranges: model.sync_automatic_flags(run, ONLINE, c, r))
@@ -272,12 +273,6 @@ def set_oms_values(
 
     with db.transaction() as conn:
         return _write(conn, actor=actor, comment=comment, decisions={run_number: decide})
-
-
-def _per_key(lumisections: Sequence[Mapping[str, Any]]) -> dict[str, RangeMap]:
-    from runreg.kernel.lsdiff import per_key_ranges
-
-    return per_key_ranges(lumisections)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -142,15 +142,27 @@ def _write_datasets(conn: Connection, run: RunState, names: set[str], now: datet
     )
 
 
+def _replace_rows(
+    conn: Connection,
+    table: Any,
+    run_number: int,
+    key_columns: tuple[str, str],
+    keys: set[tuple[str, str]],
+    rows: list[dict[str, Any]],
+) -> None:
+    """Delete a run's rows for these (dataset, key) pairs and insert their new ranges."""
+    conn.execute(
+        delete(table).where(
+            table.c.run_number == run_number,
+            tuple_(*(table.c[name] for name in key_columns)).in_(sorted(keys)),
+        )
+    )
+    bulk_insert(conn, table, rows)
+
+
 def _write_flags(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> None:
     if not keys:
         return
-    conn.execute(
-        delete(flag_ranges).where(
-            flag_ranges.c.run_number == run.run_number,
-            tuple_(flag_ranges.c.dataset, flag_ranges.c.component).in_(sorted(keys)),
-        )
-    )
     rows: list[dict[str, Any]] = []
     for dataset, component in sorted(keys):
         flags = run.datasets[dataset].flags.get(component, ComponentFlags())
@@ -174,19 +186,12 @@ def _write_flags(conn: Connection, run: RunState, keys: set[tuple[str, str]]) ->
                 }
                 for first, last, triplet in ranges
             )
-    if rows:
-        bulk_insert(conn, flag_ranges, rows)
+    _replace_rows(conn, flag_ranges, run.run_number, ("dataset", "component"), keys, rows)
 
 
 def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> None:
     if not keys:
         return
-    conn.execute(
-        delete(oms_ranges).where(
-            oms_ranges.c.run_number == run.run_number,
-            tuple_(oms_ranges.c.dataset, oms_ranges.c.key).in_(sorted(keys)),
-        )
-    )
     rows = [
         {
             "run_number": run.run_number,
@@ -199,8 +204,7 @@ def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> N
         for dataset, key in sorted(keys)
         for first, last, value in run.datasets[dataset].oms.get(key, RangeMap())
     ]
-    if rows:
-        bulk_insert(conn, oms_ranges, rows)
+    _replace_rows(conn, oms_ranges, run.run_number, ("dataset", "key"), keys, rows)
 
 
 def write_summaries(conn: Connection, run: RunState, names: Iterable[str]) -> None:
