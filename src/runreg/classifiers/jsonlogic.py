@@ -374,7 +374,7 @@ def _le(a: Any, b: Any) -> bool:
     if (ta is int or ta is float) and (tb is int or tb is float):
         return a <= b  # type: ignore[no-any-return]
     if ta is str and tb is str:
-        return a <= b
+        return not _str_lt(b, a)
     pa, pb = _to_primitive(a), _to_primitive(b)
     if _kind(pa) == _K_STR and _kind(pb) == _K_STR:
         return not _str_lt(str(pb), str(pa))

@@ -814,6 +814,7 @@ def _extended_operations(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any
 core_rules = st.recursive(leaves, _core_operations, max_leaves=12)
 extended_rules = st.recursive(leaves, _extended_operations, max_leaves=12)
 DIFFERENTIAL = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GOLDEN_DIFFERENTIAL = settings(DIFFERENTIAL, max_examples=100)
 
 
 @DIFFERENTIAL
@@ -830,7 +831,7 @@ def test_agrees_with_json_logic_js_on_random_rules_with_every_operator(
     assert_agrees(oracle, [(rule, d) for d in data])
 
 
-@DIFFERENTIAL
+@GOLDEN_DIFFERENTIAL
 @given(
     data=st.lists(datas, min_size=1, max_size=4), status=st.sampled_from(["GOOD", "BAD", None, "", 1, True])
 )
