@@ -21,7 +21,7 @@ install: $(STAMP) ## install runreg and its development tools into .venv
 
 run: install ## install, migrate the embedded SQLite database and serve on 127.0.0.1:9500
 	$(BIN)/runreg db upgrade
-	$(BIN)/runreg serve
+	$(BIN)/runreg serve --demo
 
 services: ## start PostgreSQL and Redis if they are down (fails if it cannot)
 	bash scripts/ensure-services.sh

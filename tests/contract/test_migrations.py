@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 
 import runreg.configuration.tables  # noqa: F401  (registers its tables on the shared metadata)
 import runreg.eventlog.tables  # noqa: F401
+import runreg.ingestion.tables  # noqa: F401
 import runreg.registry.tables  # noqa: F401
 from runreg.storage import migrate
 from runreg.storage.database import Database

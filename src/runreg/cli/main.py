@@ -6,6 +6,7 @@ import typer
 
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
+from runreg.ingestion.cli import app as ingest_app
 from runreg.registry.cli import changes_app, runs_app
 from runreg.storage import migrate
 
@@ -15,6 +16,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(runs_app, name="runs")
 app.add_typer(changes_app, name="changes")
+app.add_typer(ingest_app, name="ingest")
 
 
 @db_app.command("upgrade")
@@ -40,8 +42,9 @@ def db_status() -> None:
 def serve(
     host: str = typer.Option(None, help="interface to listen on (default: setting RUNREG_HOST)"),
     port: int = typer.Option(None, help="port (default: setting RUNREG_PORT, 9500)"),
+    demo: bool = typer.Option(False, help="also run the OMS simulator and ingestion every few seconds"),
 ) -> None:
-    """Serve the HTTP API (refuses to start on an unmigrated database)."""
+    """Serve the HTTP API and pages (refuses to start on an unmigrated database)."""
     import uvicorn
 
     from runreg.http.app import create_app
@@ -49,6 +52,10 @@ def serve(
 
     settings = get_settings()
     db = database()
+    if demo:
+        from runreg.cli.demo import start_demo
+
+        start_demo(db, settings)
     uvicorn.run(create_app(db), host=host or settings.host, port=port or settings.port, log_level="info")
 
 

@@ -15,6 +15,7 @@ from runreg.kernel.errors import (
     RunregError,
 )
 from runreg.registry.api import router as registry_router
+from runreg.registry.pages import router as registry_pages
 from runreg.storage.database import Database
 
 STATUS_OF = [
@@ -41,4 +42,5 @@ def create_app(db: Database) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     app.include_router(registry_router, prefix="/api/v1")
+    app.include_router(registry_pages)
     return app

@@ -17,6 +17,13 @@ def _db(request: Request) -> Database:
     return request.app.state.db
 
 
+@router.get("/runs")
+def list_runs(
+    request: Request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+) -> list[dict[str, Any]]:
+    return service.list_runs(_db(request), limit=limit, offset=offset)
+
+
 @router.get("/runs/{run_number}")
 def get_run(request: Request, run_number: int, as_of: int | None = Query(None)) -> dict[str, Any]:
     return service.describe_run(service.run_state(_db(request), run_number, as_of=as_of))

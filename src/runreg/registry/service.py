@@ -23,7 +23,7 @@ from runreg.kernel.errors import (
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import model, revert, store
-from runreg.registry.events import Event, Layer, event_from_payload
+from runreg.registry.events import Event, Layer, RunAttributesChanged, event_from_payload
 from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
 
@@ -368,3 +368,114 @@ def component_ranges(run: RunState, dataset: str = ONLINE) -> dict[str, list[dic
 def history(db: Database, *, run_number: int | None = None, limit: int = 50) -> list[eventlog.ChangeSet]:
     with db.reading() as conn:
         return eventlog.list_change_sets(conn, run_number=run_number, limit=limit)
+
+
+# ----------------------------------------------------------------------------------------------
+# Automatic updates from the source systems (OMS ingestion)
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AutomaticUpdate:
+    """What OMS and the classifiers say about a run now. `flags` None leaves flags alone (non-significant)."""
+
+    oms_attributes: Mapping[str, Any]
+    rr_attributes: Mapping[str, Any]
+    oms_values: Mapping[str, RangeMap]
+    ls_count: int
+    flags: Mapping[str, RangeMap] | None = None
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    kind: str  # created | updated | unchanged | refused
+    change_set_id: int | None = None
+    reason: str = ""
+
+
+NEEDS_MANUAL_UPDATE = "run_needs_to_be_updated_manually"
+
+
+def apply_automatic_update(
+    conn: Connection, *, actor: Actor, run_number: int, update: AutomaticUpdate, comment: str
+) -> UpdateOutcome:
+    """Record only what changed, inside the caller's transaction. OMS facts are always recorded; RR changes
+    (class, significance, flags) to a run that is no longer OPEN are refused and the run is flagged
+    `run_needs_to_be_updated_manually` instead. A run whose LS count shrinks is refused and flagged whole."""
+    current = store.load_run(conn, run_number, for_update=True)
+    if current is None:
+        steps: list[Decide] = [
+            lambda run: model.register_run(
+                run_number, oms=update.oms_attributes, rr=update.rr_attributes, layer=Layer.AUTOMATIC
+            ),
+            lambda run: model.sync_oms_values(run, ONLINE, update.oms_values),
+            *_flag_steps(update),
+        ]
+        result = _write(
+            conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)}, creating=True
+        )
+        return UpdateOutcome("created", result.change_set_id)
+
+    if update.ls_count < current.ls_count:
+        reason = (
+            f"OMS now reports {update.ls_count} lumisections for run {run_number}, the registry has "
+            f"{current.ls_count}: lumisections cannot be deleted automatically"
+        )
+        return _refuse(conn, actor, current, reason)
+
+    oms_steps: list[Decide] = [
+        lambda run: model.change_run_attributes(run, oms=update.oms_attributes, layer=Layer.AUTOMATIC),
+        lambda run: model.sync_oms_values(run, ONLINE, update.oms_values),
+    ]
+    rr_steps: list[Decide] = [
+        lambda run: model.change_run_attributes(run, rr=update.rr_attributes, layer=Layer.AUTOMATIC),
+        *_flag_steps(update),
+    ]
+    if current.status != model.RunStatus.OPEN:
+        rr_changes = _chain(*oms_steps, *rr_steps)(current)
+        oms_only = _chain(*oms_steps)(current)
+        if len(rr_changes) > len(oms_only):
+            reason = f"run {run_number} is {current.status}: OMS brings changes to its RR data"
+            if not current.rr.get(NEEDS_MANUAL_UPDATE):
+                oms_steps.append(lambda run: [RunAttributesChanged(rr={NEEDS_MANUAL_UPDATE: True})])
+            result = _write(
+                conn, actor=actor, comment=f"{comment}: {reason}", decisions={run_number: _chain(*oms_steps)}
+            )
+            return UpdateOutcome("refused", result.change_set_id, reason)
+        rr_steps = []
+    result = _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*oms_steps, *rr_steps)})
+    return UpdateOutcome("updated" if result.changed else "unchanged", result.change_set_id)
+
+
+def _flag_steps(update: AutomaticUpdate) -> list[Decide]:
+    return [
+        (lambda run, c=component, r=ranges: model.sync_automatic_flags(run, ONLINE, c, r))
+        for component, ranges in (update.flags or {}).items()
+    ]
+
+
+def _refuse(conn: Connection, actor: Actor, run: RunState, reason: str) -> UpdateOutcome:
+    if run.rr.get(NEEDS_MANUAL_UPDATE):
+        return UpdateOutcome("refused", None, reason)
+    result = _write(
+        conn,
+        actor=actor,
+        comment=reason,
+        decisions={run.run_number: lambda _run: [RunAttributesChanged(rr={NEEDS_MANUAL_UPDATE: True})]},
+    )
+    return UpdateOutcome("refused", result.change_set_id, reason)
+
+
+def list_runs(db: Database, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Newest runs first, with their online summary (for tables and the run list page)."""
+    with db.reading() as conn:
+        rows = store.list_runs(conn, limit=limit, offset=offset)
+        summaries = store.summaries(conn, [row.run_number for row in rows], ONLINE)
+    return [
+        {
+            "run_number": row.run_number,
+            "oms_attributes": row.oms_attributes,
+            "rr_attributes": row.rr_attributes,
+            "ls_count": row.ls_count,
+            "online_summary": summaries.get(row.run_number, {}),
+        }
+        for row in rows
+    ]

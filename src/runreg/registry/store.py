@@ -290,3 +290,10 @@ def summary(conn: Connection, run_number: int, dataset: str) -> Any:
         dataset_summaries.c.run_number == run_number, dataset_summaries.c.dataset == dataset
     )
     return conn.execute(query).first()
+
+
+def summaries(conn: Connection, run_numbers: list[int], dataset: str) -> dict[int, dict[str, Any]]:
+    query = select(dataset_summaries.c.run_number, dataset_summaries.c.triplet_summary).where(
+        dataset_summaries.c.run_number.in_(run_numbers), dataset_summaries.c.dataset == dataset
+    )
+    return {row.run_number: row.triplet_summary for row in conn.execute(query)}

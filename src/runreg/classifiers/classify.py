@@ -1,0 +1,148 @@
+"""Apply classifiers to a run: its class, its significance, each component's status on every LS segment."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from runreg.classifiers import jsonlogic
+from runreg.kernel.quality import Status
+from runreg.kernel.ranges import RangeMap
+
+log = logging.getLogger(__name__)
+
+_HOLE = object()
+
+
+class RuleLike(Protocol):
+    rule: Any
+    enabled: bool
+
+
+class PrioritisedRule(RuleLike, Protocol):
+    priority: int
+
+
+class ClassRule(PrioritisedRule, Protocol):
+    class_name: str
+
+
+class SignificanceRule(RuleLike, Protocol):
+    class_name: str
+
+
+class ComponentRule(PrioritisedRule, Protocol):
+    component: str
+    status: str
+    mode: str
+
+
+def reduce_ls_attributes(per_key: Mapping[str, RangeMap]) -> dict[str, bool]:
+    """Run-level view of per-LS bits (rr_backend §4.6): true if true on some LS; null counts as false."""
+    return {key: any(value is True for _, _, value in ranges) for key, ranges in per_key.items()}
+
+
+def run_class(context: Mapping[str, Any], classifiers: Iterable[ClassRule]) -> str:
+    """The class of the truthy enabled rule with the smallest priority number; '' when none holds."""
+    best: tuple[int, str] | None = None
+    for classifier in classifiers:
+        if classifier.enabled and _holds(classifier.rule, context):
+            candidate = (classifier.priority, classifier.class_name)
+            if best is None or candidate[0] < best[0]:
+                best = candidate
+    return best[1] if best else ""
+
+
+def is_significant(
+    context: Mapping[str, Any], class_name: str, classifiers: Iterable[SignificanceRule]
+) -> bool:
+    return any(
+        c.enabled and c.class_name == class_name and _holds(c.rule, context)
+        for c in classifiers
+        if class_name
+    )
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    priority: int
+    status: str
+    predicate: Any
+
+
+class ComponentClassifierSet:
+    """The enabled component rules of one mode, compiled once and evaluated per LS segment, never per LS."""
+
+    def __init__(self, classifiers: Iterable[ComponentRule], *, mode: str = "online") -> None:
+        by_component: dict[str, list[_Compiled]] = {}
+        keys: set[str] = set()
+        for c in classifiers:
+            if not c.enabled or c.mode != mode:
+                continue
+            by_component.setdefault(c.component, []).append(
+                _Compiled(c.priority, c.status, jsonlogic.compile_predicate(c.rule))
+            )
+            keys |= {path.split(".", 1)[0] for path in jsonlogic.variables(c.rule)}
+        # Lowest priority first: the first truthy rule decides (the original's by-status lookup is ambiguous).
+        self.rules = {
+            comp: sorted(rules, key=lambda r: r.priority) for comp, rules in sorted(by_component.items())
+        }
+        self.keys_read = frozenset(keys)
+
+    @property
+    def components(self) -> list[str]:
+        return list(self.rules)
+
+    def statuses(
+        self, run_context: Mapping[str, Any], per_ls: Mapping[str, RangeMap], ls_count: int
+    ) -> dict[str, RangeMap]:
+        """Each component's status over LS 1..ls_count as triplet ranges (NO VALUE FOUND if no rule holds)."""
+        keys = sorted(self.keys_read & set(per_ls))
+        out = {component: RangeMap() for component in self.rules}
+        for first, last, values in segments({k: per_ls[k] for k in keys}, ls_count):
+            context = {**run_context, **values}
+            for component, rules in self.rules.items():
+                status = Status.NO_VALUE_FOUND.value
+                for rule in rules:
+                    if rule.predicate(context):
+                        status = rule.status
+                        break
+                out[component].assign(first, last, {"status": status, "comment": "", "cause": ""})
+        return out
+
+
+def segments(per_key: Mapping[str, RangeMap], ls_count: int) -> list[tuple[int, int, dict[str, Any]]]:
+    """Split 1..ls_count at every boundary of every key's ranges: inside a segment no key changes value.
+
+    A key with no value on an LS is absent from that segment's values (undefined to JSON-logic).
+    """
+    if ls_count < 1:
+        return []
+    starts = {1}
+    for ranges in per_key.values():
+        for first, last, _ in ranges:
+            starts.add(first)
+            starts.add(last + 1)
+    bounds = sorted(s for s in starts if 1 <= s <= ls_count)
+    out = []
+    for index, first in enumerate(bounds):
+        last = bounds[index + 1] - 1 if index + 1 < len(bounds) else ls_count
+        values = {}
+        for key, ranges in per_key.items():
+            value = ranges.get(first, _HOLE)
+            if value is not _HOLE:
+                values[key] = value
+        out.append((first, last, values))
+    return out
+
+
+def _holds(rule: Any, context: Mapping[str, Any]) -> bool:
+    return jsonlogic.truthy(jsonlogic.evaluate(rule, dict(context)))
+
+
+def check_rules(rules: Sequence[RuleLike]) -> None:
+    """Validate before use: a rule that cannot be evaluated is a configuration error, not a data error."""
+    for rule in rules:
+        jsonlogic.validate(rule.rule)

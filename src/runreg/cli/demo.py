@@ -1,0 +1,45 @@
+"""The live demo: our OMS simulator with fast time, and ingestion every few seconds, beside the API."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from rich.console import Console
+
+from runreg.ingestion.cli import run_forever
+from runreg.integrations.oms.client import OmsClient
+from runreg.settings import Settings
+from runreg.simulators.oms.server import SimulatedClock, create_app, run_in_thread
+from runreg.simulators.oms.world import OmsWorld
+from runreg.storage.database import Database
+
+#: Simulated seconds per real second: a 2,000-LS run (13 h of beam) grows by about 2.6 LS per second.
+DEMO_SPEED = 60.0
+DEMO_PORT = 9510
+INGESTION_INTERVAL_S = 5.0
+
+
+def start_demo(db: Database, settings: Settings) -> threading.Event:
+    """Start the simulator on 127.0.0.1:9510 and an ingestion loop pointed at it; returns a stop event."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    world = OmsWorld()
+    # Start a few hours into the timeline so some runs are finished and one is ongoing from the first cycle.
+    clock = SimulatedClock(world.epoch + timedelta(hours=6), speed=DEMO_SPEED)
+    simulator = run_in_thread(create_app(world, clock), host="127.0.0.1", port=DEMO_PORT)
+    oms = OmsClient(
+        f"{simulator.base_url}/agg/api/v1",
+        token_url=f"{simulator.base_url}/auth/token",
+        client_id=settings.oms_client_id,
+        client_secret=settings.oms_client_secret,
+        audience=settings.oms_audience,
+    )
+    stop = threading.Event()
+    threading.Thread(target=run_forever, args=(db, oms, INGESTION_INTERVAL_S, stop), daemon=True,
+                     name="ingestion").start()
+    Console().print(
+        f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "
+        f"{INGESTION_INTERVAL_S:g} s — open http://{settings.host}:{settings.port}/ to watch runs arrive"
+    )
+    return stop

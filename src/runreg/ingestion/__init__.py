@@ -1,0 +1,1 @@
+"""Runs arrive by themselves: poll OMS, classify, and record only what changed."""

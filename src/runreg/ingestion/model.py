@@ -1,0 +1,68 @@
+"""Pure ingestion rules: which OMS data RR keeps, what it derives, and which runs need processing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from runreg.kernel.ranges import RangeMap
+
+#: Per-LS OMS attributes the registry keeps (rr_backend §2.2); everything else OMS sends per LS is dropped.
+LS_WHITELIST = (
+    "rp_time_ready", "cscp_ready", "physics_flag", "dt0_ready", "beam1_present", "bpix_ready", "ho_ready",
+    "dtp_ready", "tecm_ready", "tibtid_ready", "fpix_ready", "rpc_ready", "rp_sect_56_ready", "castor_ready",
+    "esp_ready", "eep_ready", "hbhea_ready", "ebm_ready", "dtm_ready", "eem_ready", "esm_ready", "tecp_ready",
+    "ebp_ready", "hf_ready", "rp_sect_45_ready", "cscm_ready", "cms_active", "zdc_ready", "hbheb_ready",
+    "tob_ready", "beam1_stable", "hbhec_ready", "beam2_stable", "beam2_present", "gemp_ready", "gemm_ready",
+    "prescale_index", "prescale_name",
+)  # fmt: skip
+BEAM_BITS = ("beam1_present", "beam2_present", "beam1_stable", "beam2_stable")
+
+
+@dataclass(frozen=True)
+class RunMark:
+    """What the registry last ingested of a run, to tell whether OMS has anything new."""
+
+    last_update: str | None
+    end_time: str | None
+    ls_count: int
+
+
+def needs_processing(oms_run: Mapping[str, Any], mark: RunMark | None) -> bool:
+    """New runs, and runs whose OMS last_update, end_time or LS count moved since the last ingestion."""
+    if mark is None:
+        return True
+    return (
+        str(oms_run.get("last_update")) != str(mark.last_update)
+        or _text(oms_run.get("end_time")) != mark.end_time
+        or int(oms_run.get("last_lumisection_number") or 0) != mark.ls_count
+    )
+
+
+def mark_of(oms_run: Mapping[str, Any], ls_count: int) -> RunMark:
+    return RunMark(_text(oms_run.get("last_update")), _text(oms_run.get("end_time")), ls_count)
+
+
+def derive_oms_attributes(
+    oms_run: Mapping[str, Any], lumisections: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """OMS run attributes plus what RR computes: `<component>_included`, `beams_present_and_stable`
+    (true when some LS has both beams present and stable — the original's version can never be true) and
+    `ls_duration` (the number of LS OMS returned)."""
+    attributes = dict(oms_run)
+    for component in oms_run.get("components") or []:
+        attributes[f"{str(component).lower()}_included"] = True
+    attributes["beams_present_and_stable"] = any(
+        all(ls.get(bit) is True for bit in BEAM_BITS) for ls in lumisections
+    )
+    attributes["ls_duration"] = len(lumisections)
+    return attributes
+
+
+def kept_ls_values(per_key: Mapping[str, RangeMap]) -> dict[str, RangeMap]:
+    return {key: per_key[key] for key in LS_WHITELIST if key in per_key}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,209 @@
+"""Ingestion use cases: a polling cycle over OMS; refresh, reset-and-refresh and mark-significant of a run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from runreg.classifiers import classify
+from runreg.configuration import service as configuration
+from runreg.configuration.model import Configuration
+from runreg.ingestion import model, store
+from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
+from runreg.kernel.lsdiff import per_key_ranges
+from runreg.registry import service as registry
+from runreg.storage.database import Database
+
+if TYPE_CHECKING:
+    from runreg.integrations.oms.client import OmsSource
+
+log = logging.getLogger(__name__)
+
+INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+
+
+@dataclass
+class CycleReport:
+    """What one polling cycle saw and did."""
+
+    seen: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+
+    def count(self, kind: str) -> int:
+        return self.outcomes.get(kind, 0)
+
+    def add(self, kind: str) -> None:
+        self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
+
+
+class Classifier:
+    """The current configuration's classifiers, compiled once per cycle (not once per run)."""
+
+    def __init__(self, config: Configuration) -> None:
+        self.config = config
+        self.components = classify.ComponentClassifierSet(config.component_classifiers, mode="online")
+
+    def classify(
+        self,
+        oms_attributes: Mapping[str, Any],
+        per_ls: Mapping[str, Any],
+        ls_count: int,
+        *,
+        base_rr: Mapping[str, Any],
+        significant_anyway: bool,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """RR attributes (class, significant) and, for significant runs, online component LS statuses."""
+        reduced = classify.reduce_ls_attributes(per_ls)
+        rr = {"class": base_rr.get("class", ""), "significant": False}
+        if oms_attributes.get("hlt_key") is not None:
+            context = {**reduced, **oms_attributes, **base_rr}
+            rr["class"] = classify.run_class(context, self.config.class_classifiers)
+        context = {**reduced, **oms_attributes, **base_rr, **rr}
+        rr["significant"] = classify.is_significant(
+            context, rr["class"], self.config.significance_classifiers
+        )
+        if not (rr["significant"] or significant_anyway):
+            return rr, None
+        run_context = {
+            **oms_attributes,
+            **{k: v for k, v in {**base_rr, **rr}.items() if k != "beams_present_and_stable"},
+        }
+        return rr, self.components.statuses(run_context, per_ls, ls_count)
+
+
+def run_cycle(db: Database, oms: OmsSource, *, page_size: int = 49, max_pages: int = 50) -> CycleReport:
+    """Process the runs OMS updated since the last cycle. Pages through OMS newest-first and stops at the
+    first page where every run is unchanged, so a quiet cycle costs one OMS request and no LS download."""
+    report = CycleReport()
+    classifier = Classifier(configuration.current_configuration(db))
+    for page in range(max_pages):
+        runs = oms.recent_runs(offset=page * page_size, limit=page_size)
+        report.seen += len(runs)
+        with db.reading() as conn:
+            marks = store.load_marks(conn, [int(r["run_number"]) for r in runs])
+        todo = [r for r in runs if model.needs_processing(r, marks.get(int(r["run_number"])))]
+        for oms_run in todo:
+            _ingest_safely(db, oms, oms_run, classifier, report)
+        if not todo or len(runs) < page_size:
+            break
+    with db.reading() as conn:
+        retry = [n for n in store.failed_runs(conn) if n not in report.failed]
+    for run_number in retry:
+        oms_run = _fetch_run(oms, run_number, report)
+        if oms_run is not None:
+            _ingest_safely(db, oms, oms_run, classifier, report)
+    log.info("ingestion cycle: %d runs seen, %s, %d failed", report.seen, report.outcomes, len(report.failed))
+    return report
+
+
+def _fetch_run(oms: OmsSource, run_number: int, report: CycleReport) -> dict[str, Any] | None:
+    try:
+        return oms.run(run_number)
+    except RunregError as exc:
+        report.failed[run_number] = exc.message
+        return None
+
+
+def _ingest_safely(
+    db: Database, oms: OmsSource, oms_run: Mapping[str, Any], classifier: Classifier, report: CycleReport
+) -> None:
+    """One run's failure (OMS fault, bad data, a classifier that cannot evaluate) never stops the others."""
+    run_number = int(oms_run["run_number"])
+    try:
+        outcome = ingest_run(db, oms, oms_run, classifier=classifier)
+        report.add(outcome.kind)
+        if outcome.kind == "refused":
+            log.warning("run %d: %s", run_number, outcome.reason)
+    except Exception as exc:  # noqa: BLE001 — recorded on the run's mark and retried next cycle
+        message = exc.message if isinstance(exc, RunregError) else f"{type(exc).__name__}: {exc}"
+        log.error("run %d could not be ingested: %s", run_number, message)
+        report.failed[run_number] = message
+        with db.transaction() as conn:
+            store.save_mark(conn, run_number, model.mark_of(oms_run, 0), error=message)
+
+
+def ingest_run(
+    db: Database,
+    oms: OmsSource,
+    oms_run: Mapping[str, Any],
+    *,
+    classifier: Classifier | None = None,
+    actor: Actor = INGESTION,
+    base_rr: Mapping[str, Any] | None = None,
+    comment: str = "",
+) -> registry.UpdateOutcome:
+    """Download a run's LS, derive and classify, and record what changed with the run's mark, atomically."""
+    run_number = int(oms_run["run_number"])
+    classifier = classifier or Classifier(configuration.current_configuration(db))
+    lumisections = oms.lumisections(run_number)
+    per_ls = per_key_ranges(lumisections)
+    ls_count = len(lumisections)
+    oms_attributes = model.derive_oms_attributes(oms_run, lumisections)
+    stored = _stored_rr(db, run_number)
+    rr, flags = classifier.classify(
+        oms_attributes,
+        per_ls,
+        ls_count,
+        base_rr=base_rr or {},
+        significant_anyway=bool(stored.get("significant")),
+    )
+    update = registry.AutomaticUpdate(
+        oms_attributes=oms_attributes,
+        rr_attributes=rr,
+        oms_values=model.kept_ls_values(per_ls),
+        ls_count=ls_count,
+        flags=flags,
+    )
+    with db.transaction() as conn:
+        outcome = registry.apply_automatic_update(
+            conn,
+            actor=actor,
+            run_number=run_number,
+            update=update,
+            comment=comment or ("run update" if stored else "run creation"),
+        )
+        store.save_mark(conn, run_number, model.mark_of(oms_run, ls_count))
+    return outcome
+
+
+def _stored_rr(db: Database, run_number: int) -> dict[str, Any]:
+    try:
+        return registry.run_state(db, run_number).rr
+    except RunNotFound:
+        return {}
+
+
+def refresh_run(
+    db: Database, oms: OmsSource, *, actor: Actor, run_number: int, reset: bool = False
+) -> registry.UpdateOutcome:
+    """Re-read a run from OMS now. Refresh classifies with the stored RR attributes as context; reset-and-
+    refresh from a blank base. Either way manual decisions stay: they live in the manual layer."""
+    run = registry.run_state(db, run_number)
+    if run.status != "OPEN":
+        raise InvalidState(f"run {run_number} is {run.status}: only OPEN runs can be refreshed")
+    oms_run = oms.run(run_number)
+    if oms_run is None:
+        raise RunNotFound(run_number)
+    automatic = Actor(f"{INGESTION.name} for {actor.name}", ActorKind.AUTOMATIC)
+    return ingest_run(
+        db,
+        oms,
+        oms_run,
+        actor=automatic,
+        base_rr={} if reset else run.rr,
+        comment=f"{'reset and refresh' if reset else 'refresh'} requested by {actor.name}",
+    )
+
+
+def mark_significant(
+    db: Database, oms: OmsSource, *, actor: Actor, run_number: int
+) -> registry.UpdateOutcome:
+    """A person declares the run significant (manual, one-way); LS statuses are then computed for it."""
+    registry.change_run_attributes(
+        db, actor=actor, run_number=run_number, rr={"significant": True}, comment="marked significant"
+    )
+    return refresh_run(db, oms, actor=actor, run_number=run_number)
