@@ -36,8 +36,9 @@ def start_demo(db: Database, settings: Settings) -> threading.Event:
         audience=settings.oms_audience,
     )
     stop = threading.Event()
-    threading.Thread(target=run_forever, args=(db, oms, INGESTION_INTERVAL_S, stop), daemon=True,
-                     name="ingestion").start()
+    threading.Thread(
+        target=run_forever, args=(db, oms, INGESTION_INTERVAL_S, stop), daemon=True, name="ingestion"
+    ).start()
     Console().print(
         f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "
         f"{INGESTION_INTERVAL_S:g} s — open http://{settings.host}:{settings.port}/ to watch runs arrive"
