@@ -25,8 +25,9 @@ def start_demo(db: Database, settings: Settings) -> threading.Event:
     """Start the simulator on 127.0.0.1:9510 and an ingestion loop pointed at it; returns a stop event."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     world = OmsWorld()
-    # Start a few hours into the timeline so some runs are finished and one is ongoing from the first cycle.
-    clock = SimulatedClock(world.epoch + timedelta(hours=6), speed=DEMO_SPEED)
+    # Start twenty minutes into the twelfth run: eleven finished runs of every kind, one growing.
+    opening = world.plans[min(11, len(world.plans) - 1)].start_time + timedelta(minutes=20)
+    clock = SimulatedClock(opening, speed=DEMO_SPEED)
     simulator = run_in_thread(create_app(world, clock), host="127.0.0.1", port=DEMO_PORT)
     oms = OmsClient(
         f"{simulator.base_url}/agg/api/v1",
