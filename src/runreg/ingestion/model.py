@@ -18,6 +18,11 @@ LS_WHITELIST = (
     "prescale_index", "prescale_name",
 )  # fmt: skip
 BEAM_BITS = ("beam1_present", "beam2_present", "beam1_stable", "beam2_stable")
+#: Per-LS attributes OMS publishes (peers.md §1.9) beyond the whitelist: rules may read them.
+OMS_LS_ATTRIBUTES = frozenset(
+    {*LS_WHITELIST, "run_number", "lumisection_number", "start_time", "end_time", "init_lumi", "end_lumi",
+     "delivered_lumi", "recorded_lumi", "bpix_ready", "fpix_ready"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runreg.classifiers import classify
+from runreg.classifiers import classify, jsonlogic
 from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
 from runreg.ingestion import model, store
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+PREFETCH = 2
 
 
 @dataclass
@@ -46,6 +49,14 @@ class Classifier:
     def __init__(self, config: Configuration) -> None:
         self.config = config
         self.components = classify.ComponentClassifierSet(config.component_classifiers, mode="online")
+        run_rules = [*config.class_classifiers, *config.significance_classifiers]
+        read = self.components.keys_read | {
+            p.split(".", 1)[0] for c in run_rules for p in jsonlogic.variables(c.rule)
+        }
+        # Ask OMS only for what is kept or read: a projection cuts what crosses the wire and gets parsed.
+        self.ls_keys = sorted(
+            set(model.LS_WHITELIST) | set(model.BEAM_BITS) | (read & model.OMS_LS_ATTRIBUTES)
+        )
 
     def classify(
         self,
@@ -86,8 +97,8 @@ def run_cycle(db: Database, oms: OmsSource, *, page_size: int = 49, max_pages: i
         with db.reading() as conn:
             marks = store.load_marks(conn, [int(r["run_number"]) for r in runs])
         todo = [r for r in runs if model.needs_processing(r, marks.get(int(r["run_number"])))]
-        for oms_run in todo:
-            _ingest_safely(db, oms, oms_run, classifier, report)
+        for oms_run, lumisections in _prefetched(oms, todo, classifier.ls_keys):
+            _ingest_safely(db, oms, oms_run, classifier, report, lumisections)
         if not todo or len(runs) < page_size:
             break
     with db.reading() as conn:
@@ -100,6 +111,25 @@ def run_cycle(db: Database, oms: OmsSource, *, page_size: int = 49, max_pages: i
     return report
 
 
+def _prefetched(
+    oms: OmsSource, todo: list[Mapping[str, Any]], fields: list[str], ahead: int = PREFETCH
+) -> Iterator[tuple[Mapping[str, Any], Future[list[dict[str, Any]]]]]:
+    """Pair each run with the download of its LS, started `ahead` runs early: OMS answers while we classify
+    and write the previous run, instead of us waiting on the network for every run in turn."""
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="oms-prefetch") as pool:
+        pending = deque(
+            (oms_run, pool.submit(oms.lumisections, int(oms_run["run_number"]), fields=fields))
+            for oms_run in todo[:ahead]
+        )
+        for index in range(len(todo)):
+            if index + ahead < len(todo):
+                upcoming = todo[index + ahead]
+                pending.append(
+                    (upcoming, pool.submit(oms.lumisections, int(upcoming["run_number"]), fields=fields))
+                )
+            yield pending.popleft()
+
+
 def _fetch_run(oms: OmsSource, run_number: int, report: CycleReport) -> dict[str, Any] | None:
     try:
         return oms.run(run_number)
@@ -109,12 +139,23 @@ def _fetch_run(oms: OmsSource, run_number: int, report: CycleReport) -> dict[str
 
 
 def _ingest_safely(
-    db: Database, oms: OmsSource, oms_run: Mapping[str, Any], classifier: Classifier, report: CycleReport
+    db: Database,
+    oms: OmsSource,
+    oms_run: Mapping[str, Any],
+    classifier: Classifier,
+    report: CycleReport,
+    lumisections: Future[list[dict[str, Any]]] | None = None,
 ) -> None:
     """One run's failure (OMS fault, bad data, a classifier that cannot evaluate) never stops the others."""
     run_number = int(oms_run["run_number"])
     try:
-        outcome = ingest_run(db, oms, oms_run, classifier=classifier)
+        outcome = ingest_run(
+            db,
+            oms,
+            oms_run,
+            classifier=classifier,
+            lumisections=lumisections.result() if lumisections else None,
+        )
         report.add(outcome.kind)
         if outcome.kind == "refused":
             log.warning("run %d: %s", run_number, outcome.reason)
@@ -135,12 +176,15 @@ def ingest_run(
     actor: Actor = INGESTION,
     base_rr: Mapping[str, Any] | None = None,
     comment: str = "",
+    lumisections: list[dict[str, Any]] | None = None,
 ) -> registry.UpdateOutcome:
     """Download a run's LS, derive and classify, and record what changed with the run's mark, atomically."""
     run_number = int(oms_run["run_number"])
     classifier = classifier or Classifier(configuration.current_configuration(db))
-    lumisections = oms.lumisections(run_number)
-    per_ls = per_key_ranges(lumisections)
+    if lumisections is None:
+        lumisections = oms.lumisections(run_number, fields=classifier.ls_keys)
+    # Only keys RR keeps or classifiers read: timestamps and per-LS luminosity would give one range per LS.
+    per_ls = {k: v for k, v in per_key_ranges(lumisections, keys=classifier.ls_keys).items() if v}
     ls_count = len(lumisections)
     oms_attributes = model.derive_oms_attributes(oms_run, lumisections)
     stored = _stored_rr(db, run_number)

@@ -113,7 +113,6 @@ def changed_ranges(
 
 
 _HOLE: Any = object()
-_FAST = frozenset({bool, str, int, float})
 
 
 def per_key_ranges(
@@ -129,31 +128,26 @@ def per_key_ranges(
         raise TypeError(f"keys must be a collection of key names, not the string {keys!r}")
     if keys is None:
         keys = list(dict.fromkeys(key for ls in lumisections for key in ls))
-    # Column by column with an identity/same-type fast path: this runs on every ingested LS of every key.
+    # Column by column, finding change points by identity first (bools and None are singletons) and checking
+    # only those candidates with JSON equality: this runs on every ingested LS of every key.
     out: dict[str, RangeMap] = {}
+    count = len(lumisections)
     for key in keys:
+        values = [ls.get(key, _HOLE) for ls in lumisections]
+        cuts = [
+            i for i in range(1, count)
+            if values[i] is not values[i - 1] and not _same_present(values[i - 1], values[i])
+        ]  # fmt: skip
         pieces: list[Range] = []
-        previous: Any = _HOLE
-        start = 0
-        for ls_number, ls in enumerate(lumisections, start=1):
-            value = ls.get(key, _HOLE)
-            if (
-                previous is not _HOLE
-                and value is not _HOLE
-                and (
-                    value is previous
-                    or (type(value) is type(previous) and type(value) in _FAST and value == previous)
-                    or same_value(previous, value)
-                )
-            ):
-                continue
-            if previous is not _HOLE:
-                pieces.append((start, ls_number - 1, previous))
-            previous, start = value, ls_number
-        if previous is not _HOLE:
-            pieces.append((start, len(lumisections), previous))
-        out[key] = RangeMap(pieces)
+        for start, end in zip([0, *cuts], [*cuts, count], strict=True):
+            if values[start] is not _HOLE:
+                pieces.append((start + 1, end, values[start]))
+        out[key] = RangeMap.from_sorted(pieces)
     return out
+
+
+def _same_present(a: Any, b: Any) -> bool:
+    return a is not _HOLE and b is not _HOLE and same_value(a, b)
 
 
 def ls_list_to_ranges(ls_numbers: Iterable[int]) -> list[list[int]]:

@@ -85,6 +85,14 @@ class RangeMap:
     def items(self) -> list[Range]:
         return list(self._ranges)
 
+    @classmethod
+    def from_sorted(cls, ranges: list[Range]) -> RangeMap:
+        """Build from ranges already sorted and disjoint (adjacent equal values are still merged)."""
+        out = cls()
+        out._ranges = _merge_adjacent(ranges)
+        out._firsts = [r[0] for r in out._ranges]
+        return out
+
     def copy(self) -> RangeMap:
         clone = RangeMap()
         clone._ranges = list(self._ranges)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -19,7 +19,8 @@ class Event:
     TYPE: ClassVar[str]
 
     def payload(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow on purpose: fields hold JSON-ready values already (asdict deep-copies, ~50 µs an event).
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     # Columns indexed beside the payload (see eventlog.tables.events).
     @property

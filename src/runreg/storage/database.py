@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Connection, Engine, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -26,13 +27,17 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_json_text)
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite's driver opens transactions lazily and lets SELECTs escape them; BEGIN IMMEDIATE makes a
         # change take the write lock up front, so two writers serialise instead of failing half-way.
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=_json_text)
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +93,9 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
         conn.execute(insert(table), rows)
         return
     import psycopg
-    from psycopg.types.json import Jsonb
+    from psycopg.types.json import Jsonb, set_json_dumps
+
+    set_json_dumps(orjson.dumps)
 
     columns = list(rows[0])
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}

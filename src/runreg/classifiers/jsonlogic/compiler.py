@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from operator import call
 from typing import Any, Final
 
@@ -17,7 +18,7 @@ from runreg.classifiers.jsonlogic.fastpaths import (
     negate,
     strict_eq_const,
 )
-from runreg.classifiers.jsonlogic.forms import SCOPED, Fn, if_
+from runreg.classifiers.jsonlogic.forms import SCOPED, Fn, if_, if_branches
 from runreg.classifiers.jsonlogic.interpreter import OPERATIONS
 from runreg.classifiers.jsonlogic.js import (
     K_ARR,
@@ -112,8 +113,8 @@ _Builder = Callable[[list[Any], list[str], str], Fn | None]
 
 
 def _build_if(args: list[Any], paths: list[str], path: str) -> Fn:
-    fs = [compile_node(a, p) for a, p in zip(args, paths, strict=True)]
-    return lambda data: if_(fs, data, call)
+    pairs, otherwise = if_branches([compile_node(a, p) for a, p in zip(args, paths, strict=True)])
+    return partial(if_, call, pairs, otherwise)
 
 
 # `and` and `or` are forms.junction, with the common booleans tested inline: the hot path of classifiers.
@@ -154,7 +155,7 @@ def _build_scoped(op: str) -> _Builder:
         source = compile_node(args[0], paths[0]) if args else _const(UNDEFINED)
         logic = compile_node(args[1], paths[1]) if len(args) > 1 else _const(UNDEFINED)
         initial = compile_node(args[2], paths[2]) if len(args) > 2 else _const(None)
-        return lambda data: form(source(data), logic, initial, data, call)
+        return partial(form, call, source, logic, initial)
 
     return build
 

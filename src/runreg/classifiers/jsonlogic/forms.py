@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from runreg.classifiers.jsonlogic.js import K_ARR, UNDEFINED, kind, truthy
 
 # A compiled node: data -> value.
 Fn = Callable[[Any], Any]
-# run(operand, data): the interpreter passes rule nodes and its `apply`, the compiler Fns and `operator.call`.
+# run(operand, data): the interpreter's `apply` on rule nodes, or `operator.call` on the compiler's Fns.
 Run = Callable[[Any, Any], Any]
-# form(items, logic, initial, data, run), `items` being the value of the first operand.
-ScopedForm = Callable[[Any, Any, Any, Any, Run], Any]
+# form(run, source, logic, initial, data): `logic` sees each item of the source array as its data.
+ScopedForm = Callable[[Run, Any, Any, Any, Any], Any]
+
+T = TypeVar("T")
 
 
 def junction(is_or: bool, values: Iterable[Any]) -> Any:
@@ -27,13 +29,18 @@ def junction(is_or: bool, values: Iterable[Any]) -> Any:
     return v
 
 
-def if_(branches: Sequence[Any], data: Any, run: Run) -> Any:
-    """``if`` and ``?:`` on ``[cond, then, cond, then, ..., else]``; null when nothing holds and no else."""
-    last = len(branches) - 1
-    for i in range(0, last, 2):
-        if truthy(run(branches[i], data)):
-            return run(branches[i + 1], data)
-    return run(branches[last], data) if last % 2 == 0 else None
+def if_branches(operands: Sequence[T]) -> tuple[list[tuple[T, T]], T | None]:
+    """``if`` and ``?:`` operands, ``[cond, then, cond, then, ..., else]``: the pairs, and the else if any."""
+    pairs = [(operands[i], operands[i + 1]) for i in range(0, len(operands) - 1, 2)]
+    return pairs, operands[-1] if len(operands) % 2 else None
+
+
+def if_(run: Run, pairs: Sequence[tuple[Any, Any]], otherwise: Any, data: Any) -> Any:
+    """The value after the first truthy condition, else the else branch, else null."""
+    for cond, then in pairs:
+        if truthy(run(cond, data)):
+            return run(then, data)
+    return None if otherwise is None else run(otherwise, data)
 
 
 def reduce_scope(current: Any, accumulator: Any) -> dict[str, Any]:
@@ -46,18 +53,21 @@ def reduce_scope(current: Any, accumulator: Any) -> dict[str, Any]:
     return scope
 
 
-# The array operations: `logic` sees each item as its data; only `reduce` evaluates `initial`.
+# The array operations. Only `reduce` evaluates `initial`, after the source, as json-logic-js does.
 
 
-def _filter(items: Any, logic: Any, initial: Any, data: Any, run: Run) -> list[Any]:
+def _filter(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> list[Any]:
+    items = run(source, data)
     return [x for x in items if truthy(run(logic, x))] if kind(items) == K_ARR else []
 
 
-def _map(items: Any, logic: Any, initial: Any, data: Any, run: Run) -> list[Any]:
+def _map(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> list[Any]:
+    items = run(source, data)
     return [run(logic, x) for x in items] if kind(items) == K_ARR else []
 
 
-def _reduce(items: Any, logic: Any, initial: Any, data: Any, run: Run) -> Any:
+def _reduce(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> Any:
+    items = run(source, data)
     acc = run(initial, data)
     if kind(items) == K_ARR:
         for x in items:
@@ -65,16 +75,18 @@ def _reduce(items: Any, logic: Any, initial: Any, data: Any, run: Run) -> Any:
     return acc
 
 
-def _all(items: Any, logic: Any, initial: Any, data: Any, run: Run) -> bool:
+def _all(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> bool:
+    items = run(source, data)
     return kind(items) == K_ARR and len(items) > 0 and all(truthy(run(logic, x)) for x in items)
 
 
-def _some(items: Any, logic: Any, initial: Any, data: Any, run: Run) -> bool:
+def _some(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> bool:
+    items = run(source, data)
     return kind(items) == K_ARR and any(truthy(run(logic, x)) for x in items)
 
 
-def _none(items: Any, logic: Any, initial: Any, data: Any, run: Run) -> bool:
-    return not _some(items, logic, initial, data, run)
+def _none(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> bool:
+    return not _some(run, source, logic, initial, data)
 
 
 SCOPED: Final[dict[str, ScopedForm]] = {

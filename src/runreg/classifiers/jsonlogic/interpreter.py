@@ -6,7 +6,7 @@ from itertools import repeat
 from typing import Any, Final
 
 from runreg.classifiers.jsonlogic.errors import Fault, unknown_operator
-from runreg.classifiers.jsonlogic.forms import SCOPED, SPECIAL, if_, junction
+from runreg.classifiers.jsonlogic.forms import SCOPED, SPECIAL, if_, if_branches, junction
 from runreg.classifiers.jsonlogic.js import (
     K_ARR,
     K_STR,
@@ -47,11 +47,12 @@ def _apply_special(op: str, values: Any, data: Any) -> Any:
     if op == "and" or op == "or":
         return junction(op == "or", map(apply, values, repeat(data)))
     if op == "if" or op == "?:":
-        return if_(values, data, apply)
-    items = apply(values[0], data) if values else UNDEFINED
+        pairs, otherwise = if_branches(values)
+        return if_(apply, pairs, otherwise, data)  # a null else applies to null like no else
+    source = values[0] if values else UNDEFINED
     logic = values[1] if len(values) > 1 else UNDEFINED  # apply(undefined, x) is undefined
     initial = values[2] if len(values) > 2 else None
-    return SCOPED[op](items, logic, initial, data, apply)
+    return SCOPED[op](apply, source, logic, initial, data)
 
 
 def _op_missing(data: Any, args: list[Any]) -> list[Any]:
