@@ -12,8 +12,19 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{Path('var/runreg.sqlite').resolve()}"
     host: str = "127.0.0.1"
     port: int = 9500
-    # Development only: accept the public client's local mode identity without proof. Off by default.
+    # Identity (docs/SECURITY.md). 1) A reverse proxy proves itself with this shared secret in the header
+    # X-Runreg-Proxy-Secret and passes `email`, `egroups` (comma-separated) and `displayname` headers.
+    proxy_secret: str | None = None
+    # 2) Bearer JWTs verified against the issuer's JWKS; e-groups read from `jwt_egroups_claim`.
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_egroups_claim: str = "cern_roles"
+    jwt_email_claim: str = "email"
+    # 3) Development only (on in the embedded demo, off by default): trust the `email`/`egroups` headers as
+    # the public client's local mode sends them (`email: api@api`, no e-groups: those come from dev_egroups).
     dev_identity: bool = False
+    dev_egroups: list[str] = ["cms-dqm-runregistry-experts"]
     # OMS API v1; the defaults point at the local simulator (`python -m runreg.simulators.oms.server`).
     oms_url: str = "http://127.0.0.1:9510/agg/api/v1"
     oms_token_url: str | None = "http://127.0.0.1:9510/auth/token"

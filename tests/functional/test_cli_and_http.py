@@ -64,12 +64,12 @@ def test_http_reads_runs_as_of_and_reports_errors_as_json(db: Database) -> None:
     client = TestClient(create_app(db))
 
     assert client.get("/healthz").json()["status"] == "ok"
-    now = client.get("/api/v1/runs/380567/datasets/online/ranges").json()["components"]["dt-dt"]
-    then = client.get(f"/api/v1/runs/380567/datasets/online/ranges?as_of={created.change_set_id}").json()
+    now = client.get("/api/v1/runs/380567/lumisections/components").json()["dt-dt"]
+    then = client.get(f"/api/v1/runs/380567/lumisections/components?as_of={created.change_set_id}").json()
     missing = client.get("/api/v1/runs/1")
 
     assert [r["status"] for r in now] == ["GOOD", "BAD", "GOOD"]
-    assert [r["status"] for r in then["components"]["dt-dt"]] == ["GOOD"]
+    assert [r["status"] for r in then["dt-dt"]] == ["GOOD"]
     assert missing.status_code == 404
     assert missing.json()["error"] == {
         "code": "not_found",

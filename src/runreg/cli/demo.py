@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from datetime import timedelta
 
@@ -21,9 +20,8 @@ DEMO_PORT = 9510
 INGESTION_INTERVAL_S = 5.0
 
 
-def start_demo(db: Database, settings: Settings) -> threading.Event:
-    """Start the simulator on 127.0.0.1:9510 and an ingestion loop pointed at it; returns a stop event."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def start_demo(db: Database, settings: Settings) -> OmsClient:
+    """Start the simulator on 127.0.0.1:9510 and an ingestion loop pointed at it; returns the OMS client."""
     world = OmsWorld()
     # Start twenty minutes into the twelfth run: eleven finished runs of every kind, one growing.
     opening = world.plans[min(11, len(world.plans) - 1)].start_time + timedelta(minutes=20)
@@ -44,4 +42,4 @@ def start_demo(db: Database, settings: Settings) -> threading.Event:
         f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "
         f"{INGESTION_INTERVAL_S:g} s — open http://{settings.host}:{settings.port}/ to watch runs arrive"
     )
-    return stop
+    return oms

@@ -48,15 +48,23 @@ def serve(
     import uvicorn
 
     from runreg.http.app import create_app
+    from runreg.http.logs import configure_logging
+    from runreg.integrations.oms.client import OmsClient
     from runreg.settings import get_settings
 
     settings = get_settings()
     db = database()
+    configure_logging()
     if demo:
         from runreg.cli.demo import start_demo
 
-        start_demo(db, settings)
-    uvicorn.run(create_app(db), host=host or settings.host, port=port or settings.port, log_level="info")
+        # The demo accepts the public client's local mode (`email: api@api`): never on outside the demo.
+        settings = settings.model_copy(update={"dev_identity": True})
+        oms = start_demo(db, settings)
+    else:
+        oms = OmsClient.from_settings(settings)
+    app = create_app(db, settings=settings, oms=oms)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,18 @@
-"""Build the FastAPI application and map domain errors to HTTP responses."""
+"""Build the FastAPI application: mount each domain's routes and map domain errors to HTTP responses."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from runreg import __version__
+from runreg.configuration import service as configuration
+from runreg.configuration.api import router as configuration_router
+from runreg.http.logs import RequestIdMiddleware
+from runreg.ingestion.api import router as ingestion_router
 from runreg.kernel.errors import (
     Conflict,
     InvalidInput,
@@ -13,34 +20,75 @@ from runreg.kernel.errors import (
     NotFound,
     PermissionDenied,
     RunregError,
+    Unauthenticated,
 )
 from runreg.registry.api import router as registry_router
 from runreg.registry.pages import router as registry_pages
+from runreg.settings import Settings, get_settings
 from runreg.storage.database import Database
 
+API_PREFIX = "/api/v1"
 STATUS_OF = [
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
     (NotFound, 404),
     (InvalidInput, 400),
     (InvalidState, 409),
     (Conflict, 409),
-    (PermissionDenied, 403),
 ]
 
 
-def create_app(db: Database) -> FastAPI:
-    app = FastAPI(title="runreg", version=__version__, description="CMS data-quality bookkeeping.")
+def create_app(db: Database, *, settings: Settings | None = None, oms: Any = None) -> FastAPI:
+    """`oms` is the OMS adapter used by refresh routes (an `OmsSource`); None disables them."""
+    app = FastAPI(
+        title="runreg",
+        version=__version__,
+        description="CMS data-quality bookkeeping: runs, lumisections, certification, golden JSON.",
+    )
     app.state.db = db
+    app.state.settings = settings or get_settings()
+    app.state.oms = oms
+    app.state.permissions = lambda: configuration.current_configuration(db).permissions
+    app.add_middleware(RequestIdMiddleware)
 
     @app.exception_handler(RunregError)
-    async def domain_error(_request: Request, exc: RunregError) -> JSONResponse:
-        status = next((code for kind, code in STATUS_OF if isinstance(exc, kind)), 500)
-        body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
-        return JSONResponse(body, status_code=status)
+    async def domain_error(request: Request, exc: RunregError) -> JSONResponse:
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
+        field = ".".join(str(part) for part in first["loc"] if part not in ("body", "query", "path"))
+        return error_response(request, InvalidInput(field or "request", first["msg"]))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    app.include_router(registry_router, prefix="/api/v1")
+    app.include_router(registry_router, prefix=API_PREFIX)
+    app.include_router(ingestion_router, prefix=API_PREFIX)
+    app.include_router(configuration_router, prefix=API_PREFIX)
     app.include_router(registry_pages)
+    _include_legacy(app)
     return app
+
+
+def _include_legacy(app: FastAPI) -> None:
+    try:
+        from runreg.registry.legacy_api import router as legacy_router
+    except ImportError:  # pragma: no cover — while the legacy face is being written
+        return
+    app.include_router(legacy_router)
+
+
+def error_response(request: Request, exc: RunregError) -> JSONResponse:
+    """/api/v1 answers `{"error": {code, message, details}}`; the legacy face answers as the original did
+    (500 `{"err"}`; 401/403 `{"message"}`), because the public client parses exactly that."""
+    status = next((code for kind, code in STATUS_OF if isinstance(exc, kind)), 500)
+    if request.url.path.startswith(API_PREFIX):
+        return JSONResponse(
+            {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}, status_code=status
+        )
+    if status in (401, 403):
+        return JSONResponse({"message": exc.message}, status_code=status)
+    return JSONResponse({"err": exc.message}, status_code=400 if status == 400 else 500)

@@ -83,3 +83,9 @@ class SignOffRefused(InvalidState):
 
 class PermissionDenied(RunregError):
     code = "permission_denied"
+
+
+class Unauthenticated(RunregError):
+    """The request brings no verifiable identity."""
+
+    code = "unauthenticated"

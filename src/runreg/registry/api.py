@@ -1,58 +1,237 @@
-"""Read-only HTTP views of runs, their ranges and the change log (writes arrive with permissions)."""
+"""The registry's /api/v1 routes: runs, datasets, lumisection edits and the change log (thin handlers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
+from runreg.access.api import authorized_actor
+from runreg.eventlog.store import ChangeSet
+from runreg.kernel.actors import Actor
 from runreg.registry import service
 from runreg.registry.model import ONLINE
+from runreg.registry.schemas import (
+    AttributeEdit,
+    ChangeResultOut,
+    ChangeSetOut,
+    FlagRangeEdit,
+    OmsValuesEdit,
+    Reason,
+    Revert,
+)
 from runreg.storage.database import Database
 
-router = APIRouter(tags=["runs"])
+router = APIRouter()
+WRITE = Depends(authorized_actor)
 
 
 def _db(request: Request) -> Database:
     return request.app.state.db
 
 
-@router.get("/runs")
+def _result(result: service.ChangeResult) -> ChangeResultOut:
+    return ChangeResultOut(change_set_id=result.change_set_id, runs=result.events)
+
+
+def _change_set(cs: ChangeSet) -> ChangeSetOut:
+    return ChangeSetOut(
+        id=cs.id,
+        author=cs.author,
+        actor_kind=cs.actor_kind,
+        comment=cs.comment,
+        created_at=cs.created_at.isoformat(),
+        reverts=cs.reverts,
+    )
+
+
+def _dataset_name(name: str) -> str:
+    """Offline dataset names start with '/'; in URLs they are written without it (or %2F-encoded)."""
+    return name if name == ONLINE or name.startswith("/") else f"/{name}"
+
+
+# -- runs ---------------------------------------------------------------------------------------------------
+@router.get("/runs", tags=["runs"])
 def list_runs(
     request: Request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
 ) -> list[dict[str, Any]]:
+    """Newest runs first, with their online status summary."""
     return service.list_runs(_db(request), limit=limit, offset=offset)
 
 
-@router.get("/runs/{run_number}")
+@router.get("/runs/{run_number}", tags=["runs"])
 def get_run(request: Request, run_number: int, as_of: int | None = Query(None)) -> dict[str, Any]:
+    """A run's OMS and RR attributes, now or right after change set `as_of`."""
     return service.describe_run(service.run_state(_db(request), run_number, as_of=as_of))
 
 
-@router.get("/runs/{run_number}/datasets/{dataset:path}/ranges")
-def get_ranges(
-    request: Request, run_number: int, dataset: str = ONLINE, as_of: int | None = Query(None)
-) -> dict[str, Any]:
+@router.get("/runs/{run_number}/history", tags=["runs"])
+def run_history(
+    request: Request, run_number: int, limit: int = Query(100, ge=1, le=1000)
+) -> list[ChangeSetOut]:
+    """Every change set that touched the run, newest first."""
+    return [_change_set(cs) for cs in service.history(_db(request), run_number=run_number, limit=limit)]
+
+
+@router.put("/runs/{run_number}/class", tags=["runs"])
+def edit_class(
+    request: Request, run_number: int, body: AttributeEdit, actor: Actor = WRITE
+) -> ChangeResultOut:
+    return _result(
+        service.change_run_attributes(
+            _db(request),
+            actor=actor,
+            run_number=run_number,
+            rr={"class": body.value},
+            comment=body.comment or "class edited",
+        )
+    )
+
+
+@router.put("/runs/{run_number}/stop_reason", tags=["runs"])
+def edit_stop_reason(
+    request: Request, run_number: int, body: AttributeEdit, actor: Actor = WRITE
+) -> ChangeResultOut:
+    return _result(
+        service.change_run_attributes(
+            _db(request),
+            actor=actor,
+            run_number=run_number,
+            rr={"stop_reason": body.value},
+            comment=body.comment or "stop reason edited",
+        )
+    )
+
+
+@router.post("/runs/{run_number}/state/{state}", tags=["runs"])
+def move_run(
+    request: Request, run_number: int, state: str, body: Reason | None = None, actor: Actor = WRITE
+) -> ChangeResultOut:
+    """OPEN, SIGNOFF or COMPLETED; leaving OPEN requires a class and every certifiable LS judged."""
+    return _result(
+        service.move_run(
+            _db(request),
+            actor=actor,
+            run_number=run_number,
+            to_state=state,
+            comment=body.comment if body else "",
+        )
+    )
+
+
+@router.get("/runs/{run_number}/lumisections/components", tags=["lumisections"])
+def ranges_by_component(
+    request: Request, run_number: int, dataset: str = Query(ONLINE), as_of: int | None = Query(None)
+) -> dict[str, list[dict[str, Any]]]:
+    """Each component's status ranges `{component: [{start, end, status, comment, cause}]}`."""
     run = service.run_state(_db(request), run_number, as_of=as_of)
+    return service.component_ranges(run, _dataset_name(dataset))
+
+
+# -- lumisection and OMS value edits ---------------------------------------------------------------------
+@router.put("/runs/{run_number}/lumisections/{component}", tags=["lumisections"])
+def edit_online_flags(
+    request: Request, run_number: int, component: str, body: FlagRangeEdit, actor: Actor = WRITE
+) -> ChangeResultOut:
+    """Set one component's status on LS first_ls..last_ls of the online dataset."""
+    return _edit_flags(request, run_number, ONLINE, component, body, actor)
+
+
+@router.put("/datasets/{run_number}/{name:path}/lumisections/{component}", tags=["lumisections"])
+def edit_offline_flags(
+    request: Request, run_number: int, name: str, component: str, body: FlagRangeEdit, actor: Actor = WRITE
+) -> ChangeResultOut:
+    """Set one component's status on LS of an offline dataset (its workspace must be OPEN)."""
+    return _edit_flags(request, run_number, _dataset_name(name), component, body, actor)
+
+
+def _edit_flags(
+    request: Request, run_number: int, dataset: str, component: str, body: FlagRangeEdit, actor: Actor
+) -> ChangeResultOut:
+    edit = service.FlagEdit(component, body.first_ls, body.last_ls, body.status, body.comment, body.cause)
+    return _result(
+        service.edit_flags(
+            _db(request),
+            actor=actor,
+            run_number=run_number,
+            dataset=dataset,
+            edits=[edit],
+            comment=body.comment,
+        )
+    )
+
+
+@router.put("/runs/{run_number}/oms-lumisections", tags=["lumisections"])
+def edit_oms_values(
+    request: Request, run_number: int, body: OmsValuesEdit, dataset: str = Query(ONLINE), actor: Actor = WRITE
+) -> ChangeResultOut:
+    """Correct per-LS OMS values (a DCS bit, …) on LS first_ls..last_ls; false and null are values too."""
+    return _result(
+        service.set_oms_values(
+            _db(request),
+            actor=actor,
+            run_number=run_number,
+            dataset=_dataset_name(dataset),
+            first_ls=body.first_ls,
+            last_ls=body.last_ls,
+            values=body.values,
+            comment=body.comment,
+        )
+    )
+
+
+# -- datasets ------------------------------------------------------------------------------------------------
+@router.post("/datasets/{run_number}/{name:path}/workspaces/{workspace}/state/{state}", tags=["datasets"])
+def move_dataset(
+    request: Request,
+    run_number: int,
+    name: str,
+    workspace: str,
+    state: str,
+    body: Reason | None = None,
+    actor: Actor = WRITE,
+) -> ChangeResultOut:
+    return _result(
+        service.move_dataset(
+            _db(request),
+            actor=actor,
+            run_number=run_number,
+            name=_dataset_name(name),
+            workspace=workspace,
+            to_state=state,
+            comment=body.comment if body else "",
+        )
+    )
+
+
+# -- change sets ---------------------------------------------------------------------------------------------
+@router.get("/change-sets", tags=["change sets"])
+def list_change_sets(
+    request: Request, run_number: int | None = Query(None), limit: int = Query(50, ge=1, le=500)
+) -> list[ChangeSetOut]:
+    """The change log, newest first (optionally only change sets touching one run)."""
+    return [_change_set(cs) for cs in service.history(_db(request), run_number=run_number, limit=limit)]
+
+
+@router.get("/change-sets/{change_set_id}", tags=["change sets"])
+def get_change_set(request: Request, change_set_id: int) -> dict[str, Any]:
+    """One change set with every event it holds."""
+    change_set, events = service.change_set_detail(_db(request), change_set_id)
     return {
-        "run_number": run_number,
-        "dataset": dataset,
-        "components": service.component_ranges(run, dataset),
+        **_change_set(change_set).model_dump(),
+        "events": [{"run_number": e.run_number, "type": e.type, "payload": e.payload} for e in events],
     }
 
 
-@router.get("/change-sets")
-def list_change_sets(
-    request: Request, run_number: int | None = Query(None), limit: int = Query(50, ge=1, le=500)
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": cs.id,
-            "author": cs.author,
-            "actor_kind": cs.actor_kind,
-            "comment": cs.comment,
-            "created_at": cs.created_at.isoformat(),
-            "reverts": cs.reverts,
-        }
-        for cs in service.history(_db(request), run_number=run_number, limit=limit)
-    ]
+@router.post("/change-sets/{change_set_id}/revert", tags=["change sets"])
+def revert_change_set(
+    request: Request, change_set_id: int, body: Revert | None = None, actor: Actor = WRITE
+) -> ChangeResultOut:
+    """Append a change set restoring what this one overwrote (409 when later changes touched the same values,
+    unless `force`)."""
+    body = body or Revert()
+    return _result(
+        service.revert_change_set(
+            _db(request), actor=actor, change_set_id=change_set_id, force=body.force, comment=body.comment
+        )
+    )

@@ -277,6 +277,36 @@ def change_dataset_attributes(run: RunState, name: str, attributes: Mapping[str,
     return [DatasetAttributesChanged(name=name, attributes=delta)] if delta else []
 
 
+WAITING_DQM_GUI = "waiting dqm gui"
+DATASET_STATES = frozenset({RunStatus.OPEN.value, RunStatus.SIGNOFF.value, RunStatus.COMPLETED.value})
+
+
+def move_dataset(run: RunState, name: str, workspace: str, to_state: str) -> list[Event]:
+    """Move an offline dataset in one workspace to OPEN, SIGNOFF or COMPLETED. Moving `global` out of
+    `waiting dqm gui` opens every workspace still waiting (rr_backend §2.5)."""
+    if name == ONLINE:
+        raise InvalidInput("dataset", "the online dataset has no workspace states; move the run instead")
+    ds = run.dataset(name)
+    key = f"{workspace}_state"
+    if key not in ds.attributes:
+        raise InvalidInput(
+            "workspace", f"dataset {name!r} of run {run.run_number} has no state in {workspace!r}"
+        )
+    if to_state not in DATASET_STATES:
+        raise InvalidInput("state", f"{to_state!r} is not one of {', '.join(sorted(DATASET_STATES))}")
+    current = ds.attributes[key]
+    if current == to_state:
+        raise InvalidState(f"dataset {name!r} of run {run.run_number} is already {to_state} in {workspace}")
+    changes = {key: to_state}
+    if workspace == "global" and current == WAITING_DQM_GUI:
+        changes |= {
+            k: RunStatus.OPEN.value
+            for k, v in ds.attributes.items()
+            if k.endswith("_state") and v == WAITING_DQM_GUI and k != key
+        }
+    return change_dataset_attributes(run, name, changes)
+
+
 def set_flags(
     run: RunState,
     *,

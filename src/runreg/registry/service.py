@@ -211,6 +211,25 @@ def change_dataset_attributes(
         )
 
 
+def move_dataset(
+    db: Database,
+    *,
+    actor: Actor,
+    run_number: int,
+    name: str,
+    workspace: str,
+    to_state: str,
+    comment: str = "",
+) -> ChangeResult:
+    with db.transaction() as conn:
+        return _write(
+            conn,
+            actor=actor,
+            comment=comment or f"move {name} to {to_state} in {workspace}",
+            decisions={run_number: lambda run: model.move_dataset(run, name, workspace, to_state)},
+        )
+
+
 def edit_flags(
     db: Database,
     *,
@@ -479,3 +498,13 @@ def list_runs(db: Database, *, limit: int = 50, offset: int = 0) -> list[dict[st
         }
         for row in rows
     ]
+
+
+def change_set_detail(
+    db: Database, change_set_id: int
+) -> tuple[eventlog.ChangeSet, list[eventlog.StoredEvent]]:
+    with db.reading() as conn:
+        change_set = eventlog.get_change_set(conn, change_set_id)
+        if change_set is None:
+            raise ChangeSetNotFound(change_set_id)
+        return change_set, eventlog.events_of_change_set(conn, change_set_id)

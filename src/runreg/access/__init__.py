@@ -1,0 +1,1 @@
+"""Who is asking, and may they: verified identities, named e-group permissions, authorize()."""

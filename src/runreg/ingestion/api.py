@@ -1,0 +1,50 @@
+"""/api/v1 routes that re-read runs from OMS: refresh, reset-and-refresh, mark significant."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from runreg.access.api import authorized_actor
+from runreg.ingestion import service
+from runreg.kernel.actors import Actor
+from runreg.kernel.errors import InvalidState
+
+router = APIRouter(tags=["runs"])
+WRITE = Depends(authorized_actor)
+
+
+def _oms(request: Request):  # noqa: ANN202 — the app's OmsSource adapter
+    oms = request.app.state.oms
+    if oms is None:
+        raise InvalidState("this server has no OMS connection configured")
+    return oms
+
+
+def _outcome(outcome) -> dict[str, object]:  # noqa: ANN001
+    return {"outcome": outcome.kind, "change_set_id": outcome.change_set_id, "reason": outcome.reason}
+
+
+@router.post("/runs/{run_number}/refresh")
+def refresh(request: Request, run_number: int, actor: Actor = WRITE) -> dict[str, object]:
+    """Re-read an OPEN run from OMS now, classifying with its stored RR attributes (manual decisions stay)."""
+    return _outcome(
+        service.refresh_run(request.app.state.db, _oms(request), actor=actor, run_number=run_number)
+    )
+
+
+@router.post("/runs/{run_number}/reset_and_refresh")
+def reset_and_refresh(request: Request, run_number: int, actor: Actor = WRITE) -> dict[str, object]:
+    """Re-read an OPEN run, recomputing class and significance from a blank base (manual decisions stay)."""
+    return _outcome(
+        service.refresh_run(
+            request.app.state.db, _oms(request), actor=actor, run_number=run_number, reset=True
+        )
+    )
+
+
+@router.post("/runs/{run_number}/significant")
+def mark_significant(request: Request, run_number: int, actor: Actor = WRITE) -> dict[str, object]:
+    """Declare the run significant (manual, one way) and compute its LS statuses."""
+    return _outcome(
+        service.mark_significant(request.app.state.db, _oms(request), actor=actor, run_number=run_number)
+    )

@@ -1,0 +1,56 @@
+"""Request and response bodies of the registry's /api/v1 routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AttributeEdit(_Body):
+    value: str = Field(description="the new class or stop reason")
+    comment: str = Field("", description="why (recorded in the change set)")
+
+
+class Reason(_Body):
+    comment: str = Field("", description="why (recorded in the change set)")
+
+
+class FlagRangeEdit(_Body):
+    first_ls: int = Field(ge=1)
+    last_ls: int = Field(ge=1)
+    status: str = Field(description="GOOD, BAD, STANDBY, EXCLUDED or NOTSET")
+    comment: str = Field(min_length=1, description="mandatory: why these LS get this status")
+    cause: str = ""
+
+
+class OmsValuesEdit(_Body):
+    first_ls: int = Field(ge=1)
+    last_ls: int = Field(ge=1)
+    values: dict[str, Any] = Field(
+        min_length=1, description="OMS per-LS keys (DCS bits…) and their new values"
+    )
+    comment: str = Field(min_length=3, description="mandatory: why OMS's values are corrected")
+
+
+class Revert(_Body):
+    force: bool = Field(False, description="also overwrite later changes to the same values")
+    comment: str = ""
+
+
+class ChangeSetOut(BaseModel):
+    id: int
+    author: str
+    actor_kind: str
+    comment: str
+    created_at: str
+    reverts: int | None
+
+
+class ChangeResultOut(BaseModel):
+    change_set_id: int | None = Field(description="the change set recorded; null when nothing changed")
+    runs: dict[int, int] = Field(description="events recorded per run")
