@@ -73,6 +73,17 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     return app
 
 
+def app_from_settings() -> FastAPI:
+    """Factory for `uvicorn runreg.http.app:app_from_settings --factory --workers N` (one app per worker)."""
+    from runreg.integrations.oms.client import OmsClient
+    from runreg.storage import migrate
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    migrate.require_current(db)
+    return create_app(db, settings=settings, oms=OmsClient.from_settings(settings))
+
+
 def _include_legacy(app: FastAPI) -> None:
     try:
         from runreg.registry.legacy_api import router as legacy_router

@@ -1,0 +1,194 @@
+"""Load benchmark: the original's load profile against `runreg` on PostgreSQL with 50,000 runs.
+
+Run: `.venv/bin/python benchmarks/http_load.py [--users 50 --seconds 30 --workers 2]`. It creates a
+scratch PostgreSQL database, writes 500 runs through the registry service (online flags and OMS values, 100 LS
+each), replicates their projection rows with SQL to 50,000 runs (reads only touch projections, so the copies
+are as real as the originals for this purpose), serves the app with uvicorn workers in their own processes and
+replays the original locustfile's mix (rr_backend §11): 50 concurrent users, 3 API users per UI user. An API
+user POSTs `/runs_filtered_ordered` (page_size 5, filter on run_number and rr_attributes.significant) without
+waiting; a UI user loads the run list page `/` and waits 1–5 s. Reports requests/s, latency percentiles and
+errors per kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import psycopg
+
+from runreg.configuration import service as configuration
+from runreg.kernel.actors import SYSTEM, Actor, ActorKind
+from runreg.kernel.ranges import RangeMap
+from runreg.registry import service
+from runreg.storage import migrate
+from runreg.storage.database import Database
+
+PORT = 9592
+SEED_RUNS = 500
+COPIES = 100  # 500 × 100 = 50,000 runs
+GOOD = {"status": "GOOD", "comment": "", "cause": ""}
+WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+
+
+def seed(url: str) -> list[int]:
+    db = Database(url)
+    migrate.upgrade(db)
+    configuration.ensure_default(db, actor=SYSTEM)
+    rng = random.Random(7)
+    for i in range(SEED_RUNS):
+        run = 300000 + i
+        lumis = [{"cms_active": True, "bpix_ready": ls > 3} for ls in range(1, 101)]
+        service.register_run(
+            db,
+            actor=WORKER,
+            run_number=run,
+            oms_attributes={
+                "run_number": run,
+                "energy": 6800,
+                "hlt_key": "/cdaq/physics/Run2024/v1",
+                "ls_duration": 100,
+            },
+            rr_attributes={"class": "Collisions24", "significant": rng.random() < 0.7},
+            oms_lumisections=lumis,
+            flags={"dt-dt": RangeMap([(1, 100, GOOD)]), "tracker-pixel": RangeMap([(1, 100, GOOD)])},
+        )
+    with db.transaction() as conn:
+        copies = {
+            "runs": "oms_attributes, rr_attributes, rr_automatic, rr_manual, ls_count, version, "
+            "last_change_set, created_at, updated_at",
+            "datasets": "name, attributes, updated_at",
+            "dataset_summaries": "dataset, ls_count, triplet_summary, dcs_summary, "
+            "recorded_lumi, delivered_lumi",
+        }
+        for k in range(1, COPIES):
+            for table, columns in copies.items():
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table} SELECT run_number + {k * 1000}, {columns} FROM {table} "
+                    "WHERE run_number < 301000"
+                )
+        conn.exec_driver_sql("ANALYZE")
+        runs = [r[0] for r in conn.exec_driver_sql("SELECT run_number FROM runs")]
+    db.dispose()
+    return runs
+
+
+async def api_user(client: httpx.AsyncClient, runs: list[int], stop: float, out: list, errors: dict) -> None:
+    rng = random.Random()
+    while time.perf_counter() < stop:
+        body = {
+            "page": 0,
+            "page_size": 5,
+            "sortings": [],
+            "filter": {"and": [{"run_number": {"=": rng.choice(runs)}}], "rr_attributes.significant": True},
+        }
+        await timed(client.post("/runs_filtered_ordered", json=body), "api", out, errors)
+
+
+async def ui_user(client: httpx.AsyncClient, stop: float, out: list, errors: dict) -> None:
+    rng = random.Random()
+    while time.perf_counter() < stop:
+        await timed(client.get("/"), "page", out, errors)
+        await asyncio.sleep(rng.uniform(1, 5))
+
+
+async def timed(request, kind: str, out: list, errors: dict) -> None:  # noqa: ANN001
+    started = time.perf_counter()
+    try:
+        response = await request
+        ok = response.status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    out.append((kind, time.perf_counter() - started))
+    if not ok:
+        errors[kind] = errors.get(kind, 0) + 1
+
+
+async def load(users: int, seconds: float, runs: list[int]) -> None:
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=30) as client:
+        out: list = []
+        errors: dict = {}
+        stop = time.perf_counter() + seconds
+        ui_users = users // 4
+        tasks = [api_user(client, runs, stop, out, errors) for _ in range(users - ui_users)]
+        tasks += [ui_user(client, stop, out, errors) for _ in range(ui_users)]
+        started = time.perf_counter()
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    for kind in ("api", "page", "all"):
+        times = sorted(t for k, t in out if kind in ("all", k))
+        if not times:
+            continue
+        q = statistics.quantiles(times, n=100)
+        failed = sum(errors.values()) if kind == "all" else errors.get(kind, 0)
+        print(
+            f"{kind:>5}: {len(times)} requests, {len(times) / elapsed:.0f}/s, p50 {q[49] * 1000:.1f} ms, "
+            f"p95 {q[94] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, errors {failed}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    name = f"runreg_load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.pg, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = args.pg.rsplit("/", 1)[0] + f"/{name}"
+    server = None
+    try:
+        started = time.perf_counter()
+        runs = seed(url)
+        print(f"seeded {len(runs)} runs in {time.perf_counter() - started:.0f} s")
+        env = {**os.environ, "RUNREG_DATABASE_URL": url}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "runreg.http.app:app_from_settings",
+                "--factory",
+                "--port",
+                str(PORT),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        ui = args.users // 4
+        print(
+            f"{args.users} users ({args.users - ui} API, {ui} UI), {args.seconds:.0f} s, "
+            f"{args.workers} uvicorn workers, PostgreSQL, {len(runs)} runs"
+        )
+        asyncio.run(load(args.users, args.seconds, runs))
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
+        with psycopg.connect(args.pg, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
