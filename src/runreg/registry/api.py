@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from runreg.access.api import authorized_actor
 from runreg.eventlog.store import ChangeSet
 from runreg.kernel.actors import Actor
+from runreg.kernel.errors import InvalidInput
 from runreg.registry import service
 from runreg.registry.model import ONLINE
 from runreg.registry.schemas import (
@@ -51,12 +53,55 @@ def _dataset_name(name: str) -> str:
 
 
 # -- runs ---------------------------------------------------------------------------------------------------
+def _listing(
+    request: Request, target: str, filter: str | None, sort: list[str], page: int, page_size: int
+) -> dict[str, Any]:
+    try:
+        parsed = json.loads(filter) if filter else {}
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("filter", f"not valid JSON: {exc}") from None
+    sortings = [key.rsplit(":", 1) if ":" in key else [key, "ASC"] for key in sort]
+    rows, total = service.search(
+        _db(request), target=target, filter=parsed, sortings=sortings, page=page, page_size=page_size
+    )
+    return {
+        "items": rows,
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+        "pages": -(-total // page_size),
+    }
+
+
+FILTER_HELP = (
+    'table filter language as JSON, e.g. {"rr_attributes.class": {"like": "collisions%"}, '
+    '"oms_attributes.energy": {">=": 6000}, "triplet_summary.dt-dt.BAD": {">": 0}}'
+)
+SORT_HELP = "key:ASC|DESC, repeatable (e.g. run_number:DESC, oms_attributes.ls_duration:DESC)"
+
+
 @router.get("/runs", tags=["runs"])
 def list_runs(
-    request: Request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
-) -> list[dict[str, Any]]:
-    """Newest runs first, with their online status summary."""
-    return service.list_runs(_db(request), limit=limit, offset=offset)
+    request: Request,
+    filter: str | None = Query(None, description=FILTER_HELP),
+    sort: list[str] = Query([], description=SORT_HELP),
+    page: int = Query(0, ge=0),
+    page_size: int = Query(50, ge=1, le=10000),
+) -> dict[str, Any]:
+    """Runs matching a filter, one page at a time (default newest first), with the online status summary."""
+    return _listing(request, "runs", filter, sort, page, page_size)
+
+
+@router.get("/datasets", tags=["datasets"])
+def list_datasets(
+    request: Request,
+    filter: str | None = Query(None, description=FILTER_HELP),
+    sort: list[str] = Query([], description=SORT_HELP),
+    page: int = Query(0, ge=0),
+    page_size: int = Query(50, ge=1, le=10000),
+) -> dict[str, Any]:
+    """Datasets (online included) matching a filter, with their run's attributes and their own summaries."""
+    return _listing(request, "datasets", filter, sort, page, page_size)
 
 
 @router.get("/runs/{run_number}", tags=["runs"])

@@ -22,7 +22,7 @@ from runreg.kernel.errors import (
 )
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.kernel.ranges import RangeMap
-from runreg.registry import model, revert, store
+from runreg.registry import filters, model, revert, store
 from runreg.registry.events import Event, Layer, RunAttributesChanged, event_from_payload
 from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
@@ -508,3 +508,15 @@ def change_set_detail(
         if change_set is None:
             raise ChangeSetNotFound(change_set_id)
         return change_set, eventlog.events_of_change_set(conn, change_set_id)
+
+
+def search(
+    db: Database, *, target: str, filter: Any, sortings: Any = None, page: int = 0, page_size: int = 50
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of runs or datasets matching the table filter language, and the total count."""
+    queries = filters.select_runs if target == "runs" else filters.select_datasets
+    rows_query, total_query = queries(filter, sortings=sortings, page=page, page_size=page_size)
+    with db.reading() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(rows_query)]
+        total = conn.execute(total_query).scalar_one()
+    return rows, total
