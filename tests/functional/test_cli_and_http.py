@@ -82,14 +82,22 @@ def test_http_reads_runs_as_of_and_reports_errors_as_json(db: Database) -> None:
 def test_http_lists_runs_with_the_filter_language(db: Database) -> None:
     create_collision_run(db, 380001, ls_count=10)
     create_collision_run(db, 380002, ls_count=10, rr={"class": "Cosmics24"})
-    service.edit_flags(db, actor=SHIFTER, run_number=380002, edits=[FlagEdit("dt-dt", 1, 2, "BAD", "noise")],
-                       comment="noise")
+    service.edit_flags(
+        db, actor=SHIFTER, run_number=380002, edits=[FlagEdit("dt-dt", 1, 2, "BAD", "noise")], comment="noise"
+    )
     client = TestClient(create_app(db))
 
-    collisions = client.get("/api/v1/runs", params={"filter": '{"rr_attributes.class": {"like": "collisions%"}}'})
-    either = client.get("/api/v1/runs", params={
-        "filter": '{"or": [{"rr_attributes.class": "Collisions24"}, {"triplet_summary.dt-dt.BAD": {">": 0}}]}',
-        "sort": "run_number:ASC"})
+    collisions = client.get(
+        "/api/v1/runs", params={"filter": '{"rr_attributes.class": {"like": "collisions%"}}'}
+    )
+    either = client.get(
+        "/api/v1/runs",
+        params={
+            "filter": '{"or": [{"rr_attributes.class": "Collisions24"}, '
+            '{"triplet_summary.dt-dt.BAD": {">": 0}}]}',
+            "sort": "run_number:ASC",
+        },
+    )
     bad = client.get("/api/v1/runs", params={"filter": '{"rr_attributes.class": {"~": "x"}}'})
 
     assert [r["run_number"] for r in collisions.json()["items"]] == [380001]

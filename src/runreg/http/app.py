@@ -13,6 +13,7 @@ from runreg.configuration import service as configuration
 from runreg.configuration.api import router as configuration_router
 from runreg.http.logs import RequestIdMiddleware
 from runreg.ingestion.api import router as ingestion_router
+from runreg.ingestion.legacy_api import router as ingestion_legacy
 from runreg.kernel.errors import (
     Conflict,
     InvalidInput,
@@ -23,6 +24,7 @@ from runreg.kernel.errors import (
     Unauthenticated,
 )
 from runreg.registry.api import router as registry_router
+from runreg.registry.legacy_api import router as registry_legacy
 from runreg.registry.pages import router as registry_pages
 from runreg.settings import Settings, get_settings
 from runreg.storage.database import Database
@@ -85,11 +87,8 @@ def app_from_settings() -> FastAPI:
 
 
 def _include_legacy(app: FastAPI) -> None:
-    try:
-        from runreg.registry.legacy_api import router as legacy_router
-    except ImportError:  # pragma: no cover — while the legacy face is being written
-        return
-    app.include_router(legacy_router)
+    app.include_router(registry_legacy)
+    app.include_router(ingestion_legacy)
 
 
 def error_response(request: Request, exc: RunregError) -> JSONResponse:

@@ -1,0 +1,498 @@
+"""The published `runregistry` 3.1.2 client, unchanged, against runreg over a socket: each public function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+import requests
+import runregistry
+import runregistry.runregistry as client_module
+
+from runreg.kernel.lsdiff import lumisection_ranges
+from runreg.registry.readmodels import DCS_WHITELIST
+from tests.builders.legacy_seed import (
+    COLLISIONS18,
+    COMMISSIONING2018_IN_309K,
+    CRUZET_MATCHES,
+    DT_GOOD_IN_309K,
+    INVALID_DATASET,
+    INVALID_RUN,
+    MOVABLE_RUN,
+    OMS_COLLISIONS_RUN,
+    OMS_NEWEST_RUN,
+    RUNS_IN_309K,
+    SIGNED_OFF_DATASET,
+    SIGNED_OFF_RUN,
+    STRIP_GOOD_IN_309K,
+    VALID_DATASET,
+    VALID_RUN,
+)
+from tests.compat.conftest import Server
+
+EGROUPS_ERROR = "User needs to be part of any of the following e-groups"
+IN_309K = {"run_number": {"and": [{">": 309000}, {"<": 310000}]}}
+RUN_KEYS = {"run_number", "oms_attributes", "rr_attributes", "version", "deleted", "DatasetTripletCache"}
+COMPRESSED_RUN_KEYS = {
+    "class",
+    "deleted",
+    "lumisections",
+    "oms_attributes",
+    "run_number",
+    "significant",
+    "state",
+    "stop_reason",
+    "version",
+}
+DATASET_KEYS = {
+    "run_number",
+    "name",
+    "dataset_attributes",
+    "datasets_in_gui",
+    "deleted",
+    "version",
+    "Run",
+    "DatasetTripletCache",
+}
+ALL_RUNS = {
+    327743,
+    309000,
+    309113,
+    309221,
+    309311,
+    309421,
+    309555,
+    310000,
+    *COLLISIONS18,
+    MOVABLE_RUN,
+    SIGNED_OFF_RUN,
+    OMS_COLLISIONS_RUN,
+    OMS_NEWEST_RUN,
+}
+
+
+@pytest.fixture(autouse=True)
+def rr(runreg_server: Server) -> Iterator[ModuleType]:
+    """The client as a physicist sets it up for a local server, pointed at ours (rr_client §2.2)."""
+    runregistry.setup("local")
+    client_module.api_url = runreg_server.base_url
+    yield runregistry
+    runregistry.setup("local")
+
+
+def numbers(items: list[dict[str, Any]]) -> set[int]:
+    return {item["run_number"] for item in items}
+
+
+def pairs(datasets: list[dict[str, Any]]) -> set[tuple[int, str]]:
+    return {(d["run_number"], d["name"]) for d in datasets}
+
+
+def expand(ranges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ranges back to one element per LS, checking they tile 1..N."""
+    out: list[dict[str, Any]] = []
+    for r in ranges:
+        assert r["start"] == len(out) + 1
+        value = {k: v for k, v in r.items() if k not in ("start", "end")}
+        out.extend(value for _ in range(r["end"] - r["start"] + 1))
+    return out
+
+
+# -- setup --------------------------------------------------------------------------------------------------
+def test_setup_targets(rr: ModuleType) -> None:
+    rr.setup("production")
+    assert "https://cmsrunregistry" in client_module.api_url
+    rr.setup("development")
+    assert "https://dev-cmsrunregistry" in client_module.api_url
+    rr.setup("local")
+    assert client_module.api_url == "http://localhost:9500" and client_module._get_token() == ""
+    with pytest.raises(Exception, match="Invalid setup target"):
+        rr.setup("Olo kaskarikes mas kaneis")
+
+
+# -- runs ---------------------------------------------------------------------------------------------------
+def test_get_run_is_the_compressed_run_or_nothing(rr: ModuleType) -> None:
+    run = rr.get_run(VALID_RUN)
+
+    assert set(run) == COMPRESSED_RUN_KEYS
+    assert (run["run_number"], run["class"], run["state"], run["significant"]) == (
+        VALID_RUN,
+        "Cosmics18",
+        "SIGNOFF",
+        True,
+    )
+    assert run["lumisections"]["dt-dt"] == {
+        "EMPTY": 0,
+        "GOOD": 40,
+        "BAD": 5,
+        "comments": ["HV trip"],
+        "causes": ["HV"],
+    }
+    assert run["oms_attributes"]["hlt_key"].startswith("/cdaq/cosmic/")
+    assert rr.get_run(INVALID_RUN) == {}
+
+
+def test_get_runs_without_a_filter_lists_every_run_newest_first(rr: ModuleType) -> None:
+    runs = rr.get_runs()
+
+    assert [r["run_number"] for r in runs] == sorted(ALL_RUNS, reverse=True)
+    # The client suite's "latest run" idiom (a single page: the client does not apply `limit` then).
+    assert rr.get_runs(limit=1, filter={})[0]["run_number"] == OMS_NEWEST_RUN
+
+
+def test_paging_gives_the_same_runs_and_limit_cuts_across_pages(rr: ModuleType) -> None:
+    paged = rr.get_runs(filter={}, page_size=3)
+
+    assert [r["run_number"] for r in paged] == sorted(ALL_RUNS, reverse=True)
+    assert [r["run_number"] for r in rr.get_runs(limit=4, filter={}, page_size=3)] == sorted(ALL_RUNS)[::-1][
+        :4
+    ]
+    ascending = rr.get_runs(filter=IN_309K, sortings=[["run_number", "ASC"]], page_size=2)
+    assert [r["run_number"] for r in ascending] == sorted(RUNS_IN_309K)
+
+
+def test_run_filters_return_exactly_the_matching_runs(rr: ModuleType) -> None:
+    assert numbers(rr.get_runs(filter=IN_309K)) == RUNS_IN_309K
+    assert numbers(rr.get_runs(filter={**IN_309K, "dt-dt": "GOOD"})) == DT_GOOD_IN_309K
+    assert numbers(rr.get_runs(filter={**IN_309K, "tracker-strip": "good"})) == STRIP_GOOD_IN_309K
+    assert numbers(rr.get_runs(filter={"class": "Collisions18"})) == COLLISIONS18
+    assert numbers(rr.get_runs(filter={"run_number": {"or": [VALID_RUN, SIGNED_OFF_RUN]}})) == {
+        VALID_RUN,
+        SIGNED_OFF_RUN,
+    }
+    inclusive = {"run_number": {"and": [{">=": 309000}, {"<=": 310000}]}}
+    assert numbers(rr.get_runs(filter=inclusive)) == RUNS_IN_309K | {309000, 310000}
+    assert numbers(rr.get_runs(filter={"hlt_key": {"like": "%cosmic%"}, **IN_309K})) == {
+        309221,
+        309421,
+        309555,
+    }
+    assert numbers(rr.get_runs(filter={**IN_309K, "significant": True, "state": "COMPLETED"})) == {
+        309311,
+        309421,
+        309555,
+    }
+
+
+def test_raw_filters_with_ignore_filter_transformation(rr: ModuleType) -> None:
+    """The client suite's ILIKE on mixed-case HLT keys plus the triplet `> 0` idiom, sent as written."""
+    raw = {
+        **IN_309K,
+        "oms_attributes.hlt_key": {"like": "%commissioning2018%"},
+        "triplet_summary.dt-dt.GOOD": {">": 0},
+    }
+
+    runs = rr.get_runs(filter=raw, ignore_filter_transformation=True)
+
+    assert numbers(runs) == COMMISSIONING2018_IN_309K & DT_GOOD_IN_309K
+    either = {"or": [{"run_number": VALID_RUN}, {"rr_attributes.class": {"like": "collisions18"}}]}
+    assert numbers(rr.get_runs(filter=either, ignore_filter_transformation=True)) == {
+        VALID_RUN,
+        *COLLISIONS18,
+    }
+
+
+def test_uncompressed_runs_are_the_server_objects(rr: ModuleType) -> None:
+    runs = rr.get_runs(filter={**IN_309K, "dt-dt": "GOOD"}, compress_attributes=False)
+
+    assert numbers(runs) == DT_GOOD_IN_309K
+    assert all(set(r) == RUN_KEYS and r["deleted"] is False for r in runs)
+    assert all(set(r["DatasetTripletCache"]) == {"triplet_summary"} for r in runs)
+    assert all(r["DatasetTripletCache"]["triplet_summary"]["dt-dt"]["GOOD"] > 0 for r in runs)
+
+
+def test_a_filter_the_server_refuses_raises_its_message(rr: ModuleType) -> None:
+    with pytest.raises(ValueError, match="unknown operator"):
+        rr.get_runs(filter={"run_number": {"~": 1}}, ignore_filter_transformation=True)
+    with pytest.raises(Exception, match="not found within the listed attributes"):
+        rr.get_runs(filter={"BRE KAKOS MPELAS": 1})  # refused by the client itself
+
+
+# -- datasets ------------------------------------------------------------------------------------------------
+def test_get_dataset_names_of_run(rr: ModuleType) -> None:
+    assert rr.get_dataset_names_of_run(VALID_RUN) == ["online", VALID_DATASET]
+    assert rr.get_dataset_names_of_run(INVALID_RUN) == []
+
+
+def test_get_dataset_is_the_compressed_dataset_or_nothing(rr: ModuleType) -> None:
+    dataset = rr.get_dataset(VALID_RUN, VALID_DATASET)
+    uncompressed = rr.get_dataset(VALID_RUN, VALID_DATASET, compress_attributes=False)
+
+    assert (dataset["run_number"], dataset["name"]) == (VALID_RUN, VALID_DATASET)
+    assert set(dataset) == set(uncompressed["Run"]["rr_attributes"]) | DATASET_KEYS - {
+        "Run",
+        "DatasetTripletCache",
+    } | {"lumisections"}
+    assert dataset["state"] == "SIGNOFF"  # the run's online state, a known pitfall of the compression
+    assert dataset["dataset_attributes"]["global_state"] == "COMPLETED"
+    assert dataset["datasets_in_gui"] == ["/Cosmics/HIRun2018A-PromptReco-v1/DQMIO"]
+    assert set(uncompressed) == DATASET_KEYS and set(uncompressed["Run"]) == {
+        "rr_attributes",
+        "oms_attributes",
+    }
+    assert uncompressed["DatasetTripletCache"]["dcs_summary"]["dt0_ready"] == {
+        "TRUE": 37,
+        "FALSE": 8,
+        "NULL": 0,
+        "EMPTY": 0,
+    }
+    assert rr.get_dataset(VALID_RUN)["name"] == "online"
+    assert rr.get_dataset(INVALID_RUN, INVALID_DATASET) == {}
+
+
+def test_get_datasets_compressed_or_not(rr: ModuleType) -> None:
+    compressed = rr.get_datasets(filter=IN_309K)
+    uncompressed = rr.get_datasets(filter=IN_309K, compress_attributes=False)
+
+    assert pairs(compressed) == pairs(uncompressed) and numbers(compressed) == RUNS_IN_309K
+    assert all("Run" not in d and "DatasetTripletCache" not in d for d in compressed)
+    assert all("Run" in d and set(d) == DATASET_KEYS for d in uncompressed)
+    assert len(rr.get_datasets(limit=5, filter=IN_309K)) > 0
+
+
+def test_dataset_filters_return_exactly_the_matching_datasets(rr: ModuleType) -> None:
+    offline_in_range = {
+        (309113, "/PromptReco/Commissioning2018/DQM"),
+        (309221, "/PromptReco/Commissioning2018/DQM"),
+        (309311, "/PromptReco/Commissioning2018/DQM"),
+        (309421, "/PromptReco/Cosmics18CRUZET/DQM"),
+        (309421, "/Express/Cosmics18CRUZET/DQM"),
+        (309421, "/PromptReco/Cosmics18CRUZET_ReReco/DQM"),
+        (309555, "/PromptReco/Cosmics18CRUZET/DQM"),
+        (309555, "/PromptReco/Cosmics18CRUZETv2/DQM"),
+    }
+    raw = {
+        "and": [IN_309K],
+        "name": {"and": [{"<>": "online"}]},
+        "dataset_attributes.global_state": {
+            "and": [{"or": [{"=": "OPEN"}, {"=": "SIGNOFF"}, {"=": "COMPLETED"}]}]
+        },
+    }
+    cruzet = {
+        "dataset_name": {"like": "%/PromptReco/Cosmics18CRUZET%"},
+        "run_number": {"and": [{">=": 309000}, {"<=": 310000}]},
+        "class": {"like": "Cosmics18CRUZET"},
+        "global_state": {"like": "COMPLETED"},
+        "ecal-ecal": "EXCLUDED",
+    }
+
+    assert pairs(rr.get_datasets(filter=raw, ignore_filter_transformation=True)) == offline_in_range
+    assert pairs(rr.get_datasets(filter=cruzet)) == CRUZET_MATCHES
+    assert pairs(rr.get_datasets(filter={**IN_309K, "tracker-strip": "GOOD"})) == {
+        *((n, "online") for n in STRIP_GOOD_IN_309K),
+        *(p for p in offline_in_range if p[0] != 309221),
+    }
+    assert pairs(rr.get_datasets(filter={"run_number": VALID_RUN, "dataset_name": VALID_DATASET})) == {
+        (VALID_RUN, VALID_DATASET)
+    }
+
+
+# -- lumisections --------------------------------------------------------------------------------------------
+def test_rr_lumisections_and_their_ranges_agree(rr: ModuleType) -> None:
+    for dataset in ("online", VALID_DATASET):
+        per_ls = rr.get_lumisections(VALID_RUN, dataset)
+        ranges = rr.get_lumisection_ranges(VALID_RUN, dataset)
+
+        assert len(per_ls) == 45 and expand(ranges) == per_ls
+        assert ranges == lumisection_ranges(per_ls)
+    by_component = rr.get_lumisection_ranges_by_component(VALID_RUN)
+    assert set(by_component) == {"dt-dt", "rpc-hv", "tracker-track_private"}
+    assert by_component["dt-dt"] == [
+        {"status": "GOOD", "comment": "", "cause": "", "start": 1, "end": 40},
+        {"status": "BAD", "comment": "HV trip", "cause": "HV", "start": 41, "end": 45},
+    ]
+    per_ls = rr.get_lumisections(VALID_RUN)
+    for component, ranges in by_component.items():
+        assert expand(ranges) == [ls[component] for ls in per_ls]
+
+
+def test_oms_lumisections_inherit_and_override_and_agree_with_the_ranges(rr: ModuleType) -> None:
+    online = rr.get_oms_lumisections(VALID_RUN)
+    offline = rr.get_oms_lumisections(VALID_RUN, VALID_DATASET)
+
+    assert len(online) == len(offline) == 45
+    assert [ls["dt0_ready"] for ls in online][8:13] == [True] * 5
+    assert [ls["dt0_ready"] for ls in offline][8:13] == [True, False, False, False, True]
+    assert all(ls["dt0_ready"] is False for ls in online[40:])
+    ranges = rr.get_oms_lumisection_ranges(VALID_RUN)
+    assert ranges == lumisection_ranges(online, DCS_WHITELIST)
+    assert [(r["start"], r["end"]) for r in ranges] == [(1, 40), (41, 45)]
+    joint = rr.get_joint_lumisection_ranges(VALID_RUN, VALID_DATASET)
+    rr_ls = rr.get_lumisections(VALID_RUN, VALID_DATASET)
+    assert expand(joint) == [{**o, **r} for o, r in zip(offline, rr_ls, strict=True)]
+
+
+def test_lumisections_of_unknown_runs_or_datasets_are_empty(rr: ModuleType) -> None:
+    assert rr.get_lumisections(INVALID_RUN) == rr.get_oms_lumisections(INVALID_RUN) == []
+    assert rr.get_lumisection_ranges(VALID_RUN, INVALID_DATASET) == []
+    assert rr.get_lumisection_ranges_by_component(INVALID_RUN) == {}
+    assert rr.get_oms_lumisection_ranges(INVALID_RUN) == rr.get_joint_lumisection_ranges(INVALID_RUN) == []
+
+
+# -- cycles, accepted datasets, JSON -------------------------------------------------------------------------
+def test_cycles_and_datasets_accepted(rr: ModuleType) -> None:
+    assert rr.get_cycles() == []  # runreg has no cycles yet
+    accepted = rr.get_datasets_accepted()
+    assert accepted and {"regexp", "id", "name", "class"} <= set(accepted[0])
+    assert all(isinstance(rule["regexp"], str) and rule["regexp"] for rule in accepted)
+
+
+@pytest.mark.xfail(raises=KeyError, strict=True, reason="the JSON portal (/json_portal/*) is not built yet")
+def test_create_json(rr: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "JSON_CREATION_SLEEP_TIME", 0.05)
+    logic = {"and": [{"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}]}
+    result = rr.create_json(logic, "/PromptReco/Collisions2018A/DQM")
+    assert set(result["generated_json"]) == {str(n) for n in COLLISIONS18}
+
+
+# -- writes with the right e-group ---------------------------------------------------------------------------
+def test_edit_rr_lumisections_is_read_back_and_survives_a_refresh(rr: ModuleType) -> None:
+    answer = rr.edit_rr_lumisections(OMS_COLLISIONS_RUN, 3, 4, "dt-dt", "BAD", comment="HV trip", cause="HV")
+
+    assert answer["jsonb"] == {"dt-dt": {"status": "BAD", "comment": "HV trip", "cause": "HV"}}
+    assert (answer["start"], answer["end"], answer["manual_change"]) == (3, 4, True)
+    per_ls = rr.get_lumisections(OMS_COLLISIONS_RUN)
+    assert per_ls[2]["dt-dt"] == per_ls[3]["dt-dt"] == answer["jsonb"]["dt-dt"]
+    assert per_ls[1]["dt-dt"]["comment"] == per_ls[4]["dt-dt"]["comment"] == ""  # the classifiers' own
+    refreshed = rr.manually_refresh_components_statuses_for_runs(runs=OMS_COLLISIONS_RUN)
+    assert len(refreshed) == 1 and set(refreshed[0]) == RUN_KEYS
+    assert rr.get_lumisections(OMS_COLLISIONS_RUN)[2]["dt-dt"]["comment"] == "HV trip"  # manual precedence
+    reset = rr.reset_RR_attributes_and_refresh_runs(runs=[OMS_COLLISIONS_RUN])
+    assert (
+        reset[0]["run_number"] == OMS_COLLISIONS_RUN and reset[0]["rr_attributes"]["class"] == "Collisions24"
+    )
+
+
+def test_change_run_class_is_read_back(rr: ModuleType) -> None:
+    answers = rr.change_run_class([MOVABLE_RUN], "Collisions22Special")
+
+    assert answers[0]["rr_attributes"]["class"] == "Collisions22Special" and set(answers[0]) == RUN_KEYS
+    assert rr.get_run(MOVABLE_RUN)["class"] == "Collisions22Special"
+    rr.change_run_class(MOVABLE_RUN, "Collisions22")
+    assert rr.get_run(MOVABLE_RUN)["class"] == "Collisions22"
+
+
+def test_stop_reason_edit_the_web_ui_sends(rr: ModuleType, runreg_server: Server) -> None:
+    """Not a client function, but the same legacy route family (the original's web UI uses it)."""
+    url = f"{runreg_server.base_url}/manual_run_edit/{MOVABLE_RUN}/stop_reason"
+
+    answer = requests.put(url, json={"stop_reason": "DAQ crash"}, headers={"email": "api@api"}, timeout=10)
+
+    assert answer.status_code == 200 and answer.json()["rr_attributes"]["stop_reason"] == "DAQ crash"
+    assert rr.get_run(MOVABLE_RUN)["stop_reason"] == "DAQ crash"
+
+
+def test_move_runs_there_and_back(rr: ModuleType) -> None:
+    signed = rr.move_runs("OPEN", "SIGNOFF", run=MOVABLE_RUN)
+
+    assert signed[0]["rr_attributes"]["state"] == "SIGNOFF" and "DatasetTripletCache" in signed[0]
+    assert rr.get_run(MOVABLE_RUN)["state"] == "SIGNOFF"
+    with pytest.raises(Exception, match="Got response 500 when moving datasets: .*already SIGNOFF"):
+        rr.move_runs("OPEN", "SIGNOFF", runs=[MOVABLE_RUN])
+    assert rr.move_runs("SIGNOFF", "OPEN", runs=[MOVABLE_RUN])[0]["rr_attributes"]["state"] == "OPEN"
+
+
+def test_move_datasets_opens_every_waiting_workspace_then_signs_one_off(rr: ModuleType) -> None:
+    opened = rr.move_datasets(
+        "waiting dqm gui", "OPEN", SIGNED_OFF_DATASET, workspace="global", run=SIGNED_OFF_RUN
+    )
+
+    states = {k: v for k, v in opened[0]["dataset_attributes"].items() if k.endswith("_state")}
+    assert states == {
+        "global_state": "OPEN",
+        "dt_state": "OPEN",
+        "ctpps_state": "OPEN",
+        "tracker_state": "OPEN",
+    }
+    assert set(opened[0]) == DATASET_KEYS
+    rr.move_datasets("OPEN", "SIGNOFF", SIGNED_OFF_DATASET, workspace="ctpps", runs=[SIGNED_OFF_RUN])
+    attributes = rr.get_dataset(SIGNED_OFF_RUN, SIGNED_OFF_DATASET)["dataset_attributes"]
+    assert (attributes["ctpps_state"], attributes["dt_state"], attributes["global_state"]) == (
+        "SIGNOFF",
+        "OPEN",
+        "OPEN",
+    )
+
+
+def test_make_significant_runs(rr: ModuleType) -> None:
+    assert rr.get_run(OMS_NEWEST_RUN)["significant"] is False
+    assert rr.get_lumisection_ranges(OMS_NEWEST_RUN) == []
+
+    answers = rr.make_significant_runs(run=OMS_NEWEST_RUN)
+
+    assert answers[0]["rr_attributes"]["significant"] is True
+    assert rr.get_run(OMS_NEWEST_RUN)["significant"] is True
+    assert rr.get_lumisection_ranges(OMS_NEWEST_RUN) != []  # LS statuses are now computed
+
+
+def test_runs_that_are_not_open_refuse_with_the_original_phrases(rr: ModuleType) -> None:
+    with pytest.raises(Exception, match="Run must be in state OPEN") as reset:
+        rr.reset_RR_attributes_and_refresh_runs(runs=SIGNED_OFF_RUN)
+    assert "resetting and refreshing runs" in str(reset.value)
+    with pytest.raises(
+        Exception, match="manually refreshing component statuses: .*Run must be in state OPEN"
+    ):
+        rr.manually_refresh_components_statuses_for_runs(runs=[SIGNED_OFF_RUN])
+    with pytest.raises(Exception, match="Run must be in state OPEN to be edited"):
+        rr.change_run_class(SIGNED_OFF_RUN, "test")
+    with pytest.raises(Exception, match="Run must be in state OPEN to be marked significant"):
+        rr.make_significant_runs(runs=[SIGNED_OFF_RUN])
+    with pytest.raises(
+        Exception, match=f"Error updating lumisections of online dataset, run number: {SIGNED_OFF_RUN}"
+    ):
+        rr.edit_rr_lumisections(SIGNED_OFF_RUN, 1, 2, "dt-dt", "GOOD")
+    with pytest.raises(Exception, match="Run not found"):
+        rr.manually_refresh_components_statuses_for_runs(runs=INVALID_RUN)
+
+
+# -- writes without e-groups ---------------------------------------------------------------------------------
+@pytest.mark.usefixtures("without_egroups")
+def test_every_write_is_refused_without_egroups(rr: ModuleType) -> None:
+    before = rr.get_run(SIGNED_OFF_RUN, compress_attributes=False)
+    writes = [
+        lambda: rr.move_datasets(
+            "waiting dqm gui", "OPEN", SIGNED_OFF_DATASET, workspace="global", run=SIGNED_OFF_RUN
+        ),
+        lambda: rr.move_datasets(
+            "OPEN", "SIGNOFF", SIGNED_OFF_DATASET, workspace="ctpps", runs=[SIGNED_OFF_RUN]
+        ),
+        lambda: rr.make_significant_runs(run=OMS_NEWEST_RUN),
+        lambda: rr.make_significant_runs(runs=[OMS_NEWEST_RUN]),
+        lambda: rr.move_runs("OPEN", "SIGNOFF", run=SIGNED_OFF_RUN),
+        lambda: rr.move_runs("OPEN", "SIGNOFF", runs=[SIGNED_OFF_RUN]),
+        lambda: rr.edit_rr_lumisections(SIGNED_OFF_RUN, 0, 1, "castor-castor", "GOOD"),
+        lambda: rr.change_run_class([SIGNED_OFF_RUN], "test"),
+        lambda: rr.change_run_class(SIGNED_OFF_RUN, "test"),
+        # Deviation: refresh and reset need a permission too (the original left them open).
+        lambda: rr.reset_RR_attributes_and_refresh_runs(runs=OMS_NEWEST_RUN),
+        lambda: rr.manually_refresh_components_statuses_for_runs(runs=OMS_NEWEST_RUN),
+    ]
+    for write in writes:
+        with pytest.raises(Exception, match=EGROUPS_ERROR):
+            write()
+    assert rr.get_run(SIGNED_OFF_RUN, compress_attributes=False) == before
+
+
+# -- the client's own argument checks (nothing is sent) ------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rr: rr.move_datasets("MPAMIES", "OPEN", SIGNED_OFF_DATASET, run=SIGNED_OFF_RUN),
+        lambda rr: rr.move_datasets("OPEN", "AGKINARES", SIGNED_OFF_DATASET, run=SIGNED_OFF_RUN),
+        lambda rr: rr.move_datasets("MPAMIES", "OPEN", SIGNED_OFF_DATASET),
+        lambda rr: rr.make_significant_runs(),
+        lambda rr: rr.reset_RR_attributes_and_refresh_runs(),
+        lambda rr: rr.manually_refresh_components_statuses_for_runs(),
+        lambda rr: rr.move_runs("OPEN", "SIGNOFF"),
+        lambda rr: rr.move_runs("!!!!", "???", runs=[SIGNED_OFF_RUN]),
+        lambda rr: rr.edit_rr_lumisections(SIGNED_OFF_RUN, 0, 1, "castor-castor", "KALHSPERA STHN PAREA ;)"),
+        lambda rr: rr.change_run_class(["3455555"], "test"),
+        lambda rr: rr.change_run_class("3455555", "test"),
+        lambda rr: rr.change_run_class([SIGNED_OFF_RUN], 1),
+    ],
+)
+def test_bad_arguments_raise_value_error(rr: ModuleType, call: Any) -> None:
+    with pytest.raises(ValueError):
+        call(rr)
