@@ -104,3 +104,30 @@ def test_http_lists_runs_with_the_filter_language(db: Database) -> None:
     assert [r["run_number"] for r in either.json()["items"]] == [380001, 380002]
     assert either.json()["total"] == 2
     assert bad.status_code == 400 and "~" in bad.json()["error"]["message"]
+
+
+def test_http_lumisection_views_agree_with_each_other(db: Database) -> None:
+    create_collision_run(db, ls_count=12, off={"bpix_ready": (5, 6)})
+    service.edit_flags(
+        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 3, 4, "BAD", "HV off")], comment="HV"
+    )
+    client = TestClient(create_app(db))
+
+    per_ls = client.get("/api/v1/runs/380567/lumisections").json()
+    ranges = client.get("/api/v1/runs/380567/lumisections/ranges").json()
+    oms = client.get("/api/v1/runs/380567/oms-lumisections/ranges").json()
+    missing = client.get("/api/v1/runs/380567/lumisections", params={"dataset": "/Nope/Run2024A/DQM"})
+
+    assert len(per_ls) == 12 and per_ls[2]["dt-dt"]["status"] == "BAD"
+    expanded = [
+        {k: v for k, v in r.items() if k not in ("start", "end")}
+        for r in ranges
+        for _ in range(r["start"], r["end"] + 1)
+    ]
+    assert expanded == per_ls
+    assert [(r["start"], r["end"], r["bpix_ready"]) for r in oms] == [
+        (1, 4, True),
+        (5, 6, False),
+        (7, 12, True),
+    ]
+    assert missing.status_code == 400 and "/Nope/Run2024A/DQM" in missing.json()["error"]["message"]

@@ -11,7 +11,7 @@ from runreg.access.api import authorized_actor
 from runreg.eventlog.store import ChangeSet
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput
-from runreg.registry import service
+from runreg.registry import readmodels, service
 from runreg.registry.model import ONLINE
 from runreg.registry.schemas import (
     AttributeEdit,
@@ -164,13 +164,32 @@ def move_run(
     )
 
 
-@router.get("/runs/{run_number}/lumisections/components", tags=["lumisections"])
-def ranges_by_component(
-    request: Request, run_number: int, dataset: str = Query(ONLINE), as_of: int | None = Query(None)
-) -> dict[str, list[dict[str, Any]]]:
-    """Each component's status ranges `{component: [{start, end, status, comment, cause}]}`."""
-    run = service.run_state(_db(request), run_number, as_of=as_of)
-    return service.component_ranges(run, _dataset_name(dataset))
+DATASET = Query(ONLINE, description="dataset name ('online' or e.g. /PromptReco/Collisions2024A/DQM)")
+AS_OF = Query(None, description="read the state right after this change set")
+
+
+def _lumisection_view(read):  # noqa: ANN001, ANN202 — one route per read model, all with the same inputs
+    def view(request: Request, run_number: int, dataset: str = DATASET, as_of: int | None = AS_OF) -> Any:
+        run = service.run_state(_db(request), run_number, as_of=as_of)
+        name = _dataset_name(dataset)
+        run.dataset(name)  # 400 naming the dataset if the run has none of that name
+        return read(run, name)
+
+    view.__doc__ = read.__doc__
+    return view
+
+
+for _path, _read in {
+    "/runs/{run_number}/lumisections": readmodels.rr_lumisections,
+    "/runs/{run_number}/lumisections/ranges": readmodels.rr_ranges,
+    "/runs/{run_number}/lumisections/components": readmodels.rr_ranges_by_component,
+    "/runs/{run_number}/oms-lumisections": readmodels.oms_lumisections,
+    "/runs/{run_number}/oms-lumisections/ranges": readmodels.oms_ranges,
+    "/runs/{run_number}/lumisections/joint-ranges": readmodels.joint_ranges,
+}.items():
+    router.add_api_route(
+        _path, _lumisection_view(_read), methods=["GET"], tags=["lumisections"], name=_read.__name__
+    )
 
 
 # -- lumisection and OMS value edits ---------------------------------------------------------------------
