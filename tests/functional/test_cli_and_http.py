@@ -103,6 +103,8 @@ def test_http_lists_runs_with_the_filter_language(db: Database) -> None:
     assert [r["run_number"] for r in collisions.json()["items"]] == [380001]
     assert [r["run_number"] for r in either.json()["items"]] == [380001, 380002]
     assert either.json()["total"] == 2
+    past_the_end = client.get("/api/v1/runs", params={"page": 3, "page_size": 1}).json()
+    assert (past_the_end["items"], past_the_end["total"], past_the_end["pages"]) == ([], 2, 2)
     assert bad.status_code == 400 and "~" in bad.json()["error"]["message"]
 
 

@@ -43,6 +43,7 @@ def serve(
     host: str = typer.Option(None, help="interface to listen on (default: setting RUNREG_HOST)"),
     port: int = typer.Option(None, help="port (default: setting RUNREG_PORT, 9500)"),
     demo: bool = typer.Option(False, help="also run the OMS simulator and ingestion every few seconds"),
+    workers: int = typer.Option(1, help="server processes (production: about two per core; not with --demo)"),
 ) -> None:
     """Serve the HTTP API and pages (refuses to start on an unmigrated database)."""
     import uvicorn
@@ -55,6 +56,17 @@ def serve(
     settings = get_settings()
     db = database()
     configure_logging()
+    if workers > 1 and not demo:
+        # Each worker process builds its own app (and database pool) from the settings.
+        uvicorn.run(
+            "runreg.http.app:app_from_settings",
+            factory=True,
+            workers=workers,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+        )
+        return
     if demo:
         from runreg.cli.demo import start_demo
 

@@ -40,9 +40,26 @@ def current(conn: Connection) -> tuple[int, Configuration]:
     return row.id, from_document(row.document)
 
 
+_parsed: dict[tuple[str, int, datetime], Configuration] = {}
+
+
 def current_configuration(db: Database) -> Configuration:
+    """The current configuration, validated once per version and process: pages, permission checks and
+    classification read it on every request; parsing costs milliseconds, asking for the newest id does not."""
     with db.reading() as conn:
-        return current(conn)[1]
+        newest = conn.execute(
+            select(config_versions.c.id, config_versions.c.created_at)
+            .order_by(config_versions.c.id.desc())
+            .limit(1)
+        ).first()
+        if newest is None:
+            return default_configuration()
+        key = (db.url, newest.id, newest.created_at)  # created_at too: a rebuilt database reuses ids
+        if key not in _parsed:
+            if len(_parsed) > 32:
+                _parsed.clear()
+            _parsed[key] = current(conn)[1]
+        return _parsed[key]
 
 
 def ensure_default(db: Database, *, actor: Actor) -> int:

@@ -521,6 +521,9 @@ def sort_expression(sorting: Sorting, *, target: Target) -> Any:
 # --------------------------------------------------------------------------------------------------
 # The listing queries
 # --------------------------------------------------------------------------------------------------
+TOTAL_COLUMN = "total_count"
+
+
 class ListingQueries(NamedTuple):
     rows: Select[Any]  # one page, ordered
     total: Select[Any]  # count of all matching rows, a single integer
@@ -587,7 +590,8 @@ def _listing(target: Target, filter: Any, sortings: Any, page: Any, page_size: A
     order += tuple(s for s in tie_breakers if s.attribute not in sorted_on)
 
     rows = (
-        select(*_ROW_COLUMNS[target])
+        # The total rides along as a window count: one round trip for page and count (see store.fetch_page).
+        select(*_ROW_COLUMNS[target], func.count().over().label(TOTAL_COLUMN))
         .select_from(from_clause(target))
         .where(where)
         .order_by(*(sort_expression(s, target=target) for s in order))

@@ -14,7 +14,7 @@ from runreg.access.api import authorized_actor
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
-from runreg.registry import filters, readmodels, service
+from runreg.registry import readmodels, service
 from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
 
@@ -81,14 +81,14 @@ class StopReasonEdit(_Body):
 @router.post("/runs_filtered_ordered", openapi_extra=READ_ONLY)
 def runs_filtered_ordered(request: Request, body: Listing) -> dict[str, Any]:
     """One page of runs matching the filter: `{runs, pages, count}` (page is 0-based)."""
-    rows, count = _fetch(_db(request), filters.select_runs(**_listing_args(body)))
+    rows, count = service.search(_db(request), target="runs", **_listing_args(body))
     runs = [
         readmodels.run_record(
-            run_number=row.run_number,
-            oms_attributes=row.oms_attributes,
-            rr_attributes=row.rr_attributes,
-            version=row.version,
-            triplet_summary=row.triplet_summary or {},
+            run_number=row["run_number"],
+            oms_attributes=row["oms_attributes"],
+            rr_attributes=row["rr_attributes"],
+            version=row["version"],
+            triplet_summary=row["triplet_summary"] or {},
         )
         for row in rows
     ]
@@ -98,17 +98,17 @@ def runs_filtered_ordered(request: Request, body: Listing) -> dict[str, Any]:
 @router.post("/datasets_filtered_ordered", openapi_extra=READ_ONLY)
 def datasets_filtered_ordered(request: Request, body: Listing) -> dict[str, Any]:
     """One page of datasets (the `online` one included) matching the filter: `{datasets, pages, count}`."""
-    rows, count = _fetch(_db(request), filters.select_datasets(**_listing_args(body)))
+    rows, count = service.search(_db(request), target="datasets", **_listing_args(body))
     datasets = [
         readmodels.dataset_record(
-            run_number=row.run_number,
-            name=row.name,
-            dataset_attributes=row.dataset_attributes,
-            version=row.version,
-            rr_attributes=row.rr_attributes,
-            oms_attributes=row.oms_attributes,
-            triplet_summary=row.triplet_summary or {},
-            dcs_summary=row.dcs_summary or {},
+            run_number=row["run_number"],
+            name=row["name"],
+            dataset_attributes=row["dataset_attributes"],
+            version=row["version"],
+            rr_attributes=row["rr_attributes"],
+            oms_attributes=row["oms_attributes"],
+            triplet_summary=row["triplet_summary"] or {},
+            dcs_summary=row["dcs_summary"] or {},
         )
         for row in rows
     ]
@@ -286,13 +286,6 @@ def _db(request: Request) -> Database:
 
 def _listing_args(body: Listing) -> dict[str, Any]:
     return {"filter": body.filter, "sortings": body.sortings, "page": body.page, "page_size": body.page_size}
-
-
-def _fetch(db: Database, listing: filters.ListingQueries) -> tuple[list[Any], int]:
-    """One page of rows and the total, read in one transaction so they agree."""
-    rows, total = listing
-    with db.reading() as conn:
-        return list(conn.execute(rows)), int(conn.execute(total).scalar_one())
 
 
 def _run_or_none(db: Database, run_number: int) -> RunState | None:

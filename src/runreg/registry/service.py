@@ -515,8 +515,6 @@ def search(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of runs or datasets matching the table filter language, and the total count."""
     queries = filters.select_runs if target == "runs" else filters.select_datasets
-    rows_query, total_query = queries(filter, sortings=sortings, page=page, page_size=page_size)
+    listing = queries(filter, sortings=sortings, page=page, page_size=page_size)
     with db.reading() as conn:
-        rows = [dict(row._mapping) for row in conn.execute(rows_query)]
-        total = conn.execute(total_query).scalar_one()
-    return rows, total
+        return store.fetch_page(conn, listing, page)

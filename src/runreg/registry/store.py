@@ -297,3 +297,16 @@ def summaries(conn: Connection, run_numbers: list[int], dataset: str) -> dict[in
         dataset_summaries.c.run_number.in_(run_numbers), dataset_summaries.c.dataset == dataset
     )
     return {row.run_number: row.triplet_summary for row in conn.execute(query)}
+
+
+def fetch_page(conn: Connection, listing: Any, page: int) -> tuple[list[dict[str, Any]], int]:
+    """Rows of one listing page and the total. The total comes with the rows (window count); only a page past
+    the end, which has no rows to carry it, needs the separate count query."""
+    rows = [dict(row._mapping) for row in conn.execute(listing.rows)]
+    if rows:
+        total = rows[0]["total_count"]
+    else:
+        total = 0 if page == 0 else int(conn.execute(listing.total).scalar_one())
+    for row in rows:
+        del row["total_count"]
+    return rows, total

@@ -33,7 +33,7 @@ def make_engine(url: str) -> Engine:
         # change take the write lock up front, so two writers serialise instead of failing half-way.
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=_json_text)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, json_serializer=_json_text)
 
 
 def _json_text(value: Any) -> str:

@@ -1,0 +1,1 @@
+"""Certification: golden JSON engine, JSON portal, luminosity, JSON algebra."""
