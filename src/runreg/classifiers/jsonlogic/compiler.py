@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from operator import call
 from typing import Any, Final
 
 from runreg.classifiers.jsonlogic.errors import Fault, InvalidRule, unknown_operator
@@ -114,7 +113,7 @@ _Builder = Callable[[list[Any], list[str], str], Fn | None]
 
 def _build_if(args: list[Any], paths: list[str], path: str) -> Fn:
     pairs, otherwise = if_branches([compile_node(a, p) for a, p in zip(args, paths, strict=True)])
-    return partial(if_, call, pairs, otherwise)
+    return partial(if_, pairs, otherwise)
 
 
 # `and` and `or` are forms.junction, with the common booleans tested inline: the hot path of classifiers.
@@ -155,7 +154,7 @@ def _build_scoped(op: str) -> _Builder:
         source = compile_node(args[0], paths[0]) if args else _const(UNDEFINED)
         logic = compile_node(args[1], paths[1]) if len(args) > 1 else _const(UNDEFINED)
         initial = compile_node(args[2], paths[2]) if len(args) > 2 else _const(None)
-        return partial(form, call, source, logic, initial)
+        return partial(form, source, logic, initial)
 
     return build
 

@@ -7,12 +7,10 @@ from typing import Any, Final, TypeVar
 
 from runreg.classifiers.jsonlogic.js import K_ARR, UNDEFINED, kind, truthy
 
-# A compiled node: data -> value.
+# An operand ready to evaluate, data -> value: a compiled node, or the interpreter's apply bound to a node.
 Fn = Callable[[Any], Any]
-# run(operand, data): the interpreter's `apply` on rule nodes, or `operator.call` on the compiler's Fns.
-Run = Callable[[Any, Any], Any]
-# form(run, source, logic, initial, data): `logic` sees each item of the source array as its data.
-ScopedForm = Callable[[Run, Any, Any, Any, Any], Any]
+# form(source, logic, initial, data): `logic` sees each item of the source array as its data.
+ScopedForm = Callable[[Fn, Fn, Fn, Any], Any]
 
 T = TypeVar("T")
 
@@ -31,16 +29,16 @@ def junction(is_or: bool, values: Iterable[Any]) -> Any:
 
 def if_branches(operands: Sequence[T]) -> tuple[list[tuple[T, T]], T | None]:
     """``if`` and ``?:`` operands, ``[cond, then, cond, then, ..., else]``: the pairs, and the else if any."""
-    pairs = [(operands[i], operands[i + 1]) for i in range(0, len(operands) - 1, 2)]
+    pairs = list(zip(operands[:-1:2], operands[1::2], strict=True))
     return pairs, operands[-1] if len(operands) % 2 else None
 
 
-def if_(run: Run, pairs: Sequence[tuple[Any, Any]], otherwise: Any, data: Any) -> Any:
+def if_(pairs: Sequence[tuple[Fn, Fn]], otherwise: Fn | None, data: Any) -> Any:
     """The value after the first truthy condition, else the else branch, else null."""
     for cond, then in pairs:
-        if truthy(run(cond, data)):
-            return run(then, data)
-    return None if otherwise is None else run(otherwise, data)
+        if truthy(cond(data)):
+            return then(data)
+    return None if otherwise is None else otherwise(data)
 
 
 def reduce_scope(current: Any, accumulator: Any) -> dict[str, Any]:
@@ -56,37 +54,37 @@ def reduce_scope(current: Any, accumulator: Any) -> dict[str, Any]:
 # The array operations. Only `reduce` evaluates `initial`, after the source, as json-logic-js does.
 
 
-def _filter(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> list[Any]:
-    items = run(source, data)
-    return [x for x in items if truthy(run(logic, x))] if kind(items) == K_ARR else []
+def _filter(source: Fn, logic: Fn, initial: Fn, data: Any) -> list[Any]:
+    items = source(data)
+    return [x for x in items if truthy(logic(x))] if kind(items) == K_ARR else []
 
 
-def _map(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> list[Any]:
-    items = run(source, data)
-    return [run(logic, x) for x in items] if kind(items) == K_ARR else []
+def _map(source: Fn, logic: Fn, initial: Fn, data: Any) -> list[Any]:
+    items = source(data)
+    return [logic(x) for x in items] if kind(items) == K_ARR else []
 
 
-def _reduce(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> Any:
-    items = run(source, data)
-    acc = run(initial, data)
+def _reduce(source: Fn, logic: Fn, initial: Fn, data: Any) -> Any:
+    items = source(data)
+    acc = initial(data)
     if kind(items) == K_ARR:
         for x in items:
-            acc = run(logic, reduce_scope(x, acc))
+            acc = logic(reduce_scope(x, acc))
     return acc
 
 
-def _all(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> bool:
-    items = run(source, data)
-    return kind(items) == K_ARR and len(items) > 0 and all(truthy(run(logic, x)) for x in items)
+def _all(source: Fn, logic: Fn, initial: Fn, data: Any) -> bool:
+    items = source(data)
+    return kind(items) == K_ARR and len(items) > 0 and all(truthy(logic(x)) for x in items)
 
 
-def _some(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> bool:
-    items = run(source, data)
-    return kind(items) == K_ARR and any(truthy(run(logic, x)) for x in items)
+def _some(source: Fn, logic: Fn, initial: Fn, data: Any) -> bool:
+    items = source(data)
+    return kind(items) == K_ARR and any(truthy(logic(x)) for x in items)
 
 
-def _none(run: Run, source: Any, logic: Any, initial: Any, data: Any) -> bool:
-    return not _some(run, source, logic, initial, data)
+def _none(source: Fn, logic: Fn, initial: Fn, data: Any) -> bool:
+    return not _some(source, logic, initial, data)
 
 
 SCOPED: Final[dict[str, ScopedForm]] = {

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import repeat
 from typing import Any, Final
 
 from runreg.classifiers.jsonlogic.errors import Fault, unknown_operator
-from runreg.classifiers.jsonlogic.forms import SCOPED, SPECIAL, if_, if_branches, junction
+from runreg.classifiers.jsonlogic.forms import SCOPED, SPECIAL, Fn, if_, if_branches, junction
 from runreg.classifiers.jsonlogic.js import (
     K_ARR,
     K_STR,
@@ -47,12 +48,15 @@ def _apply_special(op: str, values: Any, data: Any) -> Any:
     if op == "and" or op == "or":
         return junction(op == "or", map(apply, values, repeat(data)))
     if op == "if" or op == "?:":
-        pairs, otherwise = if_branches(values)
-        return if_(apply, pairs, otherwise, data)  # a null else applies to null like no else
-    source = values[0] if values else UNDEFINED
-    logic = values[1] if len(values) > 1 else UNDEFINED  # apply(undefined, x) is undefined
-    initial = values[2] if len(values) > 2 else None
-    return SCOPED[op](apply, source, logic, initial, data)
+        pairs, otherwise = if_branches(list(map(partial, repeat(apply), values)))
+        return if_(pairs, otherwise, data)
+    # An absent array or logic is undefined, an absent initial value null: both apply to themselves.
+    source = _operand(values, 0, UNDEFINED)
+    return SCOPED[op](source, _operand(values, 1, UNDEFINED), _operand(values, 2, None), data)
+
+
+def _operand(values: Any, i: int, absent: Any) -> Fn:
+    return partial(apply, values[i] if i < len(values) else absent)
 
 
 def _op_missing(data: Any, args: list[Any]) -> list[Any]:
