@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from runreg.certification.cli import app as json_app
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
 from runreg.ingestion.cli import app as ingest_app
@@ -17,6 +18,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(runs_app, name="runs")
 app.add_typer(changes_app, name="changes")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(json_app, name="json")
 
 
 @db_app.command("upgrade")
