@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     oms_client_secret: str = "simulator-secret"
     oms_audience: str = "cmsoms-prod"
     oms_timeout_s: float = 30.0
+    # Golden-JSON jobs: "inprocess" (a thread of the server; the embedded default) or "celery" (workers
+    # started with `runreg worker`, through Redis). A job whose worker dies is redelivered after the
+    # visibility timeout.
+    jobs_backend: str = "inprocess"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    job_visibility_timeout_s: int = 3600
 
 
 @lru_cache(maxsize=1)

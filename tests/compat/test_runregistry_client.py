@@ -339,12 +339,25 @@ def test_cycles_and_datasets_accepted(rr: ModuleType) -> None:
     assert all(isinstance(rule["regexp"], str) and rule["regexp"] for rule in accepted)
 
 
-@pytest.mark.xfail(raises=KeyError, strict=True, reason="the JSON portal (/json_portal/*) is not built yet")
 def test_create_json(rr: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_module, "JSON_CREATION_SLEEP_TIME", 0.05)
-    logic = {"and": [{"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}]}
-    result = rr.create_json(logic, "/PromptReco/Collisions2018A/DQM")
+    dataset = "/PromptReco/Collisions2018A/DQM"
+    logic = {
+        "and": [
+            {"==": [{"var": "lumisection.rr.tracker-strip"}, "GOOD"]},
+            {">=": [{"var": "run.oms.energy"}, 6000]},
+        ]
+    }
+    result = rr.create_json(logic, dataset)
     assert set(result["generated_json"]) == {str(n) for n in COLLISIONS18}
+    for run, ranges in result["generated_json"].items():
+        good = [
+            [r["start"], r["end"]]
+            for r in rr.get_lumisection_ranges_by_component(int(run), dataset)["tracker-strip"]
+            if r.get("status") == "GOOD"
+        ]
+        assert ranges == good
+    assert result["dataset_name_filter"] == dataset and result["json_logic"] == logic
 
 
 # -- writes with the right e-group ---------------------------------------------------------------------------

@@ -172,3 +172,36 @@ def test_usage_errors_exit_2(files: dict[str, str], args: list[str], message: st
     result = run(*(arg.format(a=files["a"]) for arg in args), stdin="{}")
     assert result.exit_code == 2, result.output
     assert message in result.stderr and result.stderr.startswith("error: ")
+
+
+def test_json_create_runs_the_portal_from_the_command_line(tmp_path: Path) -> None:
+    import json as jsonlib
+    import os
+    import subprocess
+    import sys
+
+    from runreg.storage.database import Database
+    from tests.builders.runs import create_collision_run
+    from tests.contract.test_json_portal import offline_dataset
+
+    env = {**os.environ, "RUNREG_DATABASE_URL": f"sqlite:///{tmp_path / 'json.sqlite'}"}
+    runreg = [sys.executable, "-m", "runreg.cli.main"]
+    assert subprocess.run([*runreg, "db", "upgrade"], env=env, capture_output=True).returncode == 0
+    db = Database(env["RUNREG_DATABASE_URL"])
+    create_collision_run(db, 380001, ls_count=20, off={"bpix_ready": (5, 6)})
+    offline_dataset(db, 380001)
+    db.dispose()
+    rule = tmp_path / "rule.json"
+    rule.write_text(jsonlib.dumps({"==": [{"var": "lumisection.oms.bpix_ready"}, True]}))
+
+    done = subprocess.run(
+        [*runreg, "json", "create", "--rule", str(rule), "--datasets", "/PromptReco/%"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert jsonlib.loads(done.stdout) == {"380001": [[1, 4], [7, 20]]}
+    assert "job 1" in done.stderr

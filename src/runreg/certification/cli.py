@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from runreg.certification.cli_create import create
 from runreg.certification.lumilist import LumiList, diff, intersect_all, union_all
 from runreg.cliutil import console, err_console
 from runreg.kernel.errors import InvalidInput, RunregError
@@ -21,7 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-# Here goes `runreg json create --rule FILE --datasets PATTERN` (the JSON portal): same app, same group.
+# `runreg json create --rule FILE --datasets PATTERN`: the JSON portal from the command line.
+app.command("create")(create)
 
 STDIN = "-"
 RUN_SPEC = re.compile(r"([0-9]+)\s*(?:-\s*([0-9]+))?")

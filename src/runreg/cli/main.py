@@ -81,5 +81,14 @@ def serve(
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
 
 
+@app.command()
+def worker(concurrency: int = typer.Option(1, help="jobs run at once by this worker")) -> None:
+    """Run golden-JSON jobs from Redis (RUNREG_REDIS_URL); servers use RUNREG_JOBS_BACKEND=celery."""
+    from runreg.worker.celery_app import celery_app
+
+    database()  # refuse to start on an outdated schema, like the server
+    celery_app.worker_main(["worker", "--loglevel", "info", "--concurrency", str(concurrency)])
+
+
 if __name__ == "__main__":
     app()

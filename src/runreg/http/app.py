@@ -9,6 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from runreg import __version__
+from runreg.certification.api import router as certification_router
+from runreg.certification.legacy_api import router as certification_legacy
+from runreg.certification.runners import CeleryRunner, InProcessRunner
 from runreg.configuration import service as configuration
 from runreg.configuration.api import router as configuration_router
 from runreg.http.logs import RequestIdMiddleware
@@ -51,6 +54,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.state.settings = settings or get_settings()
     app.state.oms = oms
     app.state.permissions = lambda: configuration.current_configuration(db).permissions
+    app.state.jobs = _job_runner(db, app.state.settings)
     app.add_middleware(RequestIdMiddleware)
 
     @app.exception_handler(RunregError)
@@ -70,9 +74,18 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(registry_router, prefix=API_PREFIX)
     app.include_router(ingestion_router, prefix=API_PREFIX)
     app.include_router(configuration_router, prefix=API_PREFIX)
+    app.include_router(certification_router, prefix=API_PREFIX)
     app.include_router(registry_pages)
     _include_legacy(app)
     return app
+
+
+def _job_runner(db: Database, settings: Settings) -> Any:
+    if settings.jobs_backend == "celery":
+        from runreg.worker.celery_app import celery_app  # noqa: F401 — configures the broker for .delay()
+
+        return CeleryRunner()
+    return InProcessRunner(db)
 
 
 def app_from_settings() -> FastAPI:
@@ -89,6 +102,7 @@ def app_from_settings() -> FastAPI:
 def _include_legacy(app: FastAPI) -> None:
     app.include_router(registry_legacy)
     app.include_router(ingestion_legacy)
+    app.include_router(certification_legacy)
 
 
 def error_response(request: Request, exc: RunregError) -> JSONResponse:

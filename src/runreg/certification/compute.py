@@ -1,0 +1,198 @@
+"""Compute one golden JSON: match datasets, evaluate the compiled rule, combine per run, sum luminosity and
+attribute the lost luminosity to the failing rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from runreg.certification import engine, patterns, store
+from runreg.certification.engine import CompiledRule, DatasetData, IntervalSet
+from runreg.kernel.errors import InvalidInput, RunNotFound
+from runreg.kernel.ranges import RangeMap
+from runreg.registry import service as registry
+from runreg.storage.database import Database
+
+LUMINOSITY_KEYS = ("recorded", "delivered")
+Progress = Callable[[float], None]
+
+
+def compute_json(
+    db: Database,
+    *,
+    rule: Any,
+    dataset_pattern: str,
+    policy: str = "refuse",
+    as_of: int | None = None,
+    progress: Progress = lambda _fraction: None,
+) -> dict[str, Any]:
+    """The golden JSON of `rule` over the datasets whose names match `dataset_pattern`, as of change set
+    `as_of` (default: now). Run-level parts of the rule are decided before any LS data is read."""
+    compiled = CompiledRule(rule)
+    with db.reading() as conn:
+        latest = store.latest_change_set(conn)
+        names = [name for name in store.dataset_names(conn) if patterns.matches(dataset_pattern, name)]
+        headers = store.headers(conn, names)
+        if as_of is None or as_of >= latest:
+            datasets = _from_projections(conn, compiled, headers)
+            as_of = latest
+    if as_of < latest:
+        datasets = _from_history(db, headers, dataset_pattern, as_of)
+    if not datasets:
+        raise InvalidInput("dataset_pattern", f"No datasets matched that dataset name: {dataset_pattern!r}")
+    passed: dict[tuple[int, str], IntervalSet] = {}
+    for index, ds in enumerate(datasets):
+        passed[(ds.run_number, ds.name)] = compiled.evaluate(ds)
+        if index % 50 == 0:
+            progress(0.8 * index / len(datasets))
+    progress(0.8)
+    result = _result(rule, datasets, passed, policy, compiled)
+    progress(1.0)
+    return {**result, "change_set_id": as_of}
+
+
+def _from_projections(
+    conn: Any, compiled: CompiledRule, headers: list[store.DatasetHeader]
+) -> list[DatasetData]:
+    """Datasets with the LS data the rule reads. Datasets the run-level part of the rule already fails are
+    decided without it; their LS data is read afterwards, only to explain the failure."""
+    shells = [_dataset(h, {}, {}) for h in headers]
+    undecided = [
+        h for h, s in zip(headers, shells, strict=True) if compiled.run_level_verdict(s) is not False
+    ]
+    wanted = {"components": compiled.rr_components, "oms_keys": {*compiled.oms_keys, *LUMINOSITY_KEYS}}
+    values = store.ls_values(conn, undecided, **wanted)
+    skipped = [h for h in headers if (h.run_number, h.name) not in values]
+    values |= store.ls_values(conn, skipped, **wanted)
+    return [_dataset(h, *values[(h.run_number, h.name)]) for h in headers]
+
+
+def _from_history(
+    db: Database, headers: list[store.DatasetHeader], pattern: str, as_of: int
+) -> list[DatasetData]:
+    """The slow, exact path for an older change set: replay each run's events up to it."""
+    out = []
+    for run_number in sorted({h.run_number for h in headers}):
+        try:
+            run = registry.run_state(db, run_number, as_of=as_of)
+        except RunNotFound:
+            continue
+        for name, ds in sorted(run.datasets.items()):
+            if not patterns.matches(pattern, name):
+                continue
+            rr = {
+                c: RangeMap.from_sorted([(f, la, v.get("status", "")) for f, la, v in flags.effective()])
+                for c, flags in ds.flags.items()
+            }
+            header = store.DatasetHeader(
+                run_number, name, dict(ds.attributes), dict(run.oms), dict(run.rr), run.ls_count
+            )
+            out.append(_dataset(header, rr, run.oms_values(name)))
+    return out
+
+
+def _dataset(h: store.DatasetHeader, rr: Mapping[str, RangeMap], oms: Mapping[str, RangeMap]) -> DatasetData:
+    return DatasetData(
+        run_number=h.run_number,
+        name=h.name,
+        attributes=h.attributes,
+        run_oms=h.run_oms,
+        run_rr=h.run_rr,
+        ls_count=h.ls_count,
+        oms=dict(oms),
+        rr=dict(rr),
+    )
+
+
+def _result(
+    rule: Any,
+    datasets: list[DatasetData],
+    passed: dict[tuple[int, str], IntervalSet],
+    policy: str,
+    compiled: CompiledRule,
+) -> dict[str, Any]:
+    combined = engine.combine(passed, policy)
+    by_run: dict[int, list[DatasetData]] = {}
+    for ds in datasets:
+        by_run.setdefault(ds.run_number, []).append(ds)
+    golden: dict[str, list[list[int]]] = {}
+    anti: dict[str, list[list[int]]] = {}
+    with_names: dict[str, list[list[int]]] = {}
+    anti_with_names: dict[str, list[list[int]]] = {}
+    lumi = {key: {"total": 0.0, "in_json": 0.0} for key in LUMINOSITY_KEYS}
+    by_combination: dict[tuple[str, ...], dict[str, Any]] = {}
+    for run_number, run_datasets in sorted(by_run.items()):
+        span = IntervalSet.span(1, max(ds.ls_count for ds in run_datasets))
+        good = combined.get(run_number, IntervalSet.empty())
+        if good:
+            golden[str(run_number)] = good.as_lists()
+        if span - good:
+            anti[str(run_number)] = (span - good).as_lists()
+        reference = run_datasets[0]  # luminosity is the run's: every dataset of a run sees the same values
+        for key in LUMINOSITY_KEYS:
+            lumi[key]["total"] += _luminosity(reference.oms.get(key), span)
+            lumi[key]["in_json"] += _luminosity(reference.oms.get(key), good)
+        for ds in run_datasets:
+            ok = passed[(ds.run_number, ds.name)]
+            label = f"{ds.run_number}-{ds.name}"
+            if ok:
+                with_names[label] = ok.as_lists()
+            failed = IntervalSet.span(1, ds.ls_count) - ok
+            if not failed:
+                continue
+            anti_with_names[label] = failed.as_lists()
+            for leaves, where in compiled.attribute_failures(ds, failed).items():
+                entry = by_combination.setdefault(leaves, {"ls": 0, "recorded": 0.0, "lumisections": {}})
+                entry["ls"] += len(where)
+                entry["recorded"] += _luminosity(ds.oms.get("recorded"), where)
+                entry["lumisections"][label] = where.as_lists()
+    return {
+        "json": golden,
+        "json_with_dataset_names": with_names,
+        "anti_json": anti,
+        "anti_json_with_dataset_names": anti_with_names,
+        "datasets": len(datasets),
+        "runs": len(by_run),
+        "min_run_number": min(by_run) if by_run else None,
+        "max_run_number": max(by_run) if by_run else None,
+        "luminosity": {
+            key: {**values, "lost": values["total"] - values["in_json"]} for key, values in lumi.items()
+        },
+        "failures": _failures(by_combination),
+    }
+
+
+def _failures(by_combination: Mapping[tuple[str, ...], dict[str, Any]]) -> dict[str, Any]:
+    """Lost LS and recorded luminosity per failing leaf rule and per combination of failing leaf rules."""
+    by_rule: dict[str, dict[str, Any]] = {}
+    for leaves, entry in by_combination.items():
+        for leaf in leaves:
+            item = by_rule.setdefault(leaf, {"rule": json.loads(leaf), "ls": 0, "recorded": 0.0})
+            item["ls"] += entry["ls"]
+            item["recorded"] += entry["recorded"]
+    combinations = [
+        {
+            "rules": [json.loads(leaf) for leaf in leaves],
+            "ls": e["ls"],
+            "recorded": e["recorded"],
+            "lumisections": e["lumisections"],
+        }
+        for leaves, e in by_combination.items()
+    ]
+    return {
+        "by_rule": sorted(by_rule.values(), key=lambda item: -item["recorded"]),
+        "by_combination": sorted(combinations, key=lambda item: (-item["recorded"], -item["ls"])),
+    }
+
+
+def _luminosity(values: RangeMap | None, where: IntervalSet) -> float:
+    """Σ max(0, value) over the LS of `where` (missing, null or negative values count 0)."""
+    if values is None:
+        return 0.0
+    total = 0.0
+    for first, last in where:
+        for f, la, value in values.slice(first, last):
+            if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                total += value * (la - f + 1)
+    return total

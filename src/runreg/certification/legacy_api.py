@@ -1,0 +1,98 @@
+"""The original JSON portal routes as the public client's `create_json` uses them (203/202/200/500)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from runreg.access.api import authorized_actor
+from runreg.certification import service
+from runreg.kernel.actors import Actor
+from runreg.kernel.errors import InvalidInput
+
+router = APIRouter(tags=["legacy (runregistry client)"])
+WRITE = Depends(authorized_actor)
+
+
+class Generate(BaseModel):
+    json_logic: Any
+    dataset_name_filter: str = ""
+    tags: str = ""
+    official: bool = False
+
+
+class Poll(BaseModel):
+    id_json: int
+
+
+@router.post("/json_portal/generate")
+def generate(request: Request, body: Generate, actor: Actor = WRITE) -> dict[str, Any]:
+    """The client sends the rule as a JSON string and reads only `id` from the answer."""
+    rule = body.json_logic
+    if isinstance(rule, str):
+        try:
+            rule = json.loads(rule)
+        except json.JSONDecodeError:
+            raise InvalidInput("json_logic", "JSON logic sent is not in json format") from None
+    if not body.dataset_name_filter:
+        raise InvalidInput("dataset_name_filter", "No dataset name specified")
+    job_id = service.submit(
+        request.app.state.db,
+        request.app.state.jobs,
+        actor=actor,
+        rule=rule,
+        dataset_pattern=body.dataset_name_filter,
+        tags=body.tags,
+        official=body.official,
+    )
+    return {"id": job_id, "name": "__default__", "data": body.model_dump()}
+
+
+@router.post("/json_portal/json", openapi_extra={"x-read-only": True})
+def poll(request: Request, body: Poll) -> Response:
+    """203 queued, 202 running with progress, 200 done with the whole record in `final_json`, 500 failed."""
+    job = service.get(request.app.state.db, body.id_json)
+    if job.status == "queued":
+        return Response(status_code=203)
+    if job.status == "running":
+        return JSONResponse({"progress": job.progress}, status_code=202)
+    if job.status == "failed":
+        return Response(status_code=500)
+    return JSONResponse({"final_json": legacy_record(job)})
+
+
+def legacy_record(job: service.Job) -> dict[str, Any]:
+    """The original's GeneratedJson row, from our stored result."""
+    result = job.result or {}
+    recorded = result.get("luminosity", {}).get("recorded", {})
+    delivered = result.get("luminosity", {}).get("delivered", {})
+    failures = result.get("failures", {})
+    return {
+        "id": job.id,
+        "dataset_name_filter": job.dataset_pattern,
+        "tags": job.tags,
+        "created_by": job.created_by,
+        "official": job.official,
+        "runregistry_version": job.change_set_id,
+        "json_logic": job.rule,
+        "generated_json": result.get("json", {}),
+        "generated_json_with_dataset_names": result.get("json_with_dataset_names", {}),
+        "generated_anti_json": result.get("anti_json", {}),
+        "generated_anti_json_with_dataset_names": result.get("anti_json_with_dataset_names", {}),
+        "min_run_number": result.get("min_run_number"),
+        "max_run_number": result.get("max_run_number"),
+        "total_recorded_luminosity": recorded.get("total"),
+        "total_delivered_luminosity": delivered.get("total"),
+        "recorded_luminosity_in_json": recorded.get("in_json"),
+        "delivered_luminosity_in_json": delivered.get("in_json"),
+        "total_recorded_luminosity_lost": recorded.get("lost"),
+        "total_delivered_luminosity_lost": delivered.get("lost"),
+        "rules_flagged_false_quantity_luminosity": failures.get("by_rule", []),
+        "rules_flagged_false_combination_luminosity": failures.get("by_combination", []),
+        "deleted": job.deleted,
+        "createdAt": job.created_at.isoformat(),
+    }

@@ -1,0 +1,137 @@
+"""Read what the certification engine needs from the registry projections, in one consistent snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from runreg.eventlog.tables import change_sets
+from runreg.kernel.ranges import RangeMap
+from runreg.registry.model import ONLINE
+from runreg.registry.tables import datasets, flag_ranges, oms_ranges, runs
+
+EFFECTIVE = "effective"
+
+
+@dataclass(frozen=True)
+class DatasetHeader:
+    run_number: int
+    name: str
+    attributes: dict[str, Any]
+    run_oms: dict[str, Any]
+    run_rr: dict[str, Any]
+    ls_count: int
+
+
+def latest_change_set(conn: Connection) -> int:
+    return conn.execute(select(func.max(change_sets.c.id))).scalar_one() or 0
+
+
+def dataset_names(conn: Connection) -> list[str]:
+    return list(conn.execute(select(datasets.c.name).distinct()).scalars())
+
+
+def headers(conn: Connection, names: Iterable[str]) -> list[DatasetHeader]:
+    query = (
+        select(
+            datasets.c.run_number,
+            datasets.c.name,
+            datasets.c.attributes,
+            runs.c.oms_attributes,
+            runs.c.rr_attributes,
+            runs.c.ls_count,
+        )
+        .join(runs, runs.c.run_number == datasets.c.run_number)
+        .where(datasets.c.name.in_(sorted(set(names))))
+        .order_by(datasets.c.run_number, datasets.c.name)
+    )
+    return [
+        DatasetHeader(
+            r.run_number,
+            r.name,
+            dict(r.attributes),
+            dict(r.oms_attributes),
+            dict(r.rr_attributes),
+            r.ls_count,
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def ls_values(
+    conn: Connection, wanted: list[DatasetHeader], *, components: Iterable[str], oms_keys: Iterable[str]
+) -> dict[tuple[int, str], tuple[dict[str, RangeMap], dict[str, RangeMap]]]:
+    """Per (run, dataset): status RangeMaps of the components and value RangeMaps of the OMS keys asked for.
+    Offline datasets see the online OMS values with their own overrides on top (rr_backend §3.3)."""
+    pairs = {(h.run_number, h.name) for h in wanted}
+    run_numbers = sorted({h.run_number for h in wanted})
+    out: dict[tuple[int, str], tuple[dict[str, RangeMap], dict[str, RangeMap]]] = {
+        pair: ({}, {}) for pair in pairs
+    }
+    components, oms_keys = sorted(set(components)), sorted(set(oms_keys))
+    for chunk in _chunks(run_numbers):
+        if components:
+            query = (
+                select(
+                    flag_ranges.c.run_number,
+                    flag_ranges.c.dataset,
+                    flag_ranges.c.component,
+                    flag_ranges.c.first_ls,
+                    flag_ranges.c.last_ls,
+                    flag_ranges.c.status,
+                )
+                .where(
+                    flag_ranges.c.run_number.in_(chunk),
+                    flag_ranges.c.layer == EFFECTIVE,
+                    flag_ranges.c.component.in_(components),
+                )
+                .order_by(flag_ranges.c.first_ls)
+            )
+            for r in conn.execute(query):
+                if (r.run_number, r.dataset) in pairs:
+                    rr = out[(r.run_number, r.dataset)][0]
+                    rr.setdefault(r.component, []).append((r.first_ls, r.last_ls, r.status))  # type: ignore[arg-type]
+        if oms_keys:
+            query = (
+                select(
+                    oms_ranges.c.run_number,
+                    oms_ranges.c.dataset,
+                    oms_ranges.c.key,
+                    oms_ranges.c.first_ls,
+                    oms_ranges.c.last_ls,
+                    oms_ranges.c.value,
+                )
+                .where(
+                    oms_ranges.c.run_number.in_(chunk),
+                    oms_ranges.c.key.in_(oms_keys),
+                )
+                .order_by(oms_ranges.c.first_ls)
+            )
+            online: dict[int, dict[str, list[Any]]] = {}
+            own: dict[tuple[int, str], dict[str, list[Any]]] = {}
+            for r in conn.execute(query):
+                target = (
+                    online.setdefault(r.run_number, {})
+                    if r.dataset == ONLINE
+                    else own.setdefault((r.run_number, r.dataset), {})
+                )
+                target.setdefault(r.key, []).append((r.first_ls, r.last_ls, r.value))
+            for run_number, name in pairs:
+                if run_number not in online and (run_number, name) not in own:
+                    continue
+                merged = {k: RangeMap.from_sorted(v) for k, v in online.get(run_number, {}).items()}
+                for key, pieces in own.get((run_number, name), {}).items() if name != ONLINE else ():
+                    merged[key] = merged.get(key, RangeMap()).overlay(RangeMap.from_sorted(pieces))
+                out[(run_number, name)][1].update(merged)
+    return {
+        pair: ({c: RangeMap.from_sorted(p) for c, p in rr.items()}, oms)  # type: ignore[arg-type]
+        for pair, (rr, oms) in out.items()
+    }
+
+
+def _chunks(values: list[int], size: int = 1000) -> Iterable[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

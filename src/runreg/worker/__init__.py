@@ -1,0 +1,1 @@
+"""Background workers: the Celery application that runs golden-JSON jobs from Redis."""
