@@ -25,6 +25,7 @@ SAMPLE_PARAMS = {
     "to_state": "SIGNOFF",
     "run": "380567",
     "attribute": "class",
+    "job_id": "1",
 }
 MUTATING = {"post", "put", "patch", "delete"}
 
