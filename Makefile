@@ -41,5 +41,8 @@ fmt: install ## format and auto-fix
 
 bench: install services ## run the benchmarks (figures go to docs/PERFORMANCE.md by hand)
 	$(BIN)/python benchmarks/registry_write.py
+	$(BIN)/python benchmarks/ingestion.py
+	$(BIN)/python benchmarks/golden_json.py
+	@command -v wrk >/dev/null && $(BIN)/python benchmarks/http_load.py || echo "http_load needs wrk: apt-get install wrk"
 
 .PHONY: help install run services test lint fmt bench
