@@ -12,7 +12,7 @@ import runregistry
 import runregistry.runregistry as client_module
 
 from runreg.kernel.lsdiff import lumisection_ranges
-from runreg.registry.readmodels import DCS_WHITELIST
+from runreg.registry.model import OMS_LS_WHITELIST as DCS_WHITELIST
 from tests.builders.legacy_seed import (
     COLLISIONS18,
     COMMISSIONING2018_IN_309K,

@@ -7,16 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from runreg.kernel.ranges import RangeMap
+from runreg.registry.model import OMS_LS_WHITELIST
 
-#: Per-LS OMS attributes the registry keeps (rr_backend §2.2); everything else OMS sends per LS is dropped.
-LS_WHITELIST = (
-    "rp_time_ready", "cscp_ready", "physics_flag", "dt0_ready", "beam1_present", "bpix_ready", "ho_ready",
-    "dtp_ready", "tecm_ready", "tibtid_ready", "fpix_ready", "rpc_ready", "rp_sect_56_ready", "castor_ready",
-    "esp_ready", "eep_ready", "hbhea_ready", "ebm_ready", "dtm_ready", "eem_ready", "esm_ready", "tecp_ready",
-    "ebp_ready", "hf_ready", "rp_sect_45_ready", "cscm_ready", "cms_active", "zdc_ready", "hbheb_ready",
-    "tob_ready", "beam1_stable", "hbhec_ready", "beam2_stable", "beam2_present", "gemp_ready", "gemm_ready",
-    "prescale_index", "prescale_name",
-)  # fmt: skip
+#: Per-LS OMS attributes the registry keeps; everything else OMS sends per LS is dropped.
+LS_WHITELIST = OMS_LS_WHITELIST
 BEAM_BITS = ("beam1_present", "beam2_present", "beam1_stable", "beam2_stable")
 #: Per-LS attributes OMS publishes (peers.md §1.9) beyond the whitelist: rules may read them.
 OMS_LS_ATTRIBUTES = frozenset(

@@ -29,6 +29,15 @@ SYSTEM_STATUSES = frozenset({Status.NO_VALUE_FOUND, Status.EMPTY})
 RR_ATTRIBUTES = frozenset(
     {"class", "significant", "state", "stop_reason", "run_needs_to_be_updated_manually", "short_run"}
 )
+#: Per-LS OMS attributes the registry keeps (rr_backend §2.2): the DCS bits and the prescale.
+OMS_LS_WHITELIST = (
+    "rp_time_ready", "cscp_ready", "physics_flag", "dt0_ready", "beam1_present", "bpix_ready", "ho_ready",
+    "dtp_ready", "tecm_ready", "tibtid_ready", "fpix_ready", "rpc_ready", "rp_sect_56_ready", "castor_ready",
+    "esp_ready", "eep_ready", "hbhea_ready", "ebm_ready", "dtm_ready", "eem_ready", "esm_ready", "tecp_ready",
+    "ebp_ready", "hf_ready", "rp_sect_45_ready", "cscm_ready", "cms_active", "zdc_ready", "hbheb_ready",
+    "tob_ready", "beam1_stable", "hbhec_ready", "beam2_stable", "beam2_present", "gemp_ready", "gemm_ready",
+    "prescale_index", "prescale_name",
+)  # fmt: skip
 #: OMS per-LS keys that are luminosity, not DCS bits (summed, not counted).
 LUMINOSITY_KEYS = frozenset({"recorded", "delivered"})
 

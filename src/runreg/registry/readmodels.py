@@ -9,19 +9,11 @@ from runreg.configuration.model import DatasetAccepted
 from runreg.kernel.quality import EMPTY_TRIPLET
 from runreg.kernel.ranges import RangeMap, same_value
 from runreg.registry import model
-from runreg.registry.model import ONLINE, RunState
+from runreg.registry.model import OMS_LS_WHITELIST, ONLINE, RunState
 
 #: The per-LS OMS keys the original keeps as DCS bits (rr_backend §2.2): the OMS ranges show only these.
 #: The same list as `runreg.ingestion.model.LS_WHITELIST` (a test keeps them equal); it is repeated here
 #: because the registry sits below ingestion and may not import it.
-DCS_WHITELIST = (
-    "rp_time_ready", "cscp_ready", "physics_flag", "dt0_ready", "beam1_present", "bpix_ready", "ho_ready",
-    "dtp_ready", "tecm_ready", "tibtid_ready", "fpix_ready", "rpc_ready", "rp_sect_56_ready", "castor_ready",
-    "esp_ready", "eep_ready", "hbhea_ready", "ebm_ready", "dtm_ready", "eem_ready", "esm_ready", "tecp_ready",
-    "ebp_ready", "hf_ready", "rp_sect_45_ready", "cscm_ready", "cms_active", "zdc_ready", "hbheb_ready",
-    "tob_ready", "beam1_stable", "hbhec_ready", "beam2_stable", "beam2_present", "gemp_ready", "gemm_ready",
-    "prescale_index", "prescale_name",
-)  # fmt: skip
 NO_OMS_DATA = "No data available for this lumisection"
 IN_GUI = "datasets_in_gui"
 
@@ -75,7 +67,7 @@ def oms_ranges(run: RunState, dataset: str = ONLINE) -> list[dict[str, Any]]:
     gives a range with only start and end."""
     values = run.oms_values(dataset)
     last = _reach(values.values())
-    bits = {key: values[key] for key in DCS_WHITELIST if key in values}
+    bits = {key: values[key] for key in OMS_LS_WHITELIST if key in values}
     return _as_dicts(_merged(_segments(bits, last)))
 
 

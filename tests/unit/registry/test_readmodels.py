@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runreg.configuration.model import default_configuration
-from runreg.ingestion.model import LS_WHITELIST
 from runreg.kernel.lsdiff import lumisection_ranges
 from runreg.registry import model, readmodels
 from runreg.registry.events import DatasetCreated, Event, FlagsSet, Layer, OmsValuesSet, RunCreated
@@ -240,10 +239,6 @@ def test_accepted_datasets_are_shaped_like_the_original_rows() -> None:
     assert first["regexp"].split("\n") == rules[1].regexps and first["class"] == rules[1].class_name
 
 
-def test_the_dcs_whitelist_is_the_one_ingestion_keeps() -> None:
-    assert readmodels.DCS_WHITELIST == LS_WHITELIST
-
-
 # -- property: ranges are the per-LS arrays collapsed (rr_backend §4.1) -----------------------------------
 TRIPLETS = st.sampled_from([GOOD, BAD, EMPTY, {"status": "STANDBY", "comment": "", "cause": ""}])
 COMPONENTS = st.sampled_from(["dt-dt", "rpc-hv", "tracker-strip"])
@@ -284,7 +279,7 @@ def test_ranges_expand_to_the_per_ls_arrays(run: RunState, dataset: str) -> None
     assert readmodels.rr_ranges(run, dataset) == lumisection_ranges(rr)
     assert expand(readmodels.joint_ranges(run, dataset)) == joint
     assert readmodels.joint_ranges(run, dataset) == lumisection_ranges(joint)
-    assert readmodels.oms_ranges(run, dataset) == lumisection_ranges(oms_ls, readmodels.DCS_WHITELIST)
+    assert readmodels.oms_ranges(run, dataset) == lumisection_ranges(oms_ls, readmodels.OMS_LS_WHITELIST)
     for component, ranges in readmodels.rr_ranges_by_component(run, dataset).items():
         effective = run.datasets[dataset].flags[component].effective()
         own = [dict(effective.get(ls) or {}) for ls in range(1, len(rr) + 1)]
