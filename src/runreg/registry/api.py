@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 
 from runreg.access.api import authorized_actor
 from runreg.eventlog.store import ChangeSet
@@ -53,23 +54,26 @@ def _dataset_name(name: str) -> str:
 
 
 # -- runs ---------------------------------------------------------------------------------------------------
-def _listing(
-    request: Request, target: str, filter: str | None, sort: list[str], page: int, page_size: int
-) -> dict[str, Any]:
+def _listing(request: Request, target: str, query: Listing) -> dict[str, Any]:
     try:
-        parsed = json.loads(filter) if filter else {}
+        parsed = json.loads(query.filter) if query.filter else {}
     except json.JSONDecodeError as exc:
         raise InvalidInput("filter", f"not valid JSON: {exc}") from None
-    sortings = [key.rsplit(":", 1) if ":" in key else [key, "ASC"] for key in sort]
+    sortings = [key.rsplit(":", 1) if ":" in key else [key, "ASC"] for key in query.sort]
     rows, total = service.search(
-        _db(request), target=target, filter=parsed, sortings=sortings, page=page, page_size=page_size
+        _db(request),
+        target=target,
+        filter=parsed,
+        sortings=sortings,
+        page=query.page,
+        page_size=query.page_size,
     )
     return {
         "items": rows,
-        "page": page,
-        "page_size": page_size,
+        "page": query.page,
+        "page_size": query.page_size,
         "total": total,
-        "pages": -(-total // page_size),
+        "pages": -(-total // query.page_size),
     }
 
 
@@ -80,28 +84,25 @@ FILTER_HELP = (
 SORT_HELP = "key:ASC|DESC, repeatable (e.g. run_number:DESC, oms_attributes.ls_duration:DESC)"
 
 
+class Listing(BaseModel):
+    """Query parameters of the run and dataset listings."""
+
+    filter: str | None = Field(None, description=FILTER_HELP)
+    sort: list[str] = Field([], description=SORT_HELP)
+    page: int = Field(0, ge=0)
+    page_size: int = Field(50, ge=1, le=10000)
+
+
 @router.get("/runs", tags=["runs"])
-def list_runs(
-    request: Request,
-    filter: str | None = Query(None, description=FILTER_HELP),
-    sort: list[str] = Query([], description=SORT_HELP),
-    page: int = Query(0, ge=0),
-    page_size: int = Query(50, ge=1, le=10000),
-) -> dict[str, Any]:
+def list_runs(request: Request, query: Annotated[Listing, Query()]) -> dict[str, Any]:
     """Runs matching a filter, one page at a time (default newest first), with the online status summary."""
-    return _listing(request, "runs", filter, sort, page, page_size)
+    return _listing(request, "runs", query)
 
 
 @router.get("/datasets", tags=["datasets"])
-def list_datasets(
-    request: Request,
-    filter: str | None = Query(None, description=FILTER_HELP),
-    sort: list[str] = Query([], description=SORT_HELP),
-    page: int = Query(0, ge=0),
-    page_size: int = Query(50, ge=1, le=10000),
-) -> dict[str, Any]:
+def list_datasets(request: Request, query: Annotated[Listing, Query()]) -> dict[str, Any]:
     """Datasets (online included) matching a filter, with their run's attributes and their own summaries."""
-    return _listing(request, "datasets", filter, sort, page, page_size)
+    return _listing(request, "datasets", query)
 
 
 @router.get("/runs/{run_number}", tags=["runs"])
