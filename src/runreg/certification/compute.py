@@ -4,6 +4,7 @@ attribute the lost luminosity to the failing rules."""
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -121,6 +122,7 @@ def _result(
     with_names: dict[str, list[list[int]]] = {}
     anti_with_names: dict[str, list[list[int]]] = {}
     lumi = {key: {"total": 0.0, "in_json": 0.0} for key in LUMINOSITY_KEYS}
+    luminosity_of = _Luminosity()
     by_combination: dict[tuple[str, ...], dict[str, Any]] = {}
     for run_number, run_datasets in sorted(by_run.items()):
         span = IntervalSet.span(1, max(ds.ls_count for ds in run_datasets))
@@ -131,8 +133,8 @@ def _result(
             anti[str(run_number)] = (span - good).as_lists()
         reference = run_datasets[0]  # luminosity is the run's: every dataset of a run sees the same values
         for key in LUMINOSITY_KEYS:
-            lumi[key]["total"] += _luminosity(reference.oms.get(key), span)
-            lumi[key]["in_json"] += _luminosity(reference.oms.get(key), good)
+            lumi[key]["total"] += luminosity_of(reference.oms.get(key), span)
+            lumi[key]["in_json"] += luminosity_of(reference.oms.get(key), good)
         for ds in run_datasets:
             ok = passed[(ds.run_number, ds.name)]
             label = f"{ds.run_number}-{ds.name}"
@@ -145,7 +147,7 @@ def _result(
             for leaves, where in compiled.attribute_failures(ds, failed).items():
                 entry = by_combination.setdefault(leaves, {"ls": 0, "recorded": 0.0, "lumisections": {}})
                 entry["ls"] += len(where)
-                entry["recorded"] += _luminosity(ds.oms.get("recorded"), where)
+                entry["recorded"] += luminosity_of(ds.oms.get("recorded"), where)
                 entry["lumisections"][label] = where.as_lists()
     return {
         "json": golden,
@@ -186,13 +188,47 @@ def _failures(by_combination: Mapping[tuple[str, ...], dict[str, Any]]) -> dict[
     }
 
 
-def _luminosity(values: RangeMap | None, where: IntervalSet) -> float:
-    """Σ max(0, value) over the LS of `where` (missing, null or negative values count 0)."""
-    if values is None:
-        return 0.0
-    total = 0.0
-    for first, last in where:
-        for f, la, value in values.slice(first, last):
-            if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-                total += value * (la - f + 1)
-    return total
+class _Cumulative:
+    """Luminosity of a run as prefix sums over its ranges: the sum over any LS interval costs two bisections
+    (luminosity changes almost every LS, and the result asks for it over many intervals)."""
+
+    def __init__(self, values: RangeMap) -> None:
+        self.firsts: list[int] = []
+        self.lasts: list[int] = []
+        self.rates: list[float] = []
+        self.before: list[float] = [0.0]  # before[i]: total of the ranges before range i
+        for first, last, value in values:
+            rate = float(value) if value.__class__ in (int, float) and value > 0 else 0.0
+            self.firsts.append(first)
+            self.lasts.append(last)
+            self.rates.append(rate)
+            self.before.append(self.before[-1] + rate * (last - first + 1))
+
+    def upto(self, ls: int) -> float:
+        """Total over LS 1..ls."""
+        index = bisect_right(self.firsts, ls) - 1
+        if index < 0:
+            return 0.0
+        return self.before[index] + self.rates[index] * (min(ls, self.lasts[index]) - self.firsts[index] + 1)
+
+    def over(self, where: IntervalSet) -> float:
+        return sum(self.upto(last) - self.upto(first - 1) for first, last in where)
+
+
+class _Luminosity:
+    """Σ max(0, value) over LS intervals (missing, null or negative values count 0), one prefix-sum table per
+    range map, for the duration of one computation."""
+
+    def __init__(self) -> None:
+        self.tables: dict[int, tuple[RangeMap, _Cumulative]] = {}
+
+    def __call__(self, values: RangeMap | None, where: IntervalSet) -> float:
+        if values is None or not where:
+            return 0.0
+        entry = self.tables.get(id(values))
+        if entry is None:
+            entry = self.tables[id(values)] = (
+                values,
+                _Cumulative(values),
+            )  # keeps `values` alive: ids stay unique
+        return entry[1].over(where)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -88,12 +90,15 @@ def ls_values(
                     flag_ranges.c.layer == EFFECTIVE,
                     flag_ranges.c.component.in_(components),
                 )
-                .order_by(flag_ranges.c.first_ls)
+                .order_by(*flag_ranges.primary_key.columns)  # index order: no sort
             )
-            for r in conn.execute(query):
-                if (r.run_number, r.dataset) in pairs:
-                    rr = out[(r.run_number, r.dataset)][0]
-                    rr.setdefault(r.component, []).append((r.first_ls, r.last_ls, r.status))  # type: ignore[arg-type]
+            rows = conn.execute(query).tuples().all()
+            for (run_number, name, component), group in groupby(rows, key=itemgetter(0, 1, 2)):
+                if (run_number, name) in pairs:
+                    # from_sorted, not from_stored: triplets that differ only in comment share a status.
+                    out[(run_number, name)][0][component] = RangeMap.from_sorted(
+                        [(first, last, status) for *_, first, last, status in group]
+                    )
         if oms_keys:
             query = (
                 select(
@@ -108,28 +113,26 @@ def ls_values(
                     oms_ranges.c.run_number.in_(chunk),
                     oms_ranges.c.key.in_(oms_keys),
                 )
-                .order_by(oms_ranges.c.first_ls)
+                .order_by(*oms_ranges.primary_key.columns)
             )
-            online: dict[int, dict[str, list[Any]]] = {}
-            own: dict[tuple[int, str], dict[str, list[Any]]] = {}
-            for r in conn.execute(query):
+            online: dict[int, dict[str, RangeMap]] = {}
+            own: dict[tuple[int, str], dict[str, RangeMap]] = {}
+            rows = conn.execute(query).tuples().all()
+            for (run_number, name, key), group in groupby(rows, key=itemgetter(0, 1, 2)):
                 target = (
-                    online.setdefault(r.run_number, {})
-                    if r.dataset == ONLINE
-                    else own.setdefault((r.run_number, r.dataset), {})
+                    online.setdefault(run_number, {})
+                    if name == ONLINE
+                    else own.setdefault((run_number, name), {})
                 )
-                target.setdefault(r.key, []).append((r.first_ls, r.last_ls, r.value))
+                target[key] = RangeMap.from_stored([(first, last, value) for *_, first, last, value in group])
             for run_number, name in pairs:
                 if run_number not in online and (run_number, name) not in own:
                     continue
-                merged = {k: RangeMap.from_sorted(v) for k, v in online.get(run_number, {}).items()}
-                for key, pieces in own.get((run_number, name), {}).items() if name != ONLINE else ():
-                    merged[key] = merged.get(key, RangeMap()).overlay(RangeMap.from_sorted(pieces))
+                merged = dict(online.get(run_number, {}))
+                for key, ranges in own.get((run_number, name), {}).items() if name != ONLINE else ():
+                    merged[key] = merged.get(key, RangeMap()).overlay(ranges)
                 out[(run_number, name)][1].update(merged)
-    return {
-        pair: ({c: RangeMap.from_sorted(p) for c, p in rr.items()}, oms)  # type: ignore[arg-type]
-        for pair, (rr, oms) in out.items()
-    }
+    return out
 
 
 def _chunks(values: list[int], size: int = 1000) -> Iterable[list[int]]:

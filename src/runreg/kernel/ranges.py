@@ -93,6 +93,15 @@ class RangeMap:
         out._firsts = [r[0] for r in out._ranges]
         return out
 
+    @classmethod
+    def from_stored(cls, ranges: list[Range]) -> RangeMap:
+        """Ranges read back from a projection, which only ever stores a map's own (maximal) ranges: trusted as
+        they are, because re-checking hundreds of thousands of them on every golden JSON costs seconds."""
+        out = cls()
+        out._ranges = ranges
+        out._firsts = [r[0] for r in ranges]
+        return out
+
     def copy(self) -> RangeMap:
         clone = RangeMap()
         clone._ranges = list(self._ranges)

@@ -33,6 +33,9 @@ def make_engine(url: str) -> Engine:
         # change take the write lock up front, so two writers serialise instead of failing half-way.
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    from psycopg.types.json import set_json_loads
+
+    set_json_loads(orjson.loads)  # JSONB values decoded in C: range tables hold hundreds of thousands of them
     return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, json_serializer=_json_text)
 
 
