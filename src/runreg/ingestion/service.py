@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from runreg.classifiers import classify, jsonlogic
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC)
 PREFETCH = 2
+DEFAULT_POLICY = model.ScanPolicy()
 
 
 @dataclass
@@ -35,12 +38,23 @@ class CycleReport:
     seen: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
+    changes: int = 0  # change sets written
+    scan: str = ""  # the kind of scan this cycle walked: incremental or full
+    resumed_at: int = 0  # offset in the run list where the cycle took the scan up (0: a new scan)
+    scan_completed: bool = False
+    missed: list[int] = field(default_factory=list)  # runs a full scan found the incremental ones skipped
 
     def count(self, kind: str) -> int:
         return self.outcomes.get(kind, 0)
 
-    def add(self, kind: str) -> None:
-        self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
+    def add(self, outcome: registry.UpdateOutcome) -> None:
+        self.outcomes[outcome.kind] = self.outcomes.get(outcome.kind, 0) + 1
+        if outcome.change_set_id is not None:
+            self.changes += 1
+
+    @property
+    def runs_changed(self) -> int:
+        return sum(n for kind, n in self.outcomes.items() if kind != "unchanged")
 
 
 class Classifier:
@@ -86,28 +100,97 @@ class Classifier:
         return rr, self.components.statuses(run_context, per_ls, ls_count)
 
 
-def run_cycle(db: Database, oms: OmsSource, *, page_size: int = 49, max_pages: int = 50) -> CycleReport:
-    """Process the runs OMS updated since the last cycle. Pages through OMS newest-first and stops at the
-    first page where every run is unchanged, so a quiet cycle costs one OMS request and no LS download."""
+def run_cycle(
+    db: Database,
+    oms: OmsSource,
+    *,
+    policy: model.ScanPolicy = DEFAULT_POLICY,
+    stop: Callable[[], bool] = lambda: False,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> CycleReport:
+    """Process what OMS updated since the last completed scan, resuming an interrupted scan where it stopped.
+
+    The scan pages OMS newest-update-first, ingests every run whose mark is missing, failed or stale, and
+    records its position after each page; it ends below the previous scan's high-water mark, so a quiet cycle
+    costs one OMS request and no LS download. Every `policy.reconcile_every_*` the scan is a full one over the
+    whole window instead, reporting any run the incremental scans missed. `stop()` is asked between runs: a
+    stopped cycle leaves the scan under way, to be resumed."""
     report = CycleReport()
     classifier = Classifier(configuration.current_configuration(db))
-    for page in range(max_pages):
-        runs = oms.recent_runs(offset=page * page_size, limit=page_size)
+    with db.reading() as conn:
+        cursor = store.load_cursor(conn)
+    if cursor.scan is None:
+        due = model.reconciliation_due(
+            cursor, now(), every_s=policy.reconcile_every_s, every_scans=policy.reconcile_every_scans
+        )
+        cursor = model.begin_scan(cursor, now(), full=due)
+    assert cursor.scan is not None
+    report.scan, report.resumed_at = cursor.scan.kind, cursor.scan.offset
+    for _ in range(policy.pages_per_cycle):
+        scan = cursor.scan
+        runs = oms.recent_runs(offset=scan.offset, limit=policy.page_size)
         report.seen += len(runs)
         with db.reading() as conn:
             marks = store.load_marks(conn, [int(r["run_number"]) for r in runs])
         todo = [r for r in runs if model.needs_processing(r, marks.get(int(r["run_number"])))]
-        for oms_run, lumisections in _prefetched(oms, todo, classifier.ls_keys):
-            _ingest_safely(db, oms, oms_run, classifier, report, lumisections)
-        if not todo or len(runs) < page_size:
+        report.missed += [
+            int(r["run_number"])
+            for r in todo
+            if model.missed_by_earlier_scans(scan, r, marks.get(int(r["run_number"])))
+        ]
+        if not _ingest_page(db, oms, todo, classifier, report, stop):
+            return _finished(report)  # the page is taken up again next cycle; its ingested runs are marked
+        scan, finished = model.after_page(scan, runs, page_size=policy.page_size, window=policy.window)
+        cursor = model.complete(replace(cursor, scan=scan), now()) if finished else replace(cursor, scan=scan)
+        with db.transaction() as conn:
+            store.save_cursor(conn, cursor)
+        if finished:
+            report.scan_completed = True
             break
+        if stop():
+            return _finished(report)
+    _retry_failed(db, oms, classifier, report, stop)
+    return _finished(report)
+
+
+def _ingest_page(
+    db: Database,
+    oms: OmsSource,
+    todo: list[Mapping[str, Any]],
+    classifier: Classifier,
+    report: CycleReport,
+    stop: Callable[[], bool],
+) -> bool:
+    """Ingest the page's runs that need it; False when asked to stop before the end of the page."""
+    with closing(_prefetched(oms, todo, classifier.ls_keys)) as pairs:
+        for oms_run, lumisections in pairs:
+            if stop():
+                return False
+            _ingest_safely(db, oms, oms_run, classifier, report, lumisections)
+    return True
+
+
+def _retry_failed(
+    db: Database, oms: OmsSource, classifier: Classifier, report: CycleReport, stop: Callable[[], bool]
+) -> None:
+    """Runs whose last attempt failed are tried again even when the scan no longer reaches them."""
     with db.reading() as conn:
         retry = [n for n in store.failed_runs(conn) if n not in report.failed]
     for run_number in retry:
+        if stop():
+            return
         oms_run = _fetch_run(oms, run_number, report)
         if oms_run is not None:
             _ingest_safely(db, oms, oms_run, classifier, report)
-    log.info("ingestion cycle: %d runs seen, %s, %d failed", report.seen, report.outcomes, len(report.failed))
+
+
+def _finished(report: CycleReport) -> CycleReport:
+    if report.missed:
+        log.warning(
+            "reconciliation: %d run(s) the incremental scans had skipped were ingested now: %s",
+            len(report.missed),
+            report.missed[:50],
+        )
     return report
 
 
@@ -156,7 +239,7 @@ def _ingest_safely(
             classifier=classifier,
             lumisections=lumisections.result() if lumisections else None,
         )
-        report.add(outcome.kind)
+        report.add(outcome)
         if outcome.kind == "refused":
             log.warning("run %d: %s", run_number, outcome.reason)
     except Exception as exc:  # noqa: BLE001 — recorded on the run's mark and retried next cycle

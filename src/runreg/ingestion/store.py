@@ -1,20 +1,24 @@
-"""Read and write ingestion marks; never commits."""
+"""Read and write ingestion marks and the scan cursor; never commits."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
-from runreg.ingestion.model import RunMark
-from runreg.ingestion.tables import oms_run_marks
+from runreg.ingestion.model import RunMark, Scan, ScanCursor
+from runreg.ingestion.tables import ingestion_scans, oms_run_marks
+
+RUN_LIST = "oms-runs"
 
 
 def load_marks(conn: Connection, run_numbers: list[int]) -> dict[int, RunMark]:
-    query = select(oms_run_marks).where(
-        oms_run_marks.c.run_number.in_(run_numbers), oms_run_marks.c.error.is_(None)
-    )
-    return {r.run_number: RunMark(r.last_update, r.end_time, r.ls_count) for r in conn.execute(query)}
+    """Every mark of these runs, failed attempts included (they carry their error)."""
+    query = select(oms_run_marks).where(oms_run_marks.c.run_number.in_(run_numbers))
+    return {
+        r.run_number: RunMark(r.last_update, r.end_time, r.ls_count, r.error) for r in conn.execute(query)
+    }
 
 
 def save_mark(conn: Connection, run_number: int, mark: RunMark, *, error: str | None = None) -> None:
@@ -34,3 +38,45 @@ def save_mark(conn: Connection, run_number: int, mark: RunMark, *, error: str | 
 def failed_runs(conn: Connection, limit: int = 20) -> list[int]:
     query = select(oms_run_marks.c.run_number).where(oms_run_marks.c.error.is_not(None)).limit(limit)
     return list(conn.execute(query).scalars())
+
+
+def load_cursor(conn: Connection, name: str = RUN_LIST) -> ScanCursor:
+    row = conn.execute(select(ingestion_scans).where(ingestion_scans.c.name == name)).first()
+    if row is None:
+        return ScanCursor()
+    scan = None
+    if row.scan_kind is not None:
+        scan = Scan(row.scan_kind, row.scan_floor, row.scan_top, row.scan_offset, _aware(row.scan_started_at))
+    return ScanCursor(
+        high_water=row.high_water,
+        completed_at=_aware(row.completed_at),
+        reconciled_at=_aware(row.reconciled_at),
+        scans_since_reconciliation=row.scans_since_reconciliation,
+        scan=scan,
+    )
+
+
+def save_cursor(conn: Connection, cursor: ScanCursor, name: str = RUN_LIST) -> None:
+    scan = cursor.scan
+    values: dict[str, Any] = {
+        "high_water": cursor.high_water,
+        "completed_at": cursor.completed_at,
+        "reconciled_at": cursor.reconciled_at,
+        "scans_since_reconciliation": cursor.scans_since_reconciliation,
+        "scan_kind": scan.kind if scan else None,
+        "scan_floor": scan.floor if scan else None,
+        "scan_top": scan.top if scan else None,
+        "scan_offset": scan.offset if scan else None,
+        "scan_started_at": scan.started_at if scan else None,
+        "updated_at": datetime.now(UTC),
+    }
+    changed = conn.execute(update(ingestion_scans).where(ingestion_scans.c.name == name).values(values))
+    if changed.rowcount == 0:
+        conn.execute(insert(ingestion_scans).values(name=name, **values))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
