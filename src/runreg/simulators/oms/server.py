@@ -66,6 +66,8 @@ class SimulatedClock:
 
 class FaultSpec(BaseModel):
     path_prefix: str = "/"
+    # Only requests whose query has these values, e.g. {"page[offset]": "49"}: the second page of runs.
+    query: dict[str, str] = Field(default_factory=dict)
     kind: Literal["error500", "slow", "truncated", "malformed", "drop"]
     times: int = Field(1, ge=1)
     delay_s: float = Field(2.0, ge=0)
@@ -102,10 +104,12 @@ class _Simulator:
     holes: dict[int, set[int]] = field(default_factory=dict)  # run -> LS numbers OMS has lost
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take_fault(self, path: str) -> FaultSpec | None:
+    def take_fault(self, path: str, query: dict[str, list[str]]) -> FaultSpec | None:
         with self.lock:
             for fault in self.faults:
-                if path.startswith(fault.path_prefix):
+                if path.startswith(fault.path_prefix) and all(
+                    query.get(key) == [value] for key, value in fault.query.items()
+                ):
                     fault.times -= 1
                     if fault.times == 0:
                         self.faults.remove(fault)
@@ -140,7 +144,8 @@ class _OmsApp(FastAPI):
         if scope["type"] == "http" and not scope["path"].startswith("/_simulator"):
             with self.simulator.lock:
                 self.simulator.requests[scope["path"]] += 1
-            fault = self.simulator.take_fault(scope["path"])
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            fault = self.simulator.take_fault(scope["path"], query)
             if fault is not None:
                 await _inject(fault, super().__call__, scope, receive, send)
                 return
