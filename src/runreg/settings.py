@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     oms_client_secret: str = "simulator-secret"
     oms_audience: str = "cmsoms-prod"
     oms_timeout_s: float = 30.0
+    # Ingestion (`runreg ingest loop`): seconds between cycles; how many of the most recently updated OMS runs
+    # a scan may walk; a full reconciliation of that window every so many seconds and/or scans (0: never).
+    ingestion_interval_s: float = 120.0
+    ingestion_window_runs: int = 2450
+    ingestion_reconcile_every_s: float = 6 * 3600.0
+    ingestion_reconcile_every_scans: int = 0
+    # Periodic workers write their heartbeat row this often, also in the middle of a long cycle.
+    worker_heartbeat_s: float = 30.0
     # Golden-JSON jobs: "inprocess" (a thread of the server; the embedded default) or "celery" (workers
     # started with `runreg worker`, through Redis). A job whose worker dies is redelivered after the
     # visibility timeout.

@@ -27,8 +27,8 @@ json_jobs = Table(
     Column("error", Text, nullable=True),
     Column("deleted", Boolean, nullable=False, server_default="0"),
     Column("result", Json, nullable=True),
-    # Who runs the job ("host:pid") and its last sign of life: a start-up sweep re-queues a job whose holder is
-    # gone or silent, and a live holder's job is never run twice.
+    # Who runs the job ("host:pid") and its last sign of life: a start-up sweep re-queues a job whose holder
+    # is gone or silent, and a live holder's job is never run twice.
     Column("claimed_by", String(255), nullable=True),
     Column("heartbeat_at", DateTime(timezone=True), nullable=True),
 )

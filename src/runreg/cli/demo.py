@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from rich.console import Console
 
-from runreg.ingestion.cli import run_forever
 from runreg.integrations.oms.client import OmsClient
 from runreg.settings import Settings
 from runreg.simulators.oms.server import SimulatedClock, create_app, run_in_thread
 from runreg.simulators.oms.world import OmsWorld
 from runreg.storage.database import Database
+from runreg.worker import periodic
+from runreg.worker.ingestion import ingestion_worker
 
 #: Simulated seconds per real second: a 2,000-LS run (13 h of beam) grows by about 2.6 LS per second.
 DEMO_SPEED = 60.0
@@ -35,8 +36,9 @@ def start_demo(db: Database, settings: Settings) -> OmsClient:
         audience=settings.oms_audience,
     )
     stop = threading.Event()
+    worker = ingestion_worker(db, oms, interval_s=INGESTION_INTERVAL_S)
     threading.Thread(
-        target=run_forever, args=(db, oms, INGESTION_INTERVAL_S, stop), daemon=True, name="ingestion"
+        target=periodic.run, args=(db, worker), kwargs={"stop": stop}, daemon=True, name="ingestion"
     ).start()
     Console().print(
         f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "

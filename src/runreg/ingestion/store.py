@@ -9,6 +9,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from runreg.ingestion.model import RunMark, Scan, ScanCursor
 from runreg.ingestion.tables import ingestion_scans, oms_run_marks
+from runreg.storage.database import as_utc
 
 RUN_LIST = "oms-runs"
 
@@ -46,11 +47,11 @@ def load_cursor(conn: Connection, name: str = RUN_LIST) -> ScanCursor:
         return ScanCursor()
     scan = None
     if row.scan_kind is not None:
-        scan = Scan(row.scan_kind, row.scan_floor, row.scan_top, row.scan_offset, _aware(row.scan_started_at))
+        scan = Scan(row.scan_kind, row.scan_floor, row.scan_top, row.scan_offset, as_utc(row.scan_started_at))
     return ScanCursor(
         high_water=row.high_water,
-        completed_at=_aware(row.completed_at),
-        reconciled_at=_aware(row.reconciled_at),
+        completed_at=as_utc(row.completed_at),
+        reconciled_at=as_utc(row.reconciled_at),
         scans_since_reconciliation=row.scans_since_reconciliation,
         scan=scan,
     )
@@ -73,10 +74,3 @@ def save_cursor(conn: Connection, cursor: ScanCursor, name: str = RUN_LIST) -> N
     changed = conn.execute(update(ingestion_scans).where(ingestion_scans.c.name == name).values(values))
     if changed.rowcount == 0:
         conn.execute(insert(ingestion_scans).values(name=name, **values))
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)

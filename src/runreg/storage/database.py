@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,10 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
     except psycopg.IntegrityError as exc:
         # Callers handle constraint violations the same way on every engine.
         raise IntegrityError(statement, None, exc) from exc
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back naive; everything runreg stores is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

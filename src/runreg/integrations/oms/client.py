@@ -244,6 +244,7 @@ class OmsClient:
         except httpx.RequestError as exc:
             raise _Retryable(f"{type(exc).__name__}: {exc}") from None
         status = response.status_code
+        logger.debug("OMS GET %s -> HTTP %d", response.url, status)
         if status == 401:
             raise _Unauthorized(f"HTTP 401 {_snippet(response.content)}")
         if status >= 500 or status == 429:
