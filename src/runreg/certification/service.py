@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from runreg.certification import compute, patterns, store
 from runreg.certification.engine import CompiledRule
@@ -15,11 +17,14 @@ from runreg.certification.tables import json_jobs
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput, NotFound, PermissionDenied
-from runreg.storage.database import Database
+from runreg.kernel.repeating import repeating
+from runreg.storage.database import Database, as_utc
 
 log = logging.getLogger(__name__)
 POLICIES = ("refuse", "union", "intersection", "first")
 EXPERTS = "cms-dqm-runregistry-experts"
+#: A running job whose holder has not beaten for this long is taken as abandoned (it beats 4 times as often).
+JOB_LEASE_S = 120.0
 
 
 class JobNotFound(NotFound):
@@ -107,52 +112,128 @@ def submit(
     return job_id
 
 
-def run_job(db: Database, job_id: int) -> None:
-    """Compute a job (idempotent: a job redelivered after a worker died is simply computed again)."""
+def run_job(db: Database, job_id: int, *, lease_s: float = JOB_LEASE_S) -> None:
+    """Compute a job unless it is done or a live holder runs it (idempotent: a job redelivered after its
+    worker died is simply computed again). The claim and a heartbeat every `lease_s / 4` seconds make a job
+    run once however many times it is handed out (Celery redelivery, a start-up sweep, several servers)."""
+    holder = _this_holder()
     with db.transaction() as conn:
         job = _load(conn, job_id)
-        if job.status == "done":
-            return
-        conn.execute(
+        now = datetime.now(UTC)
+        claimed = conn.execute(
             update(json_jobs)
-            .where(json_jobs.c.id == job_id)
+            .where(json_jobs.c.id == job_id, _claimable(now, lease_s))
             .values(
                 status="running",
-                started_at=datetime.now(UTC),
+                started_at=now,
                 attempts=json_jobs.c.attempts + 1,
                 progress=0.0,
+                claimed_by=holder,
+                heartbeat_at=now,
             )
-        )
+        ).rowcount
+    if not claimed:
+        log.info("JSON job %d not run here: it is %s", job_id, "done" if job.status == "done" else "held")
+        return
     try:
-        result = compute.compute_json(
-            db,
-            rule=job.rule,
-            dataset_pattern=job.dataset_pattern,
-            policy=job.policy,
-            as_of=job.change_set_id,
-            progress=lambda fraction: _progress(db, job_id, fraction),
-        )
+        with repeating(lease_s / 4, lambda: _beat(db, job_id, holder), name=f"json-job-{job_id}-heartbeat"):
+            result = compute.compute_json(
+                db,
+                rule=job.rule,
+                dataset_pattern=job.dataset_pattern,
+                policy=job.policy,
+                as_of=job.change_set_id,
+                progress=lambda fraction: _progress(db, job_id, fraction),
+            )
     except Exception as exc:
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         log.exception("JSON job %d failed", job_id)
+        _finish(db, job_id, holder, status="failed", error=message)
+        return
+    _finish(db, job_id, holder, status="done", progress=1.0, result=result, error=None)
+
+
+def requeue_abandoned(db: Database, runner: JobRunner, *, stale_after_s: float = JOB_LEASE_S) -> list[int]:
+    """The start-up sweep: hand `runner` every job still queued (its hand-off may have died with a process)
+    and every job running for a holder that is gone (a dead process on this host) or silent for
+    `stale_after_s`. A job queued twice runs once: `run_job` claims it."""
+    now = datetime.now(UTC)
+    with db.transaction() as conn:
+        rows = conn.execute(
+            select(json_jobs.c.id, json_jobs.c.status, json_jobs.c.claimed_by, json_jobs.c.heartbeat_at)
+            .where(json_jobs.c.status.in_(("queued", "running")), json_jobs.c.deleted.is_(False))
+            .order_by(json_jobs.c.id)
+        ).all()
+        abandoned = [r for r in rows if r.status == "running" and _holder_gone(r, now, stale_after_s)]
+        for row in abandoned:
+            conn.execute(
+                update(json_jobs)
+                .where(json_jobs.c.id == row.id, json_jobs.c.claimed_by == row.claimed_by)
+                .values(status="queued", claimed_by=None)
+            )
+    again = sorted([r.id for r in rows if r.status == "queued"] + [r.id for r in abandoned])
+    for job_id in again:  # after the commit, like submit
+        runner.submit(job_id)
+    if again:
+        log.info("re-queued %d JSON job(s) left queued or abandoned: %s", len(again), again)
+    return again
+
+
+def _claimable(now: datetime, lease_s: float) -> Any:
+    beat = json_jobs.c.heartbeat_at
+    silent = or_(beat.is_(None), beat < now - timedelta(seconds=lease_s))
+    return or_(json_jobs.c.status.in_(("queued", "failed")), and_(json_jobs.c.status == "running", silent))
+
+
+def _holder_gone(row: Any, now: datetime, stale_after_s: float) -> bool:
+    beat = as_utc(row.heartbeat_at)
+    if beat is None or (now - beat).total_seconds() >= stale_after_s:
+        return True
+    host, _, pid = (row.claimed_by or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another host's process: only its silence tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
+
+
+def _this_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _beat(db: Database, job_id: int, holder: str) -> None:
+    try:
         with db.transaction() as conn:
             conn.execute(
                 update(json_jobs)
-                .where(json_jobs.c.id == job_id)
-                .values(status="failed", error=message, finished_at=datetime.now(UTC))
+                .where(json_jobs.c.id == job_id, json_jobs.c.claimed_by == holder)
+                .values(heartbeat_at=datetime.now(UTC))
             )
-        return
+    except Exception:  # noqa: BLE001 — the next beat tries again; a long silence lets the sweep take over
+        log.warning("JSON job %d: heartbeat not written", job_id, exc_info=True)
+
+
+def _finish(db: Database, job_id: int, holder: str, **values: Any) -> None:
+    """Record the outcome, unless the job was taken from us meanwhile (we were silent too long)."""
     with db.transaction() as conn:
         conn.execute(
             update(json_jobs)
-            .where(json_jobs.c.id == job_id)
-            .values(status="done", progress=1.0, result=result, finished_at=datetime.now(UTC), error=None)
+            .where(json_jobs.c.id == job_id, json_jobs.c.claimed_by == holder)
+            .values(finished_at=datetime.now(UTC), heartbeat_at=datetime.now(UTC), **values)
         )
 
 
 def _progress(db: Database, job_id: int, fraction: float) -> None:
     with db.transaction() as conn:
-        conn.execute(update(json_jobs).where(json_jobs.c.id == job_id).values(progress=round(fraction, 3)))
+        conn.execute(
+            update(json_jobs)
+            .where(json_jobs.c.id == job_id)
+            .values(progress=round(fraction, 3), heartbeat_at=datetime.now(UTC))
+        )
 
 
 def get(db: Database, job_id: int) -> Job:

@@ -85,9 +85,13 @@ def serve(
 @app.command()
 def worker(concurrency: int = typer.Option(1, help="jobs run at once by this worker")) -> None:
     """Run golden-JSON jobs from Redis (RUNREG_REDIS_URL); servers use RUNREG_JOBS_BACKEND=celery."""
+    from runreg.certification import service as certification
+    from runreg.certification.runners import CeleryRunner
     from runreg.worker.celery_app import celery_app
 
-    database()  # refuse to start on an outdated schema, like the server
+    db = database()  # refuse to start on an outdated schema, like the server
+    certification.requeue_abandoned(db, CeleryRunner())  # jobs whose hand-off or worker died
+    db.dispose()
     celery_app.worker_main(["worker", "--loglevel", "info", "--concurrency", str(concurrency)])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from runreg import __version__
+from runreg.certification import service as certification
 from runreg.certification.api import router as certification_router
 from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
@@ -46,6 +49,7 @@ STATUS_OF = [
 def create_app(db: Database, *, settings: Settings | None = None, oms: Any = None) -> FastAPI:
     """`oms` is the OMS adapter used by refresh routes (an `OmsSource`); None disables them."""
     app = FastAPI(
+        lifespan=_requeue_abandoned_jobs,
         title="runreg",
         version=__version__,
         description="CMS data-quality bookkeeping: runs, lumisections, certification, golden JSON.",
@@ -78,6 +82,13 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(registry_pages)
     _include_legacy(app)
     return app
+
+
+@asynccontextmanager
+async def _requeue_abandoned_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, jobs a previous server left queued or running are handed to this one's runner."""
+    certification.requeue_abandoned(app.state.db, app.state.jobs)
+    yield
 
 
 def _job_runner(db: Database, settings: Settings) -> Any:

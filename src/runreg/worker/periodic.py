@@ -7,10 +7,11 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from runreg.kernel.repeating import repeating
 from runreg.storage.database import Database
 from runreg.worker import heartbeats
 from runreg.worker.locks import AlreadyRunning, InstanceLock, single_instance
@@ -117,29 +118,21 @@ def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-@contextmanager
 def _beating(
     db: Database, name: str, lock: InstanceLock, stop: threading.Event, every_s: float
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Beat every `every_s` seconds, also during a long cycle; a worker whose lock is gone (its PostgreSQL
     session cut) stops after its current unit, since another instance may now take over."""
-    done = threading.Event()
 
-    def beat() -> None:
-        while not done.wait(every_s):
-            if not lock.held():
-                log.error("%s worker lost its single-instance lock: stopping", name)
-                stop.set()
-                return
-            try:
-                heartbeats.beat(db, name)
-            except Exception:  # noqa: BLE001 — keep beating; the database may come back
-                log.warning("%s: heartbeat not written", name, exc_info=True)
+    def beat() -> bool:
+        if not lock.held():
+            log.error("%s worker lost its single-instance lock: stopping", name)
+            stop.set()
+            return False
+        try:
+            heartbeats.beat(db, name)
+        except Exception:  # noqa: BLE001 — keep beating; the database may come back
+            log.warning("%s: heartbeat not written", name, exc_info=True)
+        return True
 
-    beater = threading.Thread(target=beat, name=f"{name}-heartbeat", daemon=True)
-    beater.start()
-    try:
-        yield
-    finally:
-        done.set()
-        beater.join(5)
+    return repeating(every_s, beat, name=f"{name}-heartbeat")
