@@ -123,16 +123,22 @@ def test_a_job_handed_out_twice_runs_once(db: Database) -> None:
 
 
 @pytest.mark.usefixtures("year")
-@pytest.mark.parametrize("silent_for_s", [0.0, 3600.0])
-def test_a_redelivered_job_is_claimed_only_once_its_holder_is_silent(
-    db: Database, silent_for_s: float
+@pytest.mark.parametrize(
+    ("holder", "silent_for_s", "outcome"),
+    [
+        ("worker-7.cern.ch:41", 0.0, "held"),  # alive elsewhere: a redelivery of a long job runs nothing
+        ("worker-7.cern.ch:41", 3600.0, "ran"),  # silent past the lease: gone
+        (f"{socket.gethostname()}:{{dead}}", 0.0, "ran"),  # a killed worker on this host, just now
+    ],
+)
+def test_a_redelivered_job_is_claimed_only_from_a_gone_holder(
+    db: Database, holder: str, silent_for_s: float, outcome: str
 ) -> None:
     job_id = submit_lost(db)
     last_beat = datetime.now(UTC) - timedelta(seconds=silent_for_s)
-    mark_running(db, job_id, holder="worker-7.cern.ch:41", beat=last_beat)
+    mark_running(db, job_id, holder=holder.format(dead=dead_pid()), beat=last_beat)
 
-    service.run_job(db, job_id)
+    assert service.run_job(db, job_id) == outcome
 
     job = service.get(db, job_id)
-    assert job.status == ("done" if silent_for_s else "running")
-    assert job.attempts == (2 if silent_for_s else 1)
+    assert (job.status, job.attempts) == (("running", 1) if outcome == "held" else ("done", 2))

@@ -6,10 +6,10 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from runreg.certification import compute, patterns, store
 from runreg.certification.engine import CompiledRule
@@ -112,17 +112,24 @@ def submit(
     return job_id
 
 
-def run_job(db: Database, job_id: int, *, lease_s: float = JOB_LEASE_S) -> None:
-    """Compute a job unless it is done or a live holder runs it (idempotent: a job redelivered after its
-    worker died is simply computed again). The claim and a heartbeat every `lease_s / 4` seconds make a job
-    run once however many times it is handed out (Celery redelivery, a start-up sweep, several servers)."""
+def run_job(db: Database, job_id: int, *, lease_s: float = JOB_LEASE_S) -> str:
+    """Compute a job unless it is done or a live holder runs it: "ran", "done" or "held". A job handed out
+    several times (Celery redelivery, a start-up sweep, several servers) is claimed by one; the holder beats
+    every `lease_s / 4` seconds, and a holder that is a dead process on this host, or silent for `lease_s`,
+    loses the job to the next taker (idempotent: the job is simply computed again)."""
     holder = _this_holder()
+    now = datetime.now(UTC)
     with db.transaction() as conn:
-        job = _load(conn, job_id)
-        now = datetime.now(UTC)
+        row = conn.execute(select(json_jobs).where(json_jobs.c.id == job_id)).first()
+        if row is None:
+            raise JobNotFound(job_id)
+        if row.status == "done":
+            return "done"
+        if row.status == "running" and not _holder_gone(row, now, lease_s):
+            return "held"
         claimed = conn.execute(
             update(json_jobs)
-            .where(json_jobs.c.id == job_id, _claimable(now, lease_s))
+            .where(json_jobs.c.id == job_id, *_unchanged(row))
             .values(
                 status="running",
                 started_at=now,
@@ -133,8 +140,8 @@ def run_job(db: Database, job_id: int, *, lease_s: float = JOB_LEASE_S) -> None:
             )
         ).rowcount
     if not claimed:
-        log.info("JSON job %d not run here: it is %s", job_id, "done" if job.status == "done" else "held")
-        return
+        return "held"  # someone claimed it between our read and our write
+    job = _job(row)
     try:
         with repeating(lease_s / 4, lambda: _beat(db, job_id, holder), name=f"json-job-{job_id}-heartbeat"):
             result = compute.compute_json(
@@ -149,8 +156,9 @@ def run_job(db: Database, job_id: int, *, lease_s: float = JOB_LEASE_S) -> None:
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         log.exception("JSON job %d failed", job_id)
         _finish(db, job_id, holder, status="failed", error=message)
-        return
+        return "ran"
     _finish(db, job_id, holder, status="done", progress=1.0, result=result, error=None)
+    return "ran"
 
 
 def requeue_abandoned(db: Database, runner: JobRunner, *, stale_after_s: float = JOB_LEASE_S) -> list[int]:
@@ -168,7 +176,7 @@ def requeue_abandoned(db: Database, runner: JobRunner, *, stale_after_s: float =
         for row in abandoned:
             conn.execute(
                 update(json_jobs)
-                .where(json_jobs.c.id == row.id, json_jobs.c.claimed_by == row.claimed_by)
+                .where(json_jobs.c.id == row.id, *_unchanged(row))
                 .values(status="queued", claimed_by=None)
             )
     again = sorted([r.id for r in rows if r.status == "queued"] + [r.id for r in abandoned])
@@ -179,10 +187,13 @@ def requeue_abandoned(db: Database, runner: JobRunner, *, stale_after_s: float =
     return again
 
 
-def _claimable(now: datetime, lease_s: float) -> Any:
-    beat = json_jobs.c.heartbeat_at
-    silent = or_(beat.is_(None), beat < now - timedelta(seconds=lease_s))
-    return or_(json_jobs.c.status.in_(("queued", "failed")), and_(json_jobs.c.status == "running", silent))
+def _unchanged(row: Any) -> list[Any]:
+    """Compare-and-set: the claim holds only if nobody changed the job's holder since we read it."""
+    columns = json_jobs.c
+    same = [columns.status == row.status]
+    for column, value in ((columns.claimed_by, row.claimed_by), (columns.heartbeat_at, row.heartbeat_at)):
+        same.append(column.is_(None) if value is None else column == value)
+    return same
 
 
 def _holder_gone(row: Any, now: datetime, stale_after_s: float) -> bool:
