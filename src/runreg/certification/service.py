@@ -9,17 +9,17 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
+from runreg.access.actions import Target
 from runreg.certification import compute, patterns, store
 from runreg.certification.engine import CompiledRule
 from runreg.certification.tables import json_jobs
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import InvalidInput, NotFound, PermissionDenied
+from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
 
 log = logging.getLogger(__name__)
 POLICIES = ("refuse", "union", "intersection", "first")
-EXPERTS = "cms-dqm-runregistry-experts"
 
 
 class JobNotFound(NotFound):
@@ -68,6 +68,10 @@ def submit(
 ) -> int:
     """Validate before any work (rule, preset, pattern, that some dataset matches), record the job pinned to
     the current change set and configuration, then queue it after the commit."""
+    with db.reading() as conn:
+        configuration.authorize(conn, actor=actor, action="certification:json:create")
+        if official:
+            configuration.authorize(conn, actor=actor, action="certification:json:official")
     config = configuration.current_configuration(db)
     if preset is not None:
         found = next((p for p in config.json_presets if p.name == preset), None)
@@ -169,14 +173,12 @@ def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -
 
 
 def delete(db: Database, *, actor: Actor, job_id: int) -> None:
-    """Soft delete, by the job's owner or an expert."""
+    """Soft delete, by whoever may delete this job (its owner, by the default configuration, or experts)."""
     with db.transaction() as conn:
         job = _load(conn, job_id)
-        if job.created_by != actor.name and EXPERTS not in actor.egroups:
-            raise PermissionDenied(
-                f"only {job.created_by} or members of {EXPERTS} may delete JSON job {job_id}",
-                details={"egroups": [EXPERTS]},
-            )
+        configuration.authorize(
+            conn, actor=actor, action="certification:json:delete", target=Target(owner=job.created_by)
+        )
         conn.execute(update(json_jobs).where(json_jobs.c.id == job_id).values(deleted=True))
 
 

@@ -53,7 +53,6 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.state.db = db
     app.state.settings = settings or get_settings()
     app.state.oms = oms
-    app.state.permissions = lambda: configuration.current_configuration(db).permissions
     app.state.jobs = _job_runner(db, app.state.settings)
     app.add_middleware(RequestIdMiddleware)
 

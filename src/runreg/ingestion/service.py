@@ -13,7 +13,8 @@ from runreg.classifiers import classify, jsonlogic
 from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
 from runreg.ingestion import model, store
-from runreg.kernel.actors import Actor, ActorKind
+from runreg.access.actions import Target
+from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.registry import service as registry
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 PREFETCH = 2
 
 
@@ -226,13 +227,22 @@ def refresh_run(
 ) -> registry.UpdateOutcome:
     """Re-read a run from OMS now. Refresh classifies with the stored RR attributes as context; reset-and-
     refresh from a blank base. Either way manual decisions stay: they live in the manual layer."""
+    action = "registry:run:reset_and_refresh" if reset else "registry:run:refresh"
+    with db.reading() as conn:
+        configuration.authorize(conn, actor=actor, action=action, target=Target(run=run_number))
+    return _refresh(db, oms, actor=actor, run_number=run_number, reset=reset)
+
+
+def _refresh(
+    db: Database, oms: OmsSource, *, actor: Actor, run_number: int, reset: bool
+) -> registry.UpdateOutcome:
     run = registry.run_state(db, run_number)
     if run.status != "OPEN":
         raise InvalidState(f"run {run_number} is {run.status}: only OPEN runs can be refreshed")
     oms_run = oms.run(run_number)
     if oms_run is None:
         raise RunNotFound(run_number)
-    automatic = Actor(f"{INGESTION.name} for {actor.name}", ActorKind.AUTOMATIC)
+    automatic = Actor(f"{INGESTION.name} for {actor.name}", ActorKind.AUTOMATIC, INGESTION.egroups)
     return ingest_run(
         db,
         oms,
@@ -246,8 +256,9 @@ def refresh_run(
 def mark_significant(
     db: Database, oms: OmsSource, *, actor: Actor, run_number: int
 ) -> registry.UpdateOutcome:
-    """A person declares the run significant (manual, one-way); LS statuses are then computed for it."""
+    """A person declares the run significant (manual, one-way); LS statuses are then computed for it (the
+    refresh that follows is part of marking, so it needs no permission of its own)."""
     registry.change_run_attributes(
         db, actor=actor, run_number=run_number, rr={"significant": True}, comment="marked significant"
     )
-    return refresh_run(db, oms, actor=actor, run_number=run_number)
+    return _refresh(db, oms, actor=actor, run_number=run_number, reset=False)
