@@ -25,8 +25,8 @@ class Settings(BaseSettings):
     # the public client's local mode sends them (`email: api@api`, no e-groups: those come from dev_egroups).
     dev_identity: bool = False
     dev_egroups: list[str] = ["cms-dqm-runregistry-experts"]
-    # The local operator of the CLI (`runreg ... `): recorded as "<cli_operator> (<OS user>)" and granted what
-    # these e-groups are granted. Whoever can run the CLI holds the database URL, so the default is the experts.
+    # The local operator of the CLI: recorded as "<cli_operator> (<OS user>)" and granted what these e-groups
+    # are granted. Whoever can run the CLI holds the database URL, so the default is the experts.
     cli_operator: str = "local-operator"
     cli_egroups: list[str] = ["cms-dqm-runregistry-experts"]
     # OMS API v1; the defaults point at the local simulator (`python -m runreg.simulators.oms.server`).

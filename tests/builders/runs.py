@@ -12,9 +12,7 @@ from runreg.storage.database import Database
 OMS_WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 SHIFTER = Actor("alice@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-online-shifters"}))
 EXPERT = Actor("expert@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
-CERTIFIER = Actor(
-    "certifier@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-data-certification"})
-)
+CERTIFIER = Actor("certifier@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-data-certification"}))
 GOOD = {"status": "GOOD", "comment": "", "cause": ""}
 
 DCS_BITS = [

@@ -23,9 +23,12 @@ from runreg.registry.events import FlagsSet, Layer
 from runreg.registry.model import ONLINE
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
-from tests.builders.runs import GOOD, OMS_WORKER, SHIFTER, create_collision_run
+from tests.builders.runs import GOOD, OMS_WORKER, create_collision_run
 
-BOB = Actor("bob@cern.ch", ActorKind.HUMAN)
+# Bob is an expert: these tests are about the registry's rules; tests/contract/test_permission_gate.py
+# is about who may do what.
+BOB = Actor("bob@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
+ALICE = Actor("alice@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
 
 
 def counts(db: Database) -> tuple[int, int]:
@@ -74,7 +77,7 @@ def test_worked_example_through_the_service(db: Database) -> None:
     )
     service.edit_flags(
         db,
-        actor=SHIFTER,
+        actor=ALICE,
         run_number=380567,
         edits=[FlagEdit("dt-dt", 6, 8, "STANDBY", "HV trip")],
         comment="HV trip seen",
@@ -97,16 +100,16 @@ def test_projections_equal_a_rebuild_from_the_log(db: Database) -> None:
     create_collision_run(db, ls_count=50)
     service.edit_flags(
         db,
-        actor=SHIFTER,
+        actor=ALICE,
         run_number=380567,
         edits=[FlagEdit("tracker-pixel", 10, 20, "BAD", "module off"), FlagEdit("dt-dt", 1, 5, "STANDBY")],
         comment="shift",
     )
     service.change_run_attributes(
-        db, actor=SHIFTER, run_number=380567, rr={"stop_reason": "fill dump"}, comment="stop reason"
+        db, actor=ALICE, run_number=380567, rr={"stop_reason": "fill dump"}, comment="stop reason"
     )
     incremental = service.run_state(db, 380567)
-    rebuilt = service.rebuild_projection(db, 380567)
+    rebuilt = service.rebuild_projection(db, actor=BOB, run_number=380567)
     assert service.run_state(db, 380567) == incremental == rebuilt
 
 
@@ -120,7 +123,7 @@ def test_a_rejected_edit_writes_nothing(db: Database, edit: FlagEdit) -> None:
     with pytest.raises(InvalidInput):
         service.edit_flags(
             db,
-            actor=SHIFTER,
+            actor=ALICE,
             run_number=380567,
             edits=[FlagEdit("dt-dt", 1, 5, "STANDBY"), edit],
             comment="batch",
@@ -132,7 +135,7 @@ def test_a_rejected_edit_writes_nothing(db: Database, edit: FlagEdit) -> None:
 def test_unknown_run_and_duplicate_run(db: Database) -> None:
     with pytest.raises(RunNotFound):
         service.edit_flags(
-            db, actor=SHIFTER, run_number=1, edits=[FlagEdit("dt-dt", 1, 1, "GOOD")], comment=""
+            db, actor=ALICE, run_number=1, edits=[FlagEdit("dt-dt", 1, 1, "GOOD")], comment=""
         )
     create_collision_run(db)
     with pytest.raises(RunAlreadyExists):
@@ -151,14 +154,14 @@ def test_repeating_an_automatic_update_writes_nothing(db: Database) -> None:
 
 def test_sign_off_then_online_edits_are_refused(db: Database) -> None:
     create_collision_run(db, ls_count=20)
-    service.move_run(db, actor=SHIFTER, run_number=380567, to_state="SIGNOFF")
+    service.move_run(db, actor=ALICE, run_number=380567, to_state="SIGNOFF")
     with pytest.raises(InvalidState, match="OPEN"):
         service.edit_flags(
-            db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "GOOD")], comment="late"
+            db, actor=ALICE, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "GOOD")], comment="late"
         )
-    service.move_run(db, actor=SHIFTER, run_number=380567, to_state="OPEN")
+    service.move_run(db, actor=ALICE, run_number=380567, to_state="OPEN")
     service.edit_flags(
-        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "EXCLUDED")], comment="late"
+        db, actor=ALICE, run_number=380567, edits=[FlagEdit("dt-dt", 1, 2, "EXCLUDED")], comment="late"
     )
     assert statuses(db)[0] == (1, 2, "EXCLUDED")
 
@@ -173,19 +176,19 @@ def test_sign_off_refusal_names_ls_and_component(db: Database) -> None:
         comment="classifier",
     )
     with pytest.raises(SignOffRefused, match="LS 12 of component tracker-strip"):
-        service.move_run(db, actor=SHIFTER, run_number=380567, to_state="SIGNOFF")
+        service.move_run(db, actor=ALICE, run_number=380567, to_state="SIGNOFF")
 
 
 def test_state_as_of_any_change_set(db: Database) -> None:
     created = create_collision_run(db, ls_count=10)
     first = service.edit_flags(
-        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 3, "BAD", "off")], comment="one"
+        db, actor=ALICE, run_number=380567, edits=[FlagEdit("dt-dt", 1, 3, "BAD", "off")], comment="one"
     )
     service.edit_flags(
-        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 2, 10, "STANDBY")], comment="two"
+        db, actor=ALICE, run_number=380567, edits=[FlagEdit("dt-dt", 2, 10, "STANDBY")], comment="two"
     )
     service.change_run_attributes(
-        db, actor=SHIFTER, run_number=380567, rr={"class": "Cosmics24"}, comment="c"
+        db, actor=ALICE, run_number=380567, rr={"class": "Cosmics24"}, comment="c"
     )
 
     at_creation = service.run_state(db, 380567, as_of=created.change_set_id)
@@ -212,13 +215,13 @@ def test_revert_restores_what_a_change_set_overwrote(db: Database) -> None:
     )
     mistake = service.edit_flags(
         db,
-        actor=SHIFTER,
+        actor=ALICE,
         run_number=380567,
         edits=[FlagEdit("dt-dt", 1, 10, "EXCLUDED")],
         comment="wrong run!",
     )
     service.change_run_attributes(
-        db, actor=SHIFTER, run_number=380567, rr={"stop_reason": "oops"}, comment="wrong run too"
+        db, actor=ALICE, run_number=380567, rr={"stop_reason": "oops"}, comment="wrong run too"
     )
     assert statuses(db) == [(1, 10, "EXCLUDED")]
 
@@ -236,7 +239,7 @@ def test_revert_restores_what_a_change_set_overwrote(db: Database) -> None:
 def test_revert_refuses_when_later_changes_touched_the_same_values_unless_forced(db: Database) -> None:
     create_collision_run(db, ls_count=10)
     first = service.edit_flags(
-        db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 5, "STANDBY")], comment="first"
+        db, actor=ALICE, run_number=380567, edits=[FlagEdit("dt-dt", 1, 5, "STANDBY")], comment="first"
     )
     later = service.edit_flags(
         db, actor=BOB, run_number=380567, edits=[FlagEdit("dt-dt", 5, 7, "BAD", "noise")], comment="later"
@@ -248,26 +251,28 @@ def test_revert_refuses_when_later_changes_touched_the_same_values_unless_forced
     assert counts(db) == before
 
     # Forced: LS 1-5 go back to what they were before `first` (LS 5 loses the later BAD); LS 6-7 keep it.
-    service.revert_change_set(db, actor=BOB, change_set_id=first.change_set_id, force=True)
+    service.revert_change_set(
+        db, actor=BOB, change_set_id=first.change_set_id, force=True, comment="overwrite the later fix"
+    )
     assert statuses(db) == [(1, 5, "GOOD"), (6, 7, "BAD"), (8, 10, "GOOD")]
 
 
 def test_revert_of_a_run_attribute_edit_and_of_a_run_creation(db: Database) -> None:
     created = create_collision_run(db, ls_count=10)
     edit = service.change_run_attributes(
-        db, actor=SHIFTER, run_number=380567, rr={"class": "Cosmics24"}, comment="wrong"
+        db, actor=ALICE, run_number=380567, rr={"class": "Cosmics24"}, comment="wrong"
     )
-    service.revert_change_set(db, actor=SHIFTER, change_set_id=edit.change_set_id)
+    service.revert_change_set(db, actor=ALICE, change_set_id=edit.change_set_id)
     run = service.run_state(db, 380567)
     assert run.rr["class"] == "Collisions24" and "class" not in run.rr_manual
     with pytest.raises(InvalidInput, match="cannot be reverted"):
-        service.revert_change_set(db, actor=SHIFTER, change_set_id=created.change_set_id)
+        service.revert_change_set(db, actor=ALICE, change_set_id=created.change_set_id)
 
 
 def test_a_stale_writer_is_refused(db: Database) -> None:
     create_collision_run(db, ls_count=10)
     with db.transaction() as conn:
-        change_set = eventlog.open_change_set(conn, SHIFTER, "stale")
+        change_set = eventlog.open_change_set(conn, ALICE, "stale")
         stale = FlagsSet(
             name=ONLINE, first_ls=1, last_ls=1, component="dt-dt", triplet=GOOD, layer=Layer.MANUAL
         )
@@ -280,7 +285,7 @@ def test_oms_value_corrections_need_a_reason_and_are_latest_wins(db: Database) -
     with pytest.raises(InvalidInput, match="comment"):
         service.set_oms_values(
             db,
-            actor=SHIFTER,
+            actor=ALICE,
             run_number=380567,
             first_ls=1,
             last_ls=2,
@@ -289,7 +294,7 @@ def test_oms_value_corrections_need_a_reason_and_are_latest_wins(db: Database) -
         )
     service.set_oms_values(
         db,
-        actor=SHIFTER,
+        actor=ALICE,
         run_number=380567,
         first_ls=1,
         last_ls=2,
@@ -313,7 +318,7 @@ def test_offline_dataset_edits_follow_the_workspace_state(db: Database) -> None:
     with pytest.raises(InvalidState, match="waiting dqm gui"):
         service.edit_flags(
             db,
-            actor=SHIFTER,
+            actor=ALICE,
             run_number=380567,
             dataset=name,
             edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")],
@@ -329,7 +334,7 @@ def test_offline_dataset_edits_follow_the_workspace_state(db: Database) -> None:
     )
     service.edit_flags(
         db,
-        actor=SHIFTER,
+        actor=ALICE,
         run_number=380567,
         dataset=name,
         edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import os
 import subprocess
 import sys
@@ -45,11 +47,21 @@ def test_revert_from_the_command_line(sqlite_env: dict[str, str]) -> None:
         db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 20, "EXCLUDED")], comment="wrong"
     )
 
-    done = runreg(sqlite_env, "changes", "revert", str(edit.change_set_id), "--as", "bob@cern.ch")
+    refused = runreg(
+        {**sqlite_env, "RUNREG_CLI_EGROUPS": '["cms-dqm-runregistry-online-shifters"]'},
+        "changes",
+        "revert",
+        str(edit.change_set_id),
+    )
+    done = runreg(sqlite_env, "changes", "revert", str(edit.change_set_id))
     missing = runreg(sqlite_env, "changes", "revert", "999")
 
+    assert refused.returncode == 1 and "may not registry:change_set:revert" in refused.stderr
     assert done.returncode == 0, done.stderr
     assert service.run_state(db, 380567).datasets["online"].flags["dt-dt"].manual.items() == []
+    # The CLI acts as the configured local operator, recorded with the OS user.
+    (revert,) = [cs for cs in service.history(db, run_number=380567) if cs.reverts == edit.change_set_id]
+    assert revert.author == f"local-operator ({getpass.getuser()})"
     assert missing.returncode == 1 and "change set 999 does not exist" in missing.stderr
     shown = runreg(sqlite_env, "runs", "ranges", "380567")
     assert "dt-dt" in shown.stdout and "1-20" in shown.stdout

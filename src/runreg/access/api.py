@@ -16,7 +16,8 @@ def optional_actor(request: Request) -> Actor | None:
 
 def authenticated_actor(request: Request) -> Actor:
     """Writes: 401 without a verified identity. Whether this actor may do the write is decided by the
-    service it calls (the one permission gate, `configuration.service.authorize`), whatever the entry point."""
+    service it calls (the one permission gate, `configuration.service.authorize`), whatever the entry
+    point."""
     actor = identify(request.headers, request.app.state.settings)
     if actor is None:
         raise Unauthenticated(

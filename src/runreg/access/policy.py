@@ -48,4 +48,6 @@ def authorize(actor: Actor, action: str, target: Target, permissions: Iterable[P
 
 def allowed(actor: Actor, action: str, target: Target, permissions: Iterable[PermissionLike]) -> bool:
     """The same decision as `authorize`, as a boolean (pages show refused actions disabled)."""
-    return is_known(action) and bool(actor.egroups & set(granting_egroups(permissions, action, target, actor.name)))
+    return is_known(action) and bool(
+        actor.egroups & set(granting_egroups(permissions, action, target, actor.name))
+    )

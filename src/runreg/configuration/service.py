@@ -24,7 +24,6 @@ from runreg.kernel.actors import Actor
 from runreg.kernel.errors import ConfigVersionNotFound, StaleVersion
 from runreg.storage.database import Database
 
-
 NO_TARGET = Target()
 
 
@@ -48,7 +47,11 @@ def current(conn: Connection) -> tuple[int, Configuration]:
     ).first()
     if newest is None:
         return 0, default_configuration()
-    key = (str(conn.engine.url), newest.id, newest.created_at)  # created_at too: a rebuilt database reuses ids
+    key = (
+        str(conn.engine.url),
+        newest.id,
+        newest.created_at,
+    )  # created_at too: a rebuilt database reuses ids
     if key not in _parsed:
         if len(_parsed) > 32:
             _parsed.clear()

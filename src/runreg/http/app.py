@@ -12,7 +12,6 @@ from runreg import __version__
 from runreg.certification.api import router as certification_router
 from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
-from runreg.configuration import service as configuration
 from runreg.configuration.api import router as configuration_router
 from runreg.http.logs import RequestIdMiddleware
 from runreg.ingestion.api import router as ingestion_router

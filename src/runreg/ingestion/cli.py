@@ -70,7 +70,5 @@ def refresh(
 def mark_significant(run_number: int) -> None:
     """Declare a run significant and compute its LS statuses."""
     with reported_errors():
-        outcome = service.mark_significant(
-            database(), oms_client(), actor=cli_actor(), run_number=run_number
-        )
+        outcome = service.mark_significant(database(), oms_client(), actor=cli_actor(), run_number=run_number)
     console.print(f"run {run_number}: {outcome.kind}")

@@ -9,11 +9,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runreg.access.actions import Target
 from runreg.classifiers import classify, jsonlogic
 from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
 from runreg.ingestion import model, store
-from runreg.access.actions import Target
 from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges

@@ -75,7 +75,8 @@ def revert(
     change_set_id: int,
     comment: str = typer.Option("", help="why"),
     force: bool = typer.Option(
-        False, help="overwrite later changes to the same values, or change runs no longer OPEN (needs --comment)"
+        False,
+        help="overwrite later changes to the same values, or change runs no longer OPEN (needs --comment)",
     ),
 ) -> None:
     """Append a change set restoring what CHANGE_SET_ID overwrote."""

@@ -190,10 +190,14 @@ def closed_touches(current: RunState, restoring: Sequence[Event]) -> list[str]:
         match event:
             case RunAttributesChanged():
                 if "state" in event.rr:
-                    found.append(f"state of run {current.run_number} ({current.status} -> {event.rr['state']})")
+                    found.append(
+                        f"state of run {current.run_number} ({current.status} -> {event.rr['state']})"
+                    )
                 if not run_open and set(event.rr) - {"state"}:
                     keys = ", ".join(sorted(set(event.rr) - {"state"}))
-                    found.append(f"RR attributes {keys} of run {current.run_number}, which is {current.status}")
+                    found.append(
+                        f"RR attributes {keys} of run {current.run_number}, which is {current.status}"
+                    )
             case DatasetAttributesChanged():
                 for key, value in sorted(event.attributes.items()):
                     if key.endswith("_state"):

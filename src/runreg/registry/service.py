@@ -266,7 +266,10 @@ def move_dataset(
 
     with db.transaction() as conn:
         return _write(
-            conn, actor=actor, comment=comment or f"move {name} to {to_state} in {workspace}", decisions={run_number: decide}
+            conn,
+            actor=actor,
+            comment=comment or f"move {name} to {to_state} in {workspace}",
+            decisions={run_number: decide},
         )
 
 

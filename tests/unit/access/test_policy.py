@@ -62,16 +62,41 @@ def test_allowed(actor: Actor, action: str, target: Target) -> None:
     [
         # The legacy edit route's body chooses dataset and component: the target decides, not the URL.
         (SHIFTER, "registry:flags:write", offline_flags("dt-dt"), "cms-dqm-runregistry-data-certification"),
-        (GEM, "registry:flags:write", offline_flags("tracker-pixel"), "cms-dqm-runregistry-offline-tracker-certifiers"),
+        (
+            GEM,
+            "registry:flags:write",
+            offline_flags("tracker-pixel"),
+            "cms-dqm-runregistry-offline-tracker-certifiers",
+        ),
         (GEM, "registry:flags:write", online_flags("gem-gem"), "cms-dqm-runregistry-online-shifters"),
         # Offline certifier grants never match the online dataset.
-        (GEM, "registry:dataset:move", Target(run=1, dataset="online", workspace="gem", from_state="OPEN", to_state="SIGNOFF"), None),
+        (
+            GEM,
+            "registry:dataset:move",
+            Target(run=1, dataset="online", workspace="gem", from_state="OPEN", to_state="SIGNOFF"),
+            None,
+        ),
         # Forward moves only: re-opening is for the data-certification team.
-        (GEM, "registry:dataset:move", dataset_move("gem", "COMPLETED", "OPEN"), "cms-dqm-runregistry-data-certification"),
+        (
+            GEM,
+            "registry:dataset:move",
+            dataset_move("gem", "COMPLETED", "OPEN"),
+            "cms-dqm-runregistry-data-certification",
+        ),
         (SHIFTER, "registry:run:edit_class", Target(run=1), "cms-dqm-oncall"),
-        (SHIFTER, "registry:run:move", Target(run=1, from_state="OPEN", to_state="COMPLETED"), "cms-dqm-oncall"),
+        (
+            SHIFTER,
+            "registry:run:move",
+            Target(run=1, from_state="OPEN", to_state="COMPLETED"),
+            "cms-dqm-oncall",
+        ),
         # `own`: a certifier may delete their own JSONs only.
-        (GEM, "certification:json:delete", Target(owner="someone-else@cern.ch"), "cms-dqm-runregistry-experts"),
+        (
+            GEM,
+            "certification:json:delete",
+            Target(owner="someone-else@cern.ch"),
+            "cms-dqm-runregistry-experts",
+        ),
         (SHIFTER, "configuration:import", Target(), "cms-dqm-runregistry-experts"),
         (NOBODY, "ingestion:update", Target(run=1), SERVICES_EGROUP),
     ],

@@ -395,7 +395,9 @@ def test_bad_grants_are_refused_naming_the_field(document: dict, field: str, rea
 def test_a_configuration_that_locks_everyone_out_is_refused(default: Configuration) -> None:
     document = to_document(default)
     for permission in document["permissions"]:
-        permission["grants"] = [g for g in permission["grants"] if g["action"] not in ("*", "configuration:*")]
+        permission["grants"] = [
+            g for g in permission["grants"] if g["action"] not in ("*", "configuration:*")
+        ]
         permission["grants"] = [g for g in permission["grants"] if g["action"] != "configuration:import"]
     with pytest.raises(InvalidInput) as refusal:
         from_document(document)
