@@ -47,7 +47,6 @@ def collision_oms_attributes(run_number: int, ls_count: int) -> dict[str, Any]:
         "dt_included": True,
         "recorded_lumi": 120.5,
         "ls_duration": ls_count,
-        "start_time": "2024-06-01T10:00:00Z",
         # A finished run (sign-off needs an end time); pass `end_time=None` in `oms` for a run taking data.
         "end_time": "2024-06-01T18:00:00Z",
     }

@@ -29,6 +29,7 @@ GROWING = WORLD.plans[11]  # ongoing when the tests start
 LONGEST = next(plan for plan in WORLD.plans if plan.ls_count > 5000)
 START = GROWING.start_time + timedelta(minutes=20)
 SHIFTER = Actor("alice@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-oncall"}))  # edits class too
+EXPERT = Actor("expert@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
 
 
 @dataclass
@@ -256,7 +257,7 @@ def test_a_classifier_failing_on_one_run_does_not_stop_the_others(db: Database, 
         document["class_classifiers"].append({"class": "Broken", "priority": 0, "rule": rule})
         return document
 
-    configuration.edit(db, actor=SHIFTER, change=add_broken_rule, comment="a rule with a bug")
+    configuration.edit(db, actor=EXPERT, change=add_broken_rule, comment="a rule with a bug")
     report = ingestion.run_cycle(db, oms.client)
 
     without_fill = {r["run_number"] for r in WORLD.runs_at(START) if r["fill_number"] is None}

@@ -7,7 +7,7 @@ import pytest
 from runreg.certification import service
 from runreg.certification.runners import InlineRunner
 from runreg.kernel.actors import Actor, ActorKind
-from runreg.kernel.errors import InvalidInput
+from runreg.kernel.errors import InvalidInput, PermissionDenied
 from runreg.registry import service as registry
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
@@ -89,7 +89,7 @@ def test_regenerating_as_of_the_pinned_change_set_gives_the_identical_json(year:
     before = service.get(year, job_id).result
     registry.edit_flags(
         year,
-        actor=SHIFTER,
+        actor=CERTIFIER,
         run_number=380001,
         dataset=PROMPT,
         edits=[FlagEdit("dt-dt", 1, 20, "BAD", "late finding")],
@@ -109,7 +109,7 @@ def test_two_matching_datasets_in_a_run_follow_the_policy(year: Database) -> Non
     offline_dataset(year, 380001, "/PromptReco/Collisions2024B/DQM")
     registry.edit_flags(
         year,
-        actor=SHIFTER,
+        actor=CERTIFIER,
         run_number=380001,
         dataset="/PromptReco/Collisions2024B/DQM",
         edits=[FlagEdit("dt-dt", 1, 2, "BAD", "only in B")],
@@ -162,7 +162,7 @@ def test_presets_and_soft_delete_by_owner_or_expert(year: Database) -> None:
         year, InlineRunner(year), actor=CERTIFIER, preset="golden", dataset_pattern=PROMPT
     )
     assert service.get(year, job_id).status == "done"
-    with pytest.raises(Exception, match="may delete"):
+    with pytest.raises(PermissionDenied, match="may not certification:json:delete .owner certifier@cern.ch."):
         service.delete(year, actor=SHIFTER, job_id=job_id)
     service.delete(year, actor=CERTIFIER, job_id=job_id)
     assert service.list_jobs(year) == []

@@ -11,6 +11,7 @@ from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import (
     InvalidInput,
     InvalidState,
+    PermissionDenied,
     RevertConflict,
     RunAlreadyExists,
     RunNotFound,
@@ -29,6 +30,7 @@ from tests.builders.runs import GOOD, OMS_WORKER, create_collision_run
 # is about who may do what.
 BOB = Actor("bob@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
 ALICE = Actor("alice@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
+ONCALL = Actor("oncall@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-oncall"}))
 
 
 def counts(db: Database) -> tuple[int, int]:
@@ -134,9 +136,7 @@ def test_a_rejected_edit_writes_nothing(db: Database, edit: FlagEdit) -> None:
 
 def test_unknown_run_and_duplicate_run(db: Database) -> None:
     with pytest.raises(RunNotFound):
-        service.edit_flags(
-            db, actor=ALICE, run_number=1, edits=[FlagEdit("dt-dt", 1, 1, "GOOD")], comment=""
-        )
+        service.edit_flags(db, actor=ALICE, run_number=1, edits=[FlagEdit("dt-dt", 1, 1, "GOOD")], comment="")
     create_collision_run(db)
     with pytest.raises(RunAlreadyExists):
         create_collision_run(db)
@@ -187,9 +187,7 @@ def test_state_as_of_any_change_set(db: Database) -> None:
     service.edit_flags(
         db, actor=ALICE, run_number=380567, edits=[FlagEdit("dt-dt", 2, 10, "STANDBY")], comment="two"
     )
-    service.change_run_attributes(
-        db, actor=ALICE, run_number=380567, rr={"class": "Cosmics24"}, comment="c"
-    )
+    service.change_run_attributes(db, actor=ALICE, run_number=380567, rr={"class": "Cosmics24"}, comment="c")
 
     at_creation = service.run_state(db, 380567, as_of=created.change_set_id)
     at_first = service.run_state(db, 380567, as_of=first.change_set_id)
@@ -269,6 +267,44 @@ def test_revert_of_a_run_attribute_edit_and_of_a_run_creation(db: Database) -> N
         service.revert_change_set(db, actor=ALICE, change_set_id=created.change_set_id)
 
 
+def test_revert_honours_the_state_rules_of_direct_edits(db: Database) -> None:
+    create_collision_run(db, ls_count=10)
+    edit = service.edit_flags(
+        db, actor=ALICE, run_number=380567, edits=[FlagEdit("dt-dt", 2, 3, "BAD", "noise")], comment="noise"
+    )
+    service.move_run(db, actor=ALICE, run_number=380567, to_state="SIGNOFF")
+    before = counts(db)
+    # A direct edit of a signed-off run is refused, and so is a revert that would rewrite its LS.
+    with pytest.raises(InvalidState) as refusal:
+        service.revert_change_set(db, actor=ONCALL, change_set_id=edit.change_set_id)
+    assert "LS 2-3 of dt-dt on online of run 380567, which is SIGNOFF" in refusal.value.message
+    assert counts(db) == before
+    # Forcing needs a reason, and the action registry:change_set:revert_closed (experts, not on-call).
+    with pytest.raises(InvalidInput, match="reason"):
+        service.revert_change_set(db, actor=BOB, change_set_id=edit.change_set_id, force=True)
+    with pytest.raises(PermissionDenied, match="registry:change_set:revert_closed"):
+        service.revert_change_set(
+            db, actor=ONCALL, change_set_id=edit.change_set_id, force=True, comment="noise was a DQM bug"
+        )
+    assert counts(db) == before
+    service.revert_change_set(
+        db, actor=BOB, change_set_id=edit.change_set_id, force=True, comment="noise was a DQM bug"
+    )
+    assert statuses(db) == [(1, 10, "GOOD")]
+    assert service.run_state(db, 380567).status == "SIGNOFF"
+
+
+def test_reverting_a_state_move_is_a_forced_revert(db: Database) -> None:
+    create_collision_run(db, ls_count=10)
+    sign_off = service.move_run(db, actor=ALICE, run_number=380567, to_state="SIGNOFF")
+    # Re-opening by revert would skip nothing, but re-closing by revert would skip the sign-off checks:
+    # a revert never moves states unless forced.
+    with pytest.raises(InvalidState, match="state of run 380567 .SIGNOFF -> OPEN."):
+        service.revert_change_set(db, actor=ONCALL, change_set_id=sign_off.change_set_id)
+    service.move_run(db, actor=ONCALL, run_number=380567, to_state="OPEN")
+    assert service.run_state(db, 380567).status == "OPEN"
+
+
 def test_a_stale_writer_is_refused(db: Database) -> None:
     create_collision_run(db, ls_count=10)
     with db.transaction() as conn:
@@ -324,13 +360,25 @@ def test_offline_dataset_edits_follow_the_workspace_state(db: Database) -> None:
             edits=[FlagEdit("tracker-pixel", 1, 10, "GOOD")],
             comment="too early",
         )
-    service.change_dataset_attributes(
+    with pytest.raises(
+        InvalidInput, match="attributes.tracker_state: a workspace state changes by a dataset move"
+    ):
+        service.change_dataset_attributes(
+            db,
+            actor=OMS_WORKER,
+            run_number=380567,
+            name=name,
+            attributes={"tracker_state": "OPEN"},
+            comment="x",
+        )
+    service.move_dataset(
         db,
         actor=OMS_WORKER,
         run_number=380567,
         name=name,
-        attributes={"tracker_state": "OPEN"},
-        comment="appeared in GUI",
+        workspace="tracker",
+        to_state="OPEN",
+        comment="in GUI",
     )
     service.edit_flags(
         db,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from runreg.registry.events import (
     RunAttributesChanged,
     RunCreated,
 )
-from runreg.registry.model import RunState
+from runreg.registry.model import RunState, apply
 
 # A cell is one independently overwritable value: an attribute key, or the LS of one component/key.
 Cell = tuple[str, ...]
@@ -186,17 +187,19 @@ def closed_touches(current: RunState, restoring: Sequence[Event]) -> list[str]:
     state moves (a revert may not move a run or dataset out of order either)."""
     found: list[str] = []
     run_open = current.status == "OPEN"
+    after = copy.deepcopy(current)
+    for event in restoring:
+        apply(after, event)
+    if after.status != current.status:
+        found.append(f"state of run {current.run_number} ({current.status} -> {after.status})")
     for event in restoring:
         match event:
             case RunAttributesChanged():
-                if "state" in event.rr:
+                changed = (set(event.rr) | set(event.removed_rr)) - {"state"}
+                if not run_open and changed:
                     found.append(
-                        f"state of run {current.run_number} ({current.status} -> {event.rr['state']})"
-                    )
-                if not run_open and set(event.rr) - {"state"}:
-                    keys = ", ".join(sorted(set(event.rr) - {"state"}))
-                    found.append(
-                        f"RR attributes {keys} of run {current.run_number}, which is {current.status}"
+                        f"RR attributes {', '.join(sorted(changed))} of run {current.run_number}, "
+                        f"which is {current.status}"
                     )
             case DatasetAttributesChanged():
                 for key, value in sorted(event.attributes.items()):

@@ -230,6 +230,11 @@ def create_dataset(
 def change_dataset_attributes(
     db: Database, *, actor: Actor, run_number: int, name: str, attributes: Mapping[str, Any], comment: str
 ) -> ChangeResult:
+    states = sorted(key for key in attributes if key.endswith("_state"))
+    if states:  # a state has its own action and rules (from/to): it is never an attribute edit
+        raise InvalidInput(
+            f"attributes.{states[0]}", "a workspace state changes by a dataset move, not an edit"
+        )
     with db.transaction() as conn:
         _authorize(conn, actor, "registry:dataset:edit", run=run_number, dataset=name)
         return _write(
