@@ -21,6 +21,7 @@ from runreg.certification.engine import (
 from runreg.classifiers import jsonlogic
 from runreg.kernel.errors import InvalidInput
 from runreg.kernel.ranges import RangeMap
+from tests.profiles import scaled
 
 # --- the 2018 collisions golden rule (sample_json_logic.json) ---------------------------------------------
 GOOD_COMPONENTS = [
@@ -361,7 +362,7 @@ def members(s: IntervalSet) -> set[int]:
 
 
 @given(a=interval_lists, b=interval_lists, lo=st.integers(-5, 20), hi=st.integers(0, 50))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200))
 def test_interval_set_is_a_set_of_ls(
     a: list[tuple[int, int]], b: list[tuple[int, int]], lo: int, hi: int
 ) -> None:
@@ -507,7 +508,7 @@ def _extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 nested = st.recursive(leaves, _extend, max_leaves=10)
 rules = st.one_of(leaves, _extend(nested), _extend(nested), _extend(nested))
-DIFFERENTIAL = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DIFFERENTIAL = settings(max_examples=scaled(500), suppress_health_check=[HealthCheck.too_slow])
 
 
 @given(rule=rules, data=st.lists(datasets(), min_size=1, max_size=3))
@@ -523,7 +524,7 @@ def test_compiled_rule_equals_per_ls_evaluation(rule: Any, data: list[DatasetDat
 
 
 @given(rule=rules, data=st.lists(datasets(), min_size=1, max_size=3))
-@settings(DIFFERENTIAL, max_examples=300)
+@settings(DIFFERENTIAL, max_examples=scaled(300))
 def test_attribute_failures_equals_failing_leaves_per_ls(rule: Any, data: list[DatasetData]) -> None:
     compiled = CompiledRule(rule)
     for ds in data:
