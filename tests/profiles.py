@@ -1,6 +1,6 @@
 """Hypothesis profiles: `dev` (the default, few examples, a quick local run) and `ci` (the full numbers).
 
-Chosen by the environment: HYPOTHESIS_PROFILE=dev|ci, else `ci` when CI=true (what CI runners set), else `dev`.
+Chosen by the environment: HYPOTHESIS_PROFILE=dev|ci, else `ci` when CI=true (CI runners set it), else `dev`.
 Tests that need more examples than the profile's default ask for `scaled(n)`: `n` under `ci`, a fifth of it
 under `dev`, so one number in the test states the full-strength run and every profile keeps the proportions.
 """

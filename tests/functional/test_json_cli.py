@@ -129,7 +129,9 @@ def test_count(files: dict[str, str]) -> None:
         f"{files['b']}: 2 runs, 2 ranges, 20 LS",
     ]
     by_run = run("count", "--by-run", files["a"])
-    assert by_run.exit_code == 0 and "273158" in by_run.stdout
+    assert by_run.exit_code == 0
+    cells = [[c.strip() for c in line.strip("│ ").split("│")] for line in by_run.stdout.splitlines()]
+    assert [row for row in cells if row[0].isdigit()] == [["273150", "1", "1"], ["273158", "2", "20"]]
 
 
 @pytest.mark.parametrize(

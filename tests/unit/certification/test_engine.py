@@ -186,8 +186,8 @@ def test_invalid_rules_name_the_variable_and_its_path(rule: Any, message: str) -
     assert str(raised.value).startswith(message)
 
 
-def test_contract_variables_are_accepted() -> None:
-    CompiledRule(
+def test_contract_variables_are_accepted_and_read_what_they_name() -> None:
+    compiled = CompiledRule(
         {
             "and": [
                 {"in": ["Prompt", {"var": "dataset.name"}]},
@@ -202,6 +202,21 @@ def test_contract_variables_are_accepted() -> None:
             ]
         }
     )
+    assert compiled.needs() == (frozenset({"prescale_index"}), frozenset({"csc-csc_private"}), True)
+    ds = DatasetData(
+        7,
+        "/PromptReco/Collisions2024A/DQM",
+        {"dt_state": "OPEN"},
+        {"anything": {"nested": 1}, "list": [0, 1]},
+        {"significant": True},
+        6,
+        oms={"prescale_index": RangeMap([(1, 1, 2), (2, 2, 0), (3, 6, 1)])},
+        rr={"csc-csc_private": RangeMap([(1, 6, "GOOD")])},
+    )
+    # LS 2 has prescale index 0 (falsy), LS 5 and 6 fail `lumisection_number < 5`.
+    assert compiled.evaluate(ds) == IntervalSet([(1, 1), (3, 4)])
+    closed = DatasetData(7, ds.name, {"dt_state": "SIGNOFF"}, ds.run_oms, ds.run_rr, 6, oms=ds.oms, rr=ds.rr)
+    assert compiled.evaluate(closed) == IntervalSet()
 
 
 def test_run_level_verdict_decides_before_any_ls_data() -> None:

@@ -499,7 +499,12 @@ def test_runtime_errors_name_the_failing_node() -> None:
     ],
 )
 def test_validate_accepts_well_formed_rules(rule: Any) -> None:
-    validate(rule)
+    assert validate(rule) is None
+    # Accepted means usable: it compiles, and evaluates like the interpreter on the golden context.
+    context = golden_context() | {"xs": [{"s": "BAD"}], "k": "GOOD", "o": {"a": 1, "b": [{"c": 1}]}}
+    interpreted = outcome(evaluate, rule, context)
+    assert interpreted is not ERROR
+    assert same_json(outcome(compile_rule(rule), context), interpreted)
 
 
 @pytest.mark.parametrize(
