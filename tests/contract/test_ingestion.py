@@ -215,6 +215,11 @@ def test_transient_oms_errors_are_retried(db: Database, oms: Oms) -> None:
     oms.fault("/agg/api/v1/runs", "truncated", 1)
     report = ingestion.run_cycle(db, oms.client)
     assert report.count("created") == 12 and not report.failed
+    # The faults were met and retried: 13 LS pages (12 runs, the long one in two) plus the two 500s, and the
+    # run list twice (the truncated reply, then the whole one).
+    assert oms.requests("/lumisections") == 13 + 2 and oms.requests("/runs") == 1 + 1
+    for run in WORLD.runs_at(START):
+        assert registry.run_state(db, run["run_number"]).ls_count == run["last_lumisection_number"]
 
 
 def test_a_run_whose_lumisections_stay_malformed_fails_alone_and_is_retried_next_cycle(

@@ -14,6 +14,7 @@ from runreg.http.app import create_app
 from runreg.registry import service
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
+from tests.builders.rich_tables import body_rows
 from tests.builders.runs import SHIFTER, create_collision_run
 
 RUNREG = [sys.executable, "-m", "runreg.cli.main"]
@@ -45,15 +46,25 @@ def test_revert_from_the_command_line(sqlite_env: dict[str, str]) -> None:
         db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 20, "EXCLUDED")], comment="wrong"
     )
 
+    before = table_rows(runreg(sqlite_env, "runs", "ranges", "380567").stdout)
     done = runreg(sqlite_env, "changes", "revert", str(edit.change_set_id), "--as", "bob@cern.ch")
     missing = runreg(sqlite_env, "changes", "revert", "999")
 
     assert done.returncode == 0, done.stderr
     assert service.run_state(db, 380567).datasets["online"].flags["dt-dt"].manual.items() == []
     assert missing.returncode == 1 and "change set 999 does not exist" in missing.stderr
-    shown = runreg(sqlite_env, "runs", "ranges", "380567")
-    assert "dt-dt" in shown.stdout and "1-20" in shown.stdout
+    after = table_rows(runreg(sqlite_env, "runs", "ranges", "380567").stdout)
+    assert before["dt-dt"] == ["1-20", "EXCLUDED", ""]
+    assert after == {
+        "dt-dt": ["1-20", "GOOD", ""],
+        "tracker-pixel": ["1-20", "GOOD", ""],
+        "tracker-strip": ["1-20", "GOOD", ""],
+    }
     db.dispose()
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    return {row[0]: row[1:] for row in body_rows(text)}
 
 
 def test_http_reads_runs_as_of_and_reports_errors_as_json(db: Database) -> None:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 
 from runreg.certification.cli import app
 from runreg.certification.lumilist import LumiList
+from tests.builders.rich_tables import body_rows
 
 runner = CliRunner()
 
@@ -130,8 +131,7 @@ def test_count(files: dict[str, str]) -> None:
     ]
     by_run = run("count", "--by-run", files["a"])
     assert by_run.exit_code == 0
-    cells = [[c.strip() for c in line.strip("│ ").split("│")] for line in by_run.stdout.splitlines()]
-    assert [row for row in cells if row[0].isdigit()] == [["273150", "1", "1"], ["273158", "2", "20"]]
+    assert body_rows(by_run.stdout) == [["273150", "1", "1"], ["273158", "2", "20"]]
 
 
 @pytest.mark.parametrize(
