@@ -131,7 +131,7 @@ def test_a_growing_run_records_only_its_new_lumisections(db: Database, oms: Oms)
                 events.c.change_set_id == last_change.id, events.c.first_ls.is_not(None)
             )
         ).all()
-    # OMS values and automatic flags for exactly the 100 new LS; nothing re-written over the LS already stored.
+    # OMS values and automatic flags for exactly the 100 new LS: nothing re-written over those already stored.
     assert {(r.first_ls, r.last_ls) for r in ranges} == {(before + 1, before + 100)}
     assert {r.type for r in ranges} == {"OmsValuesSet", "FlagsSet"}
 
