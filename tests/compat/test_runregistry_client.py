@@ -499,8 +499,14 @@ def test_runs_that_are_not_open_refuse_with_the_original_phrases(rr: ModuleType)
 
 # -- writes without e-groups ---------------------------------------------------------------------------------
 @pytest.mark.usefixtures("without_egroups")
-def test_every_write_is_refused_without_egroups(rr: ModuleType) -> None:
+def test_every_write_is_refused_without_egroups(rr: ModuleType, runreg_server: Server) -> None:
+    def newest_change_set() -> int:
+        log = requests.get(f"{runreg_server.base_url}/api/v1/change-sets", params={"limit": 1}, timeout=10)
+        return log.json()[0]["id"]
+
     before = rr.get_run(SIGNED_OFF_RUN, compress_attributes=False)
+    newest_before = rr.get_run(OMS_NEWEST_RUN, compress_attributes=False)
+    last_change_set = newest_change_set()
     writes = [
         lambda: rr.move_datasets(
             "waiting dqm gui", "OPEN", SIGNED_OFF_DATASET, workspace="global", run=SIGNED_OFF_RUN
@@ -523,6 +529,8 @@ def test_every_write_is_refused_without_egroups(rr: ModuleType) -> None:
         with pytest.raises(Exception, match=EGROUPS_ERROR):
             write()
     assert rr.get_run(SIGNED_OFF_RUN, compress_attributes=False) == before
+    assert rr.get_run(OMS_NEWEST_RUN, compress_attributes=False) == newest_before
+    assert newest_change_set() == last_change_set  # not one change set was written
 
 
 # -- the client's own argument checks (nothing is sent) ------------------------------------------------------
