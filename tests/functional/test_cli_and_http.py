@@ -15,6 +15,7 @@ from runreg.http.app import create_app
 from runreg.registry import service
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
+from tests.builders.rich_tables import body_rows
 from tests.builders.runs import SHIFTER, create_collision_run
 
 RUNREG = [sys.executable, "-m", "runreg.cli.main"]
@@ -62,9 +63,17 @@ def test_revert_from_the_command_line(sqlite_env: dict[str, str]) -> None:
     (revert,) = [cs for cs in service.history(db, run_number=380567) if cs.reverts == edit.change_set_id]
     assert revert.author == f"local-operator ({getpass.getuser()})"
     assert missing.returncode == 1 and "change set 999 does not exist" in missing.stderr
-    shown = runreg(sqlite_env, "runs", "ranges", "380567")
-    assert "dt-dt" in shown.stdout and "1-20" in shown.stdout
+    after = table_rows(runreg(sqlite_env, "runs", "ranges", "380567").stdout)
+    assert after == {  # dt-dt was EXCLUDED on 1-20 before the revert
+        "dt-dt": ["1-20", "GOOD", ""],
+        "tracker-pixel": ["1-20", "GOOD", ""],
+        "tracker-strip": ["1-20", "GOOD", ""],
+    }
     db.dispose()
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    return {row[0]: row[1:] for row in body_rows(text)}
 
 
 def test_http_reads_runs_as_of_and_reports_errors_as_json(db: Database) -> None:
