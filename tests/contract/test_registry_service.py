@@ -447,7 +447,7 @@ def test_concurrent_editors_of_one_run_lose_no_update(db: Database) -> None:
     assert counts(db) == (before[0] + total, before[1] + total)  # one change set and one event per edit
     assert run.version == version + total
     assert _stream_versions(db) == list(range(1, version + total + 1))
-    assert service.rebuild_projection(db, 380567) == run
+    assert service.rebuild_projection(db, actor=BOB, run_number=380567) == run
 
 
 def test_oms_value_corrections_need_a_reason_and_are_latest_wins(db: Database) -> None:
