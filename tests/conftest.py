@@ -16,6 +16,8 @@ from runreg.storage import migrate
 from runreg.storage.database import Database
 from runreg.storage.schema import metadata
 
+# Starlette's TestClient sends `Host: testserver`; the apps the tests build trust it (and the loopback names).
+os.environ.setdefault("RUNREG_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 PG_ADMIN_URL = os.environ.get("RUNREG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import Any
+
+from celery import Celery, signals
 
 from runreg.settings import get_settings
+from runreg.telemetry.logs import configure_logging
 
 
 def make_celery() -> Celery:
@@ -21,6 +24,12 @@ def make_celery() -> Celery:
     )
     app.set_default()
     return app
+
+
+@signals.setup_logging.connect
+def _json_logs(**_: Any) -> None:
+    """A receiver here means Celery leaves logging alone: its processes log JSON lines like the servers."""
+    configure_logging()
 
 
 celery_app = make_celery()
