@@ -14,8 +14,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{Path('var/runreg.sqlite').resolve()}"
     host: str = "127.0.0.1"
     port: int = 9500
-    # Host headers the server answers (comma-separated; "*.cern.ch" matches subdomains). Unset: the serve host,
-    # localhost and 127.0.0.1. Checked in dev mode too (DNS rebinding); probes and /metrics are exempt.
+    # Host headers the server answers (comma-separated; "*.cern.ch" matches subdomains). Unset: the serve
+    # host, localhost and 127.0.0.1. Checked in dev mode too (DNS rebinding); probes and /metrics are exempt.
     allowed_hosts: Annotated[list[str] | None, NoDecode] = None
     # `serve --workers N`: seconds a worker process may take to start answering its supervisor before it is
     # killed and replaced (uvicorn's default of 5 s kills workers that import slowly on a loaded host).

@@ -1,4 +1,4 @@
-"""Operating the HTTP app: liveness and readiness probes, Prometheus metrics, local API docs, trusted hosts."""
+"""Operating the HTTP app: probes, Prometheus metrics, local API docs, trusted hosts."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from runreg.storage import migrate
 from runreg.storage.database import Database
 from tests.builders.runs import create_collision_run
 from tests.conftest import PG_ADMIN_URL, _pg_admin
-from tests.contract.test_ingestion import WORLD, START, oms  # noqa: F401 — the OMS simulator fixture
+from tests.contract.test_ingestion import START, WORLD, oms  # noqa: F401 — the OMS simulator fixture
 from tests.contract.test_json_portal import CERTIFIER, offline_dataset
 
 
@@ -109,7 +109,7 @@ def test_readyz_checks_the_broker_only_when_jobs_go_through_celery(db: Database)
     assert refused.json()["checks"]["broker"].startswith("unreachable: ConnectionError")
 
 
-# -- trusted hosts --------------------------------------------------------------------------------------------
+# -- trusted hosts -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dev_identity", [False, True])
 def test_a_foreign_host_header_is_refused_also_in_dev_mode(db: Database, dev_identity: bool) -> None:
     settings = Settings(dev_identity=dev_identity, allowed_hosts=None, host="127.0.0.1")
@@ -142,7 +142,9 @@ def test_api_docs_reference_only_local_assets_that_are_served(db: Database, page
     client = TestClient(create_app(db))
 
     html = client.get(page)
-    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']|url:\s*["']([^"']+)["']|spec-url=["']([^"']+)""", html.text)
+    urls = re.findall(
+        r"""(?:src|href)=["']([^"']+)["']|url:\s*["']([^"']+)["']|spec-url=["']([^"']+)""", html.text
+    )
     urls = [next(u for u in match if u) for match in urls]
 
     assert html.status_code == 200
@@ -192,16 +194,24 @@ def test_json_jobs_are_counted_and_their_statuses_read_from_the_database(db: Dat
 
     for _ in range(2):
         certification.submit(
-            db, InlineRunner(db), actor=CERTIFIER, dataset_pattern="/PromptReco/Collisions2024A/DQM", rule=rule
+            db,
+            InlineRunner(db),
+            actor=CERTIFIER,
+            dataset_pattern="/PromptReco/Collisions2024A/DQM",
+            rule=rule,
         )
     after = client.get("/metrics").text
 
-    assert sample(after, "runreg_json_jobs_total", event="submitted") - sample(
-        before, "runreg_json_jobs_total", event="submitted"
-    ) == 2
-    assert sample(after, "runreg_json_jobs_total", event="done") - sample(
-        before, "runreg_json_jobs_total", event="done"
-    ) == 2
+    assert (
+        sample(after, "runreg_json_jobs_total", event="submitted")
+        - sample(before, "runreg_json_jobs_total", event="submitted")
+        == 2
+    )
+    assert (
+        sample(after, "runreg_json_jobs_total", event="done")
+        - sample(before, "runreg_json_jobs_total", event="done")
+        == 2
+    )
     assert sample(after, "runreg_json_jobs_by_status", status="done") == 2
     assert sample(after, "runreg_json_jobs_by_status", status="queued") == 0
 

@@ -57,7 +57,9 @@ def test_two_slow_starting_workers_become_ready_log_json_and_share_metrics(tmp_p
         "PYTHONPATH": os.pathsep.join([str(tmp_path / "slow"), *sys.path]),
     }
     env.pop("RUNREG_ALLOWED_HOSTS", None)
-    assert subprocess.run([*RUNREG, "db", "upgrade"], env=env, capture_output=True, timeout=120).returncode == 0
+    assert (
+        subprocess.run([*RUNREG, "db", "upgrade"], env=env, capture_output=True, timeout=120).returncode == 0
+    )
     port = free_port()
     log_file = tmp_path / "serve.log"
     with log_file.open("wb") as log:

@@ -47,7 +47,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            metrics.observe_request(scope["method"], self.template(scope), status, time.perf_counter() - started)
+            metrics.observe_request(
+                scope["method"], self.template(scope), status, time.perf_counter() - started
+            )
 
 
 def _templates(routes: Any) -> dict[int, str]:

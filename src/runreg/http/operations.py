@@ -1,4 +1,4 @@
-"""What operators and browsers need around the API: probes, metrics, local API docs, static files, trusted hosts."""
+"""Around the API, for operators and browsers: probes, metrics, local API docs, static files, trusted hosts."""
 
 from __future__ import annotations
 
@@ -129,7 +129,9 @@ class _JobsByStatus:
         self.db = db
 
     def collect(self) -> Any:
-        family = GaugeMetricFamily("runreg_json_jobs_by_status", "Golden-JSON jobs per status.", labels=["status"])
+        family = GaugeMetricFamily(
+            "runreg_json_jobs_by_status", "Golden-JSON jobs per status.", labels=["status"]
+        )
         counts = certification.count_by_status(self.db)
         for status in ("queued", "running", "done", "failed"):
             family.add_metric([status], counts.get(status, 0))

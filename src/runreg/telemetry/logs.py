@@ -1,4 +1,4 @@
-"""JSON log lines for every process (servers, their worker processes, Celery workers), tagged with the request id."""
+"""JSON log lines for every process (servers, their worker processes, Celery workers), with the request id."""
 
 from __future__ import annotations
 
