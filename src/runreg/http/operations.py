@@ -1,4 +1,4 @@
-"""Around the API, for operators and browsers: probes, metrics, local API docs, static files, trusted hosts."""
+"""Around the API, for operators and browsers: probes, metrics, local API docs, static files, host check."""
 
 from __future__ import annotations
 
