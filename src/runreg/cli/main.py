@@ -125,7 +125,8 @@ def worker(concurrency: int = typer.Option(1, help="jobs run at once by this wor
     from runreg.worker.celery_app import celery_app
 
     database()  # refuse to start on an outdated schema, like the server
-    celery_app.worker_main(["worker", "--loglevel", "info", "--concurrency", str(concurrency)])
+    # --quiet: no banner on stdout; everything else is logged as JSON lines (worker/celery_app.py).
+    celery_app.worker_main(["--quiet", "worker", "--loglevel", "info", "--concurrency", str(concurrency)])
 
 
 if __name__ == "__main__":

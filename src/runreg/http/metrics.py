@@ -29,6 +29,7 @@ class MetricsMiddleware:
             # Built on first use, when every router is included (and again if routes were added later).
             self.templates = _templates(scope["app"].routes)
             found = self.templates.get(id(route)) or getattr(route, "path", None) or "unmatched"
+            self.templates[id(route)] = found  # never rebuilt twice for the same route
         return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

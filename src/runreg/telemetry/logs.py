@@ -46,3 +46,4 @@ def logging_config(level: int | str = logging.INFO) -> dict[str, Any]:
 
 def configure_logging(level: int | str = logging.INFO) -> None:
     logging.config.dictConfig(logging_config(level))
+    logging.captureWarnings(True)  # warnings become JSON lines too (logger py.warnings)
