@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,16 +19,11 @@ from runreg.ingestion import service as ingestion
 from runreg.settings import Settings
 from runreg.storage import migrate
 from runreg.storage.database import Database
+from tests.builders.network import free_port
 from tests.builders.runs import create_collision_run
 from tests.conftest import PG_ADMIN_URL, _pg_admin
 from tests.contract.test_ingestion import START, WORLD, oms  # noqa: F401 — the OMS simulator fixture
 from tests.contract.test_json_portal import CERTIFIER, offline_dataset
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -86,7 +80,7 @@ def test_readyz_names_the_schema_on_an_unmigrated_database_and_healthz_stays_up(
 
 
 def test_readyz_names_the_database_when_it_is_unreachable(tmp_path: Path) -> None:
-    gone = Database(f"postgresql://postgres@127.0.0.1:{closed_port()}/nothing")
+    gone = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/nothing")
     client = TestClient(create_app(gone))
 
     ready = client.get("/readyz")
@@ -99,7 +93,7 @@ def test_readyz_names_the_database_when_it_is_unreachable(tmp_path: Path) -> Non
 
 def test_readyz_checks_the_broker_only_when_jobs_go_through_celery(db: Database) -> None:
     reachable = Settings(jobs_backend="celery", redis_url="redis://127.0.0.1:6379/13")
-    down = Settings(jobs_backend="celery", redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    down = Settings(jobs_backend="celery", redis_url=f"redis://127.0.0.1:{free_port()}/0")
 
     up = TestClient(create_app(db, settings=reachable)).get("/readyz")
     refused = TestClient(create_app(db, settings=down)).get("/readyz")

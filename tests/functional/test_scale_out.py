@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from sqlalchemy import func, select
 from runreg.certification.tables import json_jobs
 from runreg.eventlog.tables import change_sets
 from runreg.storage.database import Database
+from tests.builders.network import free_port
 from tests.builders.runs import create_collision_run
 from tests.contract.test_json_portal import offline_dataset
 
@@ -51,12 +51,6 @@ SLOW_RULE = {
         {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]},
     ]
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from runreg.http.app import app_from_settings
 from runreg.settings import get_settings
+from tests.builders.network import free_port
 
 RUNREG = [sys.executable, "-m", "runreg.cli.main"]
 # What a loaded host does to a worker process: it takes seconds before it can answer its supervisor
@@ -27,12 +27,6 @@ import sys, time
 if "--multiprocessing-fork" in sys.argv:
     time.sleep(7)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_answering(url: str, server: subprocess.Popen[bytes], timeout: float = 90) -> None:
