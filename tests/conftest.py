@@ -19,6 +19,8 @@ from tests import profiles
 
 HYPOTHESIS_PROFILE = profiles.load()  # before any test module builds its @settings
 
+# Starlette's TestClient sends `Host: testserver`; the apps the tests build trust it (and the loopback names).
+os.environ.setdefault("RUNREG_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 PG_ADMIN_URL = os.environ.get("RUNREG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -2,8 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -12,6 +14,12 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{Path('var/runreg.sqlite').resolve()}"
     host: str = "127.0.0.1"
     port: int = 9500
+    # Host headers the server answers (comma-separated; "*.cern.ch" matches subdomains). Unset: the serve
+    # host, localhost and 127.0.0.1. Checked in dev mode too (DNS rebinding); probes and /metrics are exempt.
+    allowed_hosts: Annotated[list[str] | None, NoDecode] = None
+    # `serve --workers N`: seconds a worker process may take to start answering its supervisor before it is
+    # killed and replaced (uvicorn's default of 5 s kills workers that import slowly on a loaded host).
+    worker_startup_timeout_s: int = 60
     # Identity (docs/SECURITY.md). 1) A reverse proxy proves itself with this shared secret in the header
     # X-Runreg-Proxy-Secret and passes `email`, `egroups` (comma-separated) and `displayname` headers.
     proxy_secret: str | None = None
@@ -42,6 +50,16 @@ class Settings(BaseSettings):
     jobs_backend: str = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
     job_visibility_timeout_s: int = 3600
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
+
+    def trusted_hosts(self) -> list[str]:
+        return self.allowed_hosts or sorted({self.host, "localhost", "127.0.0.1"})
 
 
 @lru_cache(maxsize=1)

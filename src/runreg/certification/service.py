@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from runreg.access.actions import Target
 from runreg.certification import compute, patterns, store
@@ -17,6 +17,7 @@ from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
+from runreg.telemetry import metrics
 
 log = logging.getLogger(__name__)
 POLICIES = ("refuse", "union", "intersection", "first")
@@ -108,6 +109,7 @@ def submit(
             .returning(json_jobs.c.id)
         ).scalar_one()
     runner.submit(job_id)
+    metrics.json_job("submitted")
     return job_id
 
 
@@ -145,6 +147,7 @@ def run_job(db: Database, job_id: int) -> None:
                 .where(json_jobs.c.id == job_id)
                 .values(status="failed", error=message, finished_at=datetime.now(UTC))
             )
+        metrics.json_job("failed")
         return
     with db.transaction() as conn:
         conn.execute(
@@ -152,6 +155,7 @@ def run_job(db: Database, job_id: int) -> None:
             .where(json_jobs.c.id == job_id)
             .values(status="done", progress=1.0, result=result, finished_at=datetime.now(UTC), error=None)
         )
+    metrics.json_job("done")
 
 
 def _progress(db: Database, job_id: int, fraction: float) -> None:
@@ -162,6 +166,13 @@ def _progress(db: Database, job_id: int, fraction: float) -> None:
 def get(db: Database, job_id: int) -> Job:
     with db.reading() as conn:
         return _load(conn, job_id)
+
+
+def count_by_status(db: Database) -> dict[str, int]:
+    """Jobs per status, whichever process runs them (for monitoring: queued jobs that stay queued)."""
+    query = select(json_jobs.c.status, func.count()).group_by(json_jobs.c.status)
+    with db.reading() as conn:
+        return {status: count for status, count in conn.execute(query)}
 
 
 def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -> list[Job]:

@@ -19,6 +19,7 @@ from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.registry import service as registry
 from runreg.storage.database import Database
+from runreg.telemetry import metrics
 
 if TYPE_CHECKING:
     from runreg.integrations.oms.client import OmsSource
@@ -158,12 +159,14 @@ def _ingest_safely(
             lumisections=lumisections.result() if lumisections else None,
         )
         report.add(outcome.kind)
+        metrics.ingested(outcome.kind)
         if outcome.kind == "refused":
             log.warning("run %d: %s", run_number, outcome.reason)
     except Exception as exc:  # noqa: BLE001 — recorded on the run's mark and retried next cycle
         message = exc.message if isinstance(exc, RunregError) else f"{type(exc).__name__}: {exc}"
         log.error("run %d could not be ingested: %s", run_number, message)
         report.failed[run_number] = message
+        metrics.ingested("error")
         with db.transaction() as conn:
             store.save_mark(conn, run_number, model.mark_of(oms_run, 0), error=message)
 
