@@ -26,7 +26,7 @@ import httpx
 import psycopg
 
 from runreg.configuration import service as configuration
-from runreg.kernel.actors import SYSTEM, Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, SYSTEM, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import service
 from runreg.storage import migrate
@@ -36,7 +36,7 @@ PORT = 9592
 SEED_RUNS = 500
 COPIES = 100  # 500 × 100 = 50,000 runs
 GOOD = {"status": "GOOD", "comment": "", "cause": ""}
-WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 
 
 def seed(url: str) -> list[int]:

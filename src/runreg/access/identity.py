@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import Unauthenticated
 from runreg.settings import Settings
 
@@ -42,7 +42,7 @@ def _from_headers(headers: Mapping[str, str], *, default_egroups: Any) -> Actor 
         return None
     raw = headers.get("egroups")
     egroups = {g.strip() for g in raw.split(",") if g.strip()} if raw is not None else set(default_egroups)
-    return Actor(email, ActorKind.HUMAN, frozenset(egroups))
+    return Actor(email, ActorKind.HUMAN, _external(egroups))
 
 
 def _from_jwt(token: str, settings: Settings) -> Actor:
@@ -64,7 +64,12 @@ def _from_jwt(token: str, settings: Settings) -> Actor:
     groups = claims.get(settings.jwt_egroups_claim) or []
     if isinstance(groups, str):
         groups = [groups]
-    return Actor(str(email), ActorKind.HUMAN, frozenset(str(g) for g in groups))
+    return Actor(str(email), ActorKind.HUMAN, _external(str(g) for g in groups))
+
+
+def _external(egroups: Any) -> frozenset[str]:
+    """E-groups an outside identity may carry: never the one of runreg's own workers."""
+    return frozenset(egroups) - {SERVICES_EGROUP}
 
 
 @lru_cache(maxsize=4)

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.certification import service
 from runreg.kernel.actors import Actor
 
 router = APIRouter(tags=["golden JSON"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 class JsonRequest(BaseModel):

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.certification import service
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput
 
 router = APIRouter(tags=["legacy (runregistry client)"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 class Generate(BaseModel):

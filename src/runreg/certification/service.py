@@ -9,20 +9,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
+from runreg.access.actions import Target
 from runreg.certification import compute, patterns, store
 from runreg.certification.engine import CompiledRule
 from runreg.certification.tables import json_jobs
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import InvalidInput, NotFound, PermissionDenied
+from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.kernel.repeating import repeating
 from runreg.storage.database import Database, as_utc
+from runreg.telemetry import metrics
 
 log = logging.getLogger(__name__)
 POLICIES = ("refuse", "union", "intersection", "first")
-EXPERTS = "cms-dqm-runregistry-experts"
 #: A running job whose holder has not beaten for this long is taken as abandoned (it beats 4 times as often).
 JOB_LEASE_S = 120.0
 
@@ -73,6 +74,10 @@ def submit(
 ) -> int:
     """Validate before any work (rule, preset, pattern, that some dataset matches), record the job pinned to
     the current change set and configuration, then queue it after the commit."""
+    with db.reading() as conn:
+        configuration.authorize(conn, actor=actor, action="certification:json:create")
+        if official:
+            configuration.authorize(conn, actor=actor, action="certification:json:official")
     config = configuration.current_configuration(db)
     if preset is not None:
         found = next((p for p in config.json_presets if p.name == preset), None)
@@ -109,6 +114,7 @@ def submit(
             .returning(json_jobs.c.id)
         ).scalar_one()
     runner.submit(job_id)
+    metrics.json_job("submitted")
     return job_id
 
 
@@ -236,6 +242,7 @@ def _finish(db: Database, job_id: int, holder: str, **values: Any) -> None:
             .where(json_jobs.c.id == job_id, json_jobs.c.claimed_by == holder)
             .values(finished_at=datetime.now(UTC), heartbeat_at=datetime.now(UTC), **values)
         )
+    metrics.json_job(values["status"])
 
 
 def _progress(db: Database, job_id: int, fraction: float) -> None:
@@ -252,6 +259,13 @@ def get(db: Database, job_id: int) -> Job:
         return _load(conn, job_id)
 
 
+def count_by_status(db: Database) -> dict[str, int]:
+    """Jobs per status, whichever process runs them (for monitoring: queued jobs that stay queued)."""
+    query = select(json_jobs.c.status, func.count()).group_by(json_jobs.c.status)
+    with db.reading() as conn:
+        return {status: count for status, count in conn.execute(query)}
+
+
 def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -> list[Job]:
     query = select(json_jobs).order_by(json_jobs.c.id.desc()).limit(limit)
     if not include_deleted:
@@ -261,14 +275,12 @@ def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -
 
 
 def delete(db: Database, *, actor: Actor, job_id: int) -> None:
-    """Soft delete, by the job's owner or an expert."""
+    """Soft delete, by whoever may delete this job (its owner, by the default configuration, or experts)."""
     with db.transaction() as conn:
         job = _load(conn, job_id)
-        if job.created_by != actor.name and EXPERTS not in actor.egroups:
-            raise PermissionDenied(
-                f"only {job.created_by} or members of {EXPERTS} may delete JSON job {job_id}",
-                details={"egroups": [EXPERTS]},
-            )
+        configuration.authorize(
+            conn, actor=actor, action="certification:json:delete", target=Target(owner=job.created_by)
+        )
         conn.execute(update(json_jobs).where(json_jobs.c.id == job_id).values(deleted=True))
 
 

@@ -26,8 +26,8 @@ def loop(
 
 
 def _run(*, once: bool, interval: float | None) -> None:
-    from runreg.http.logs import configure_logging
     from runreg.settings import get_settings
+    from runreg.telemetry.logs import configure_logging
     from runreg.worker import periodic
     from runreg.worker.ingestion import ingestion_worker, policy_from
 

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.configuration import service
 from runreg.configuration.model import to_document
 from runreg.kernel.actors import Actor
 
 router = APIRouter(tags=["configuration"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 class ConfigImport(BaseModel):

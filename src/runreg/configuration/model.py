@@ -10,22 +10,33 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from runreg.access.actions import Target, known_pattern, matches_action
 from runreg.classifiers import jsonlogic
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.kernel.quality import USER_STATUSES, component_key, split_component
 
 Mode = Literal["online", "offline"]
 MODES: tuple[Mode, ...] = ("online", "offline")
-HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "*"]
 #: Statuses a classifier may assign, in display order.
 CLASSIFIER_STATUSES = ("GOOD", "BAD", "STANDBY", "EXCLUDED", "NOTSET")
 #: Top-level YAML keys with this prefix are ignored: the place for anchors (`&name`) reused below.
 YAML_FRAGMENT_PREFIX = "x-"
 
 _ERROR_TYPE = "runreg_configuration"
+#: The action whose loss would lock everyone out of the configuration.
+EDIT_CONFIGURATION = "configuration:import"
 
 
 def _problem(reason: str, path: str = "") -> PydanticCustomError:
@@ -176,16 +187,58 @@ class DatasetAccepted(_Model):
         return self
 
 
-class PermissionRule(_Model):
-    """Grants one HTTP method ("*": any) on the request paths the regex `path` matches as a whole."""
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
 
-    method: HttpMethod
-    path: Regexp
 
-    def matches(self, method: str, path: str) -> bool:
-        if self.method != "*" and self.method != method.upper():
+def _check_action(value: str) -> str:
+    if not known_pattern(value):
+        raise _problem(
+            f"{value!r} names no known action (an action name such as 'registry:flags:write', "
+            "a prefix such as 'registry:*', or '*')"
+        )
+    return value
+
+
+#: A grant's constraint on one target field: one value or a list of values.
+Values = Annotated[list[NonEmpty], BeforeValidator(_as_list), Field(min_length=1)]
+
+
+class Grant(_Model):
+    """One named action (or a family of them), optionally only on some targets. A constrained field must
+    hold one of the listed values; `dataset` also takes `online` and `offline` (every dataset but online);
+    `own` restricts it to things the actor owns (their golden JSONs)."""
+
+    action: Annotated[str, AfterValidator(_check_action)]
+    dataset: Values | None = None
+    workspace: Values | None = None
+    component: Values | None = None
+    from_state: Values | None = None
+    to_state: Values | None = None
+    own: bool = False
+
+    def allows(self, action: str, target: Target, actor_name: str) -> bool:
+        if not matches_action(self.action, action):
             return False
-        return _compiled(self.path).fullmatch(path) is not None
+        if self.own and (target.owner is None or target.owner != actor_name):
+            return False
+        if self.dataset is not None and not _dataset_matches(self.dataset, target.dataset):
+            return False
+        return all(
+            allowed is None or value in allowed
+            for allowed, value in (
+                (self.workspace, target.workspace),
+                (self.component, target.component),
+                (self.from_state, target.from_state),
+                (self.to_state, target.to_state),
+            )
+        )
+
+
+def _dataset_matches(allowed: list[str], dataset: str | None) -> bool:
+    if dataset is None:
+        return False
+    return dataset in allowed or ("offline" in allowed and dataset != "online")
 
 
 class Permission(_Model):
@@ -193,10 +246,10 @@ class Permission(_Model):
 
     egroup: NonEmpty
     description: str = ""
-    rules: list[PermissionRule] = Field(default_factory=list)
+    grants: list[Grant] = Field(default_factory=list)
 
-    def allows(self, method: str, path: str) -> bool:
-        return any(rule.matches(method, path) for rule in self.rules)
+    def allows(self, action: str, target: Target, actor_name: str = "") -> bool:
+        return any(grant.allows(action, target, actor_name) for grant in self.grants)
 
 
 class JsonPreset(_Model):
@@ -272,6 +325,12 @@ class Configuration(_Model):
                 )
 
         yield from _duplicates("permissions", "egroup", "e-group", [p.egroup for p in self.permissions])
+        if not any(matches_action(g.action, EDIT_CONFIGURATION) for p in self.permissions for g in p.grants):
+            yield (
+                "permissions",
+                f"no e-group would be granted {EDIT_CONFIGURATION!r}: nobody could change the configuration "
+                "any more (keep at least one e-group, e.g. the experts, with that action)",
+            )
         yield from _duplicates("json_presets", "name", "preset name", [p.name for p in self.json_presets])
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -376,7 +435,7 @@ def _readable_rule(rule: Any) -> Any:
 
 
 def _for_people(document: dict[str, Any]) -> dict[str, Any]:
-    """Mark the nodes that read best on one line (rules, column lists, permission rules)."""
+    """Mark the nodes that read best on one line (rules, column lists, permission grants)."""
     for section, items in document.items():
         if not isinstance(items, list):
             continue
@@ -386,7 +445,10 @@ def _for_people(document: dict[str, Any]) -> dict[str, Any]:
             if section == "workspaces":
                 item["columns"] = _FlowSeq(item["columns"])
             if section == "permissions":
-                item["rules"] = [_FlowMap(rule) for rule in item["rules"]]
+                item["grants"] = [
+                    _FlowMap({k: v for k, v in grant.items() if v is not None and v is not False})
+                    for grant in item["grants"]
+                ]
     document["certifiable"] = {
         mode: {ws: _FlowSeq(cols) for ws, cols in by_ws.items()}
         for mode, by_ws in document["certifiable"].items()

@@ -15,8 +15,8 @@ from runreg.certification import service as certification
 from runreg.certification.api import router as certification_router
 from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
-from runreg.configuration import service as configuration
 from runreg.configuration.api import router as configuration_router
+from runreg.http import operations
 from runreg.http.logs import RequestIdMiddleware
 from runreg.ingestion.api import router as ingestion_router
 from runreg.ingestion.legacy_api import router as ingestion_legacy
@@ -53,13 +53,15 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
         title="runreg",
         version=__version__,
         description="CMS data-quality bookkeeping: runs, lumisections, certification, golden JSON.",
+        docs_url=None,  # served from local assets by runreg.http.operations
+        redoc_url=None,
     )
     app.state.db = db
     app.state.settings = settings or get_settings()
     app.state.oms = oms
-    app.state.permissions = lambda: configuration.current_configuration(db).permissions
     app.state.jobs = _job_runner(db, app.state.settings)
     app.add_middleware(RequestIdMiddleware)
+    operations.install(app)
 
     @app.exception_handler(RunregError)
     async def domain_error(request: Request, exc: RunregError) -> JSONResponse:
@@ -70,10 +72,6 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
         first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
         field = ".".join(str(part) for part in first["loc"] if part not in ("body", "query", "path"))
         return error_response(request, InvalidInput(field or "request", first["msg"]))
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
 
     app.include_router(registry_router, prefix=API_PREFIX)
     app.include_router(ingestion_router, prefix=API_PREFIX)
@@ -100,14 +98,26 @@ def _job_runner(db: Database, settings: Settings) -> Any:
 
 
 def app_from_settings() -> FastAPI:
-    """Factory for `uvicorn runreg.http.app:app_from_settings --factory --workers N` (one app per worker)."""
+    """Factory for `uvicorn runreg.http.app:app_from_settings --factory --workers N` (one app per worker).
+
+    A worker that cannot build its app (database unreachable, schema outdated) exits with uvicorn's
+    start-up failure code: the supervisor then stops instead of restarting workers that fail forever."""
+    import logging
+    import sys
+
+    from uvicorn.config import STARTUP_FAILURE
+
     from runreg.integrations.oms.client import OmsClient
     from runreg.storage import migrate
 
     settings = get_settings()
-    db = Database(settings.database_url)
-    migrate.require_current(db)
-    return create_app(db, settings=settings, oms=OmsClient.from_settings(settings))
+    try:
+        db = Database(settings.database_url)
+        migrate.require_current(db)
+        return create_app(db, settings=settings, oms=OmsClient.from_settings(settings))
+    except Exception:
+        logging.getLogger(__name__).exception("this server process cannot start")
+        sys.exit(STARTUP_FAILURE)
 
 
 def _include_legacy(app: FastAPI) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.ingestion import service
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidState
 
 router = APIRouter(tags=["runs"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 def oms_of(request: Request):  # noqa: ANN201 — the app's OmsSource adapter

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.ingestion import service
 from runreg.ingestion.api import oms_of
 from runreg.kernel.actors import Actor
@@ -14,7 +14,7 @@ from runreg.kernel.errors import InvalidState, NotFound
 from runreg.registry.legacy_api import RunNumber, run_record, said_as_original
 
 router = APIRouter(tags=["legacy (runregistry client)"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 @router.post("/runs/mark_significant")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.eventlog.store import ChangeSet
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput
@@ -26,7 +26,7 @@ from runreg.registry.schemas import (
 from runreg.storage.database import Database
 
 router = APIRouter()
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 def _db(request: Request) -> Database:
@@ -119,8 +119,8 @@ def run_history(
     return [_change_set(cs) for cs in service.history(_db(request), run_number=run_number, limit=limit)]
 
 
-# Two routes, not one with the attribute in the path parameters: permissions are granted per path, so class
-# edits can stay expert-only while shifters edit stop reasons.
+# Class and stop reason are separate actions (registry:run:edit_class, registry:run:edit_stop_reason), so
+# class edits can stay with on-call and experts while shifters edit stop reasons.
 @router.put("/runs/{run_number}/class", tags=["runs"])
 def edit_class(
     request: Request, run_number: int, body: AttributeEdit, actor: Actor = WRITE

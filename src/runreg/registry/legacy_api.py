@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
@@ -19,7 +19,7 @@ from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
 
 router = APIRouter(tags=["legacy (runregistry client)"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 # POST routes that only read: the permission test tells them from writes by this mark.
 READ_ONLY: dict[str, Any] = {"x-read-only": True}
 
@@ -63,7 +63,7 @@ class LumisectionEdit(_Body):
 
 
 class DatasetMove(_Body):
-    """`workspace` is also in the body, but the path's is the one used: permissions are granted on paths."""
+    """`workspace` is also in the body, but the path's is the one used, as in the original."""
 
     run_number: int
     dataset_name: str
