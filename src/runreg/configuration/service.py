@@ -21,7 +21,7 @@ from runreg.configuration.model import (
 )
 from runreg.configuration.tables import config_versions
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import ConfigVersionNotFound, StaleVersion
+from runreg.kernel.errors import ConfigVersionNotFound, PermissionDenied, StaleVersion
 from runreg.storage.database import Database
 
 NO_TARGET = Target()
@@ -74,11 +74,16 @@ def authorize(conn: Connection, *, actor: Actor, action: str, target: Target = N
     policy.authorize(actor, action, target, current(conn)[1].permissions)
 
 
-def allowed(db: Database, *, actor: Actor | None, action: str, target: Target = NO_TARGET) -> bool:
-    """The gate's decision without acting on it: pages show what the actor may not do as disabled."""
+def refusal(db: Database, *, actor: Actor | None, action: str, target: Target = NO_TARGET) -> str | None:
+    """The gate's answer without acting on it: None if allowed, else the refusal the write would get. Pages
+    show what the actor may not do as disabled, with this reason."""
     if actor is None:
-        return False
-    return policy.allowed(actor, action, target, current_configuration(db).permissions)
+        return "sign in to do this"
+    try:
+        policy.authorize(actor, action, target, current_configuration(db).permissions)
+    except PermissionDenied as refused:
+        return refused.message
+    return None
 
 
 def ensure_default(db: Database, *, actor: Actor) -> int:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from runreg import __version__
+from runreg import __version__, web
 from runreg.certification.api import router as certification_router
 from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
@@ -28,7 +28,6 @@ from runreg.kernel.errors import (
 )
 from runreg.registry.api import router as registry_router
 from runreg.registry.legacy_api import router as registry_legacy
-from runreg.registry.pages import router as registry_pages
 from runreg.settings import Settings, get_settings
 from runreg.storage.database import Database
 
@@ -73,7 +72,8 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(ingestion_router, prefix=API_PREFIX)
     app.include_router(configuration_router, prefix=API_PREFIX)
     app.include_router(certification_router, prefix=API_PREFIX)
-    app.include_router(registry_pages)
+    for pages in web.ROUTERS:
+        app.include_router(pages)
     _include_legacy(app)
     return app
 

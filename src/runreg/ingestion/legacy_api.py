@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request
 
 from runreg.access.api import authenticated_actor
 from runreg.ingestion import service
-from runreg.ingestion.api import oms_of
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidState, NotFound
 from runreg.registry.legacy_api import RunNumber, run_record, said_as_original
@@ -22,7 +21,7 @@ def mark_significant(request: Request, body: RunNumber, actor: Actor = WRITE) ->
     """Mark an OPEN run significant (one way), then compute its LS statuses from OMS."""
     db = request.app.state.db
     with said_as_original((InvalidState, "Run must be in state OPEN to be marked significant")):
-        service.mark_significant(db, oms_of(request), actor=actor, run_number=body.run_number)
+        service.mark_significant(db, request.app.state.oms, actor=actor, run_number=body.run_number)
     return run_record(db, body.run_number)
 
 
@@ -43,5 +42,5 @@ def _refresh(request: Request, run_number: int, actor: Actor, *, reset: bool) ->
     with said_as_original(
         (InvalidState, "Run must be in state OPEN to be refreshed"), (NotFound, "Run not found")
     ):
-        service.refresh_run(db, oms_of(request), actor=actor, run_number=run_number, reset=reset)
+        service.refresh_run(db, request.app.state.oms, actor=actor, run_number=run_number, reset=reset)
     return run_record(db, run_number)

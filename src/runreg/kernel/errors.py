@@ -89,3 +89,18 @@ class Unauthenticated(RunregError):
     """The request brings no verifiable identity."""
 
     code = "unauthenticated"
+
+
+_STATUS_OF: list[tuple[type[RunregError], int]] = [
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (InvalidInput, 400),
+    (InvalidState, 409),
+    (Conflict, 409),
+]
+
+
+def http_status(exc: RunregError) -> int:
+    """The HTTP status every interface answers an error with (API, pages)."""
+    return next((code for kind, code in _STATUS_OF if isinstance(exc, kind)), 500)
