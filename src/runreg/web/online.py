@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from runreg.configuration import service as configuration
 from runreg.ingestion import service as ingestion
-from runreg.kernel.errors import InvalidInput, RunregError, http_status
+from runreg.kernel.errors import InvalidInput
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
-from runreg.web.page import Page, page, posted, render
+from runreg.web.page import Page, page, perform, posted, render
 from runreg.web.table_query import RANGES, SORTABLE, STATES, TEXTS, TableQuery
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +46,7 @@ def component_ranges(workspace: str, run_number: int, component: str, current: P
 @router.post("/online/runs/{run_number}/significant", response_class=HTMLResponse)
 async def make_significant(run_number: int, request: Request) -> Response:
     current, _form = await posted(request)
-    return _act(
+    return perform(
         current,
         lambda: ingestion.mark_significant(
             current.db, request.app.state.oms, actor=current.actor, run_number=run_number
@@ -59,7 +59,7 @@ async def make_significant(run_number: int, request: Request) -> Response:
 async def move_run(run_number: int, request: Request) -> Response:
     current, form = await posted(request)
     to_state = form.get("to_state", "")
-    return _act(
+    return perform(
         current,
         lambda: registry.move_run(
             current.db,
@@ -70,19 +70,6 @@ async def move_run(run_number: int, request: Request) -> Response:
         ),
         f"run {run_number} moved to {to_state}",
     )
-
-
-def _act(current: Page, write: Any, done: str) -> Response:
-    """Run one service write for a page form; answer a flash message, and tell the tables to refresh."""
-    if current.actor is None:
-        return render(current, "_flash.html", status_code=401, error="sign in to do this")
-    try:
-        write()
-    except RunregError as exc:
-        return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
-    response = render(current, "_flash.html", message=done)
-    response.headers["HX-Trigger"] = "runs-changed"
-    return response
 
 
 def _tables(current: Page, workspace: str) -> dict[str, Any]:

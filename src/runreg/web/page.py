@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from runreg.access.actions import Target
 from runreg.access.identity import identify
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import PermissionDenied
+from runreg.kernel.errors import PermissionDenied, RunregError, http_status
 from runreg.storage.database import Database
 from runreg.web import display
 
@@ -86,4 +87,18 @@ def render(current: Page, template: str, status_code: int = 200, **context: Any)
             or current.request.headers.get("x-forwarded-proto") == "https"
         )
         response.set_cookie(CSRF_COOKIE, current.csrf, httponly=True, samesite="strict", secure=secure)
+    return response
+
+
+def perform(current: Page, write: Callable[[], Any], done: str, *, changed: str = "runs-changed") -> Response:
+    """Run one service write for a page form and answer a flash message: the service's refusal (its message,
+    its status) or `done`, with an htmx event (`changed`) that tells the page's live parts to reload."""
+    if current.actor is None:
+        return render(current, "_flash.html", status_code=401, error="sign in to do this")
+    try:
+        write()
+    except RunregError as exc:
+        return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
+    response = render(current, "_flash.html", message=done)
+    response.headers["HX-Trigger"] = changed
     return response
