@@ -13,6 +13,7 @@ from runreg.certification import compute, patterns, store
 from runreg.certification.engine import CompiledRule
 from runreg.certification.tables import json_jobs
 from runreg.configuration import service as configuration
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput, NotFound, PermissionDenied
 from runreg.storage.database import Database
@@ -68,6 +69,9 @@ def submit(
 ) -> int:
     """Validate before any work (rule, preset, pattern, that some dataset matches), record the job pinned to
     the current change set and configuration, then queue it after the commit."""
+    limits.check_text("created_by", actor.name, limits.MAX_NAME_CHARS)
+    limits.check_text("tags", tags)
+    limits.check_text("dataset_pattern", dataset_pattern, limits.MAX_PATTERN_CHARS)
     config = configuration.current_configuration(db)
     if preset is not None:
         found = next((p for p in config.json_presets if p.name == preset), None)
@@ -156,11 +160,13 @@ def _progress(db: Database, job_id: int, fraction: float) -> None:
 
 
 def get(db: Database, job_id: int) -> Job:
+    limits.check_ids(job=job_id)
     with db.reading() as conn:
         return _load(conn, job_id)
 
 
 def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -> list[Job]:
+    limits.check_ids(limit=limit)
     query = select(json_jobs).order_by(json_jobs.c.id.desc()).limit(limit)
     if not include_deleted:
         query = query.where(json_jobs.c.deleted.is_(False))
@@ -170,6 +176,7 @@ def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -
 
 def delete(db: Database, *, actor: Actor, job_id: int) -> None:
     """Soft delete, by the job's owner or an expert."""
+    limits.check_ids(job=job_id)
     with db.transaction() as conn:
         job = _load(conn, job_id)
         if job.created_by != actor.name and EXPERTS not in actor.egroups:

@@ -18,6 +18,7 @@ from runreg.configuration.model import (
     to_document,
 )
 from runreg.configuration.tables import config_versions
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import ConfigVersionNotFound, StaleVersion
 from runreg.storage.database import Database
@@ -107,6 +108,7 @@ def export_yaml(db: Database, *, version: int | None = None) -> str:
 
 
 def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
+    limits.check_ids(limit=limit)
     query = (
         select(
             config_versions.c.id,
@@ -123,6 +125,7 @@ def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
 
 
 def show(db: Database, *, version: int | None = None) -> Configuration:
+    limits.check_ids(version=version)
     with db.reading() as conn:
         if version is None:
             return current(conn)[1]
@@ -131,6 +134,8 @@ def show(db: Database, *, version: int | None = None) -> Configuration:
 
 def restore(db: Database, *, actor: Actor, version: int, comment: str = "") -> int:
     """Make an old version current again, as a new version (history stays linear and complete)."""
+    limits.check_ids(version=version)
+    limits.check_authorship(actor.name, comment)
     with db.transaction() as conn:
         old = _load(conn, version)
         _current_for_update(conn, None)
@@ -147,6 +152,7 @@ def _load(conn: Connection, version: int) -> Configuration:
 
 
 def _current_for_update(conn: Connection, expected_version: int | None) -> tuple[int, Configuration]:
+    limits.check_ids(expected_version=expected_version)
     if conn.dialect.name == "postgresql":
         # Serialise configuration writers: versions are a single linear history.
         conn.exec_driver_sql("LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE")
@@ -162,6 +168,7 @@ def _current_for_update(conn: Connection, expected_version: int | None) -> tuple
 def _insert(
     conn: Connection, config: Configuration, *, actor: Actor, comment: str, restored_from: int | None = None
 ) -> int:
+    limits.check_authorship(actor.name, comment)
     return conn.execute(
         insert(config_versions)
         .values(

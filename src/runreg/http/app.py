@@ -14,10 +14,12 @@ from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
 from runreg.configuration import service as configuration
 from runreg.configuration.api import router as configuration_router
+from runreg.http.bounded import BoundedInputMiddleware
 from runreg.http.logs import RequestIdMiddleware
 from runreg.ingestion.api import router as ingestion_router
 from runreg.ingestion.legacy_api import router as ingestion_legacy
 from runreg.kernel.errors import (
+    BodyTooLarge,
     Conflict,
     InvalidInput,
     InvalidState,
@@ -40,6 +42,7 @@ STATUS_OF = [
     (InvalidInput, 400),
     (InvalidState, 409),
     (Conflict, 409),
+    (BodyTooLarge, 413),
 ]
 
 
@@ -55,7 +58,10 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.state.oms = oms
     app.state.permissions = lambda: configuration.current_configuration(db).permissions
     app.state.jobs = _job_runner(db, app.state.settings)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        BoundedInputMiddleware, max_body_bytes=app.state.settings.max_body_bytes, render=error_response
+    )
+    app.add_middleware(RequestIdMiddleware)  # outermost: refused requests are logged with their id too
 
     @app.exception_handler(RunregError)
     async def domain_error(request: Request, exc: RunregError) -> JSONResponse:
@@ -115,4 +121,4 @@ def error_response(request: Request, exc: RunregError) -> JSONResponse:
         )
     if status in (401, 403):
         return JSONResponse({"message": exc.message}, status_code=status)
-    return JSONResponse({"err": exc.message}, status_code=400 if status == 400 else 500)
+    return JSONResponse({"err": exc.message}, status_code=status if status in (400, 413) else 500)
