@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runreg.kernel.errors import BodyTooLarge, RunregError
-from runreg.kernel.limits import check_text, parse_json
+from runreg.kernel.limits import check_json, check_text, decode_json
 
 Render = Callable[[Request, RunregError], Response]
 
@@ -77,7 +77,8 @@ def _is_json(scope: Scope) -> bool:
 def _check_json_body(body: bytes) -> None:
     # The decoder FastAPI uses, so we judge exactly what the route gets. Strings are bounded per field by the
     # route schemas (a configuration import carries a whole YAML file in one), here only by the body size.
-    parse_json("body", body, max_chars=None)
+    # Fields are named as the route schemas name them: `comment`, `rule.and[3]`, not `body.comment`.
+    check_json("", decode_json("body", body), max_chars=None)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -135,11 +135,11 @@ def _children(node: Any, depth: int, path: Path, max_chars: int | None) -> Itera
 
 
 def dotted(field: str, path: Path) -> str:
-    """`body` + ("runs", 3, "comment") -> `body.runs[3].comment`."""
+    """`body` + ("runs", 3, "comment") -> `body.runs[3].comment`; an empty field gives `runs[3].comment`."""
     out = field
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out or "document"
 
 
 def check_json(field: str, value: Any, **limits: Any) -> Any:
@@ -151,18 +151,22 @@ def check_json(field: str, value: Any, **limits: Any) -> Any:
     return value
 
 
-def parse_json(field: str, text: str | bytes, **limits: Any) -> Any:
-    """Decode JSON text from a request and check it against the limits; InvalidInput names the culprit.
+def decode_json(field: str, text: str | bytes) -> Any:
+    """JSON text from a request, decoded; InvalidInput naming `field` when it is not JSON or too deep.
 
     The standard decoder, as FastAPI's: it keeps integers exact (so too large ones can be named) and meets
     deep nesting with RecursionError, which is caught here: no nesting can crash a request."""
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except RecursionError:
         raise InvalidInput(field, f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
         raise InvalidInput(field, f"not valid JSON: {exc}") from None
-    return check_json(field, value, **limits)
+
+
+def parse_json(field: str, text: str | bytes, **limits: Any) -> Any:
+    """Decode JSON text and check it against the limits; InvalidInput names the culprit."""
+    return check_json(field, decode_json(field, text), **limits)
 
 
 # -- the same limits as pydantic field types (request bodies, path and query parameters) ----------------
