@@ -467,12 +467,12 @@ def load_yaml(text: str) -> Configuration:
     if not isinstance(data, dict):
         found = "an empty document" if data is None else f"a {type(data).__name__}"
         raise InvalidInput("yaml", f"line 1: expected a mapping of configuration sections, found {found}")
-    _check_expanded(data)
     document = {
         key: value
         for key, value in data.items()
         if not (isinstance(key, str) and key.startswith(YAML_FRAGMENT_PREFIX))
     }
+    _check_expanded(document)
     return from_document(document)
 
 

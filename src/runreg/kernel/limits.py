@@ -38,6 +38,7 @@ MAX_YAML_NODES = 200_000  # values of a configuration once its aliases and merge
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 Path = tuple[str | int, ...]
+_CONTAINERS = (dict, list, tuple)
 
 
 def text_problem(value: str, max_chars: int | None = None) -> str | None:
@@ -100,6 +101,47 @@ def json_problem(
     Iterative (an explicit stack), so no document can exhaust the interpreter's recursion; it stops at the
     first problem, so a document that expands to billions of values (YAML aliases) costs `max_nodes` steps.
     Checks depth, number of values, list and object sizes, strings (keys too) and 64-bit integers."""
+    bounds = (max_depth, max_nodes, max_chars, max_items)
+    return None if _within(value, *bounds) else _first_problem(value, *bounds)
+
+
+def _within(value: Any, max_depth: int, max_nodes: int, max_chars: int | None, max_items: int) -> bool:
+    """The fast pass: level by level, no paths kept (a request body of 10**5 values in ~30 ms)."""
+    level = [value]
+    depth = nodes = 0
+    while level:
+        depth += 1
+        nodes += len(level)
+        if nodes > max_nodes:
+            return False
+        below: list[Any] = []
+        for node in level:
+            kind = type(node)  # exact types first: JSON decoders build only these
+            if kind is str or (kind not in _CONTAINERS and isinstance(node, str)):
+                if (max_chars is not None and len(node) > max_chars) or _UNSTORABLE.search(node):
+                    return False
+            elif kind is int or (kind not in _CONTAINERS and isinstance(node, int)):
+                if not INT64_MIN <= node <= INT64_MAX:
+                    return False
+            elif kind in _CONTAINERS or isinstance(node, Mapping | list | tuple):
+                if depth > max_depth or len(node) > max_items:
+                    return False
+                if isinstance(node, Mapping):
+                    if any(isinstance(key, str) and text_problem(key, max_chars) for key in node):
+                        return False
+                    below.extend(node.values())
+                else:
+                    below.extend(node)
+                if len(below) > max_nodes:
+                    return False
+        level = below
+    return True
+
+
+def _first_problem(
+    value: Any, max_depth: int, max_nodes: int, max_chars: int | None, max_items: int
+) -> tuple[Path, str] | None:
+    """The slow pass, only for a document known to break a limit: depth first, with the path."""
     stack: list[tuple[Any, int, Path]] = [(value, 1, ())]
     nodes = 0
     while stack:
