@@ -20,6 +20,7 @@ from runreg.configuration.model import (
     to_document,
 )
 from runreg.configuration.tables import config_versions
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import ConfigVersionNotFound, PermissionDenied, StaleVersion
 from runreg.storage.database import Database
@@ -133,6 +134,7 @@ def export_yaml(db: Database, *, version: int | None = None) -> str:
 
 
 def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
+    limits.check_ids(limit=limit)
     query = (
         select(
             config_versions.c.id,
@@ -149,6 +151,7 @@ def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
 
 
 def show(db: Database, *, version: int | None = None) -> Configuration:
+    limits.check_ids(version=version)
     with db.reading() as conn:
         if version is None:
             return current(conn)[1]
@@ -157,6 +160,8 @@ def show(db: Database, *, version: int | None = None) -> Configuration:
 
 def restore(db: Database, *, actor: Actor, version: int, comment: str = "") -> int:
     """Make an old version current again, as a new version (history stays linear and complete)."""
+    limits.check_ids(version=version)
+    limits.check_authorship(actor.name, comment)
     with db.transaction() as conn:
         authorize(conn, actor=actor, action="configuration:restore")
         old = _load(conn, version)
@@ -174,6 +179,7 @@ def _load(conn: Connection, version: int) -> Configuration:
 
 
 def _current_for_update(conn: Connection, expected_version: int | None) -> tuple[int, Configuration]:
+    limits.check_ids(expected_version=expected_version)
     if conn.dialect.name == "postgresql":
         # Serialise configuration writers: versions are a single linear history.
         conn.exec_driver_sql("LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE")
@@ -189,6 +195,7 @@ def _current_for_update(conn: Connection, expected_version: int | None) -> tuple
 def _insert(
     conn: Connection, config: Configuration, *, actor: Actor, comment: str, restored_from: int | None = None
 ) -> int:
+    limits.check_authorship(actor.name, comment)
     return conn.execute(
         insert(config_versions)
         .values(

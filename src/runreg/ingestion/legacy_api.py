@@ -10,6 +10,7 @@ from runreg.access.api import authenticated_actor
 from runreg.ingestion import service
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidState, NotFound
+from runreg.kernel.limits import Id
 from runreg.registry.legacy_api import RunNumber, run_record, said_as_original
 
 router = APIRouter(tags=["legacy (runregistry client)"])
@@ -26,18 +27,18 @@ def mark_significant(request: Request, body: RunNumber, actor: Actor = WRITE) ->
 
 
 @router.post("/runs/refresh_run/{run_number}")
-def refresh_run(request: Request, run_number: int, actor: Actor = WRITE) -> dict[str, Any]:
+def refresh_run(request: Request, run_number: Id, actor: Actor = WRITE) -> dict[str, Any]:
     """Re-read an OPEN run from OMS, classifying with its stored RR attributes (manual decisions stay)."""
     return _refresh(request, run_number, actor, reset=False)
 
 
 @router.post("/runs/reset_and_refresh_run/{run_number}")
-def reset_and_refresh_run(request: Request, run_number: int, actor: Actor = WRITE) -> dict[str, Any]:
+def reset_and_refresh_run(request: Request, run_number: Id, actor: Actor = WRITE) -> dict[str, Any]:
     """Re-read an OPEN run from OMS, recomputing class and significance from scratch."""
     return _refresh(request, run_number, actor, reset=True)
 
 
-def _refresh(request: Request, run_number: int, actor: Actor, *, reset: bool) -> dict[str, Any]:
+def _refresh(request: Request, run_number: Id, actor: Actor, *, reset: bool) -> dict[str, Any]:
     db = request.app.state.db
     with said_as_original(
         (InvalidState, "Run must be in state OPEN to be refreshed"), (NotFound, "Run not found")

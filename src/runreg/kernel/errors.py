@@ -25,6 +25,15 @@ class InvalidInput(RunregError):
         self.reason = reason
 
 
+class BodyTooLarge(RunregError):
+    """The request body is larger than the server accepts (RUNREG_MAX_BODY_BYTES); nothing was read."""
+
+    code = "body_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body larger than {limit} bytes", details={"limit_bytes": limit})
+
+
 class NotFound(RunregError):
     code = "not_found"
 
@@ -98,6 +107,7 @@ _STATUS_OF: list[tuple[type[RunregError], int]] = [
     (InvalidInput, 400),
     (InvalidState, 409),
     (Conflict, 409),
+    (BodyTooLarge, 413),
 ]
 
 
