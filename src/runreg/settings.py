@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     oms_client_secret: str = "simulator-secret"
     oms_audience: str = "cmsoms-prod"
     oms_timeout_s: float = 30.0
+    # Where `runreg serve --demo` runs its OMS simulator (another port lets two demos run side by side).
+    demo_oms_port: int = 9510
     # Golden-JSON jobs: "inprocess" (a thread of the server; the embedded default) or "celery" (workers
     # started with `runreg worker`, through Redis). A job whose worker dies is redelivered after the
     # visibility timeout.

@@ -34,6 +34,12 @@ def run_numbers(page, table: str) -> list[str]:  # noqa: ANN001
     return page.locator(f"#{table} tbody tr[data-run]").evaluate_all("rows => rows.map(r => r.dataset.run)")
 
 
+def move(page, run_number: int, state: str) -> None:  # noqa: ANN001
+    row = page.locator(f"#all-runs tr[data-run='{run_number}']")
+    row.locator("select[name=to_state]").select_option(state)
+    row.locator("button:has-text('Move')").click()
+
+
 def test_a_shifter_filters_and_sorts_the_table_and_the_url_keeps_both(site: Site, open_page) -> None:  # noqa: ANN001
     seed(site)
     page = open_page(SHIFTER, "/online/global")
@@ -92,17 +98,17 @@ def test_a_sign_off_refusal_names_the_ls_and_a_good_run_signs_off(site: Site, op
         comment="classifier",
     )
     page = open_page(SHIFTER, "/online/global")
-    page.locator("#all-runs tr[data-run='380102'] button[value=SIGNOFF]").click()
+    move(page, 380102, "SIGNOFF")
     refusal = page.locator("#flash .flash.error")
     expect(refusal).to_contain_text("LS 5 of component tracker-pixel is NO VALUE FOUND")
     assert registry.run_state(site.db, 380102).status == "OPEN"
 
-    page.locator("#all-runs tr[data-run='380100'] button[value=SIGNOFF]").click()
+    move(page, 380100, "SIGNOFF")
     expect(page.locator("#flash .flash.ok")).to_contain_text("run 380100 moved to SIGNOFF")
     expect(page.locator("#all-runs tr[data-run='380100'] .state")).to_have_text("SIGNOFF")  # tables refreshed
     assert registry.run_state(site.db, 380100).status == "SIGNOFF"
-    # A shifter may not move to COMPLETED: drawn disabled with the gate's reason.
-    completed = page.locator("#all-runs tr[data-run='380101'] button:has-text('COMPLETED')")
+    # A shifter may not move to COMPLETED: the choice is disabled with the gate's reason.
+    completed = page.locator("#all-runs tr[data-run='380101'] option[value=COMPLETED]")
     expect(completed).to_be_disabled()
     assert "cms-dqm-oncall" in completed.get_attribute("title")
 
