@@ -9,6 +9,8 @@ const FILES = [
   "swagger-ui-dist/swagger-ui.css",
   "swagger-ui-dist/favicon-32x32.png",
   "redoc/bundles/redoc.standalone.js",
+  "htmx.org/dist/htmx.min.js",
+  "plotly.js-dist-min/plotly.min.js",
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from runreg.kernel.limits import MAX_BODY_BYTES
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RUNREG_", env_file=".env", extra="ignore")
@@ -44,6 +46,8 @@ class Settings(BaseSettings):
     oms_client_secret: str = "simulator-secret"
     oms_audience: str = "cmsoms-prod"
     oms_timeout_s: float = 30.0
+    # Where `runreg serve --demo` runs its OMS simulator (another port lets two demos run side by side).
+    demo_oms_port: int = 9510
     # Ingestion (`runreg ingest loop`): seconds between cycles; how many of the most recently updated OMS runs
     # a scan may walk; a full reconciliation of that window every so many seconds and/or scans (0: never).
     ingestion_interval_s: float = 120.0
@@ -58,6 +62,8 @@ class Settings(BaseSettings):
     jobs_backend: str = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
     job_visibility_timeout_s: int = 3600
+    # Larger request bodies are refused with 413 before they are read (docs/decisions/0010-bounded-input.md).
+    max_body_bytes: int = MAX_BODY_BYTES
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

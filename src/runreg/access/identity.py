@@ -16,7 +16,13 @@ from runreg.settings import Settings
 PROXY_SECRET_HEADER = "x-runreg-proxy-secret"
 
 
-def identify(headers: Mapping[str, str], settings: Settings) -> Actor | None:
+#: Development mode only: the identity a browser chose on /dev/sign-in, as "email|egroup,egroup".
+DEV_IDENTITY_COOKIE = "runreg_dev_identity"
+
+
+def identify(
+    headers: Mapping[str, str], settings: Settings, cookies: Mapping[str, str] | None = None
+) -> Actor | None:
     """The actor behind a request, or None when it brings no identity at all.
 
     Headers claiming an identity are believed only from the proxy (shared secret) or in dev mode; a bearer
@@ -33,6 +39,9 @@ def identify(headers: Mapping[str, str], settings: Settings) -> Actor | None:
         return _from_headers(headers, default_egroups=())
     if settings.dev_identity and headers.get("email"):
         return _from_headers(headers, default_egroups=settings.dev_egroups)
+    if settings.dev_identity and cookies and cookies.get(DEV_IDENTITY_COOKIE):
+        email, _, egroups = cookies[DEV_IDENTITY_COOKIE].partition("|")
+        return _from_headers({"email": email, "egroups": egroups}, default_egroups=())
     return None
 
 

@@ -44,10 +44,3 @@ def authorize(actor: Actor, action: str, target: Target, permissions: Iterable[P
     else:
         message = f"{actor.name} may not {what}: there is no e-group that is authorized to do this action"
     raise PermissionDenied(message, details={"action": action, "egroups": granting})
-
-
-def allowed(actor: Actor, action: str, target: Target, permissions: Iterable[PermissionLike]) -> bool:
-    """The same decision as `authorize`, as a boolean (pages show refused actions disabled)."""
-    return is_known(action) and bool(
-        actor.egroups & set(granting_egroups(permissions, action, target, actor.name))
-    )

@@ -16,6 +16,7 @@ from runreg.certification import compute, patterns, store
 from runreg.certification.engine import CompiledRule
 from runreg.certification.tables import json_jobs
 from runreg.configuration import service as configuration
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.kernel.repeating import repeating
@@ -78,6 +79,9 @@ def submit(
         configuration.authorize(conn, actor=actor, action="certification:json:create")
         if official:
             configuration.authorize(conn, actor=actor, action="certification:json:official")
+    limits.check_text("created_by", actor.name, limits.MAX_NAME_CHARS)
+    limits.check_text("tags", tags)
+    limits.check_text("dataset_pattern", dataset_pattern, limits.MAX_PATTERN_CHARS)
     config = configuration.current_configuration(db)
     if preset is not None:
         found = next((p for p in config.json_presets if p.name == preset), None)
@@ -255,6 +259,7 @@ def _progress(db: Database, job_id: int, fraction: float) -> None:
 
 
 def get(db: Database, job_id: int) -> Job:
+    limits.check_ids(job=job_id)
     with db.reading() as conn:
         return _load(conn, job_id)
 
@@ -267,6 +272,7 @@ def count_by_status(db: Database) -> dict[str, int]:
 
 
 def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -> list[Job]:
+    limits.check_ids(limit=limit)
     query = select(json_jobs).order_by(json_jobs.c.id.desc()).limit(limit)
     if not include_deleted:
         query = query.where(json_jobs.c.deleted.is_(False))
@@ -276,6 +282,7 @@ def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -
 
 def delete(db: Database, *, actor: Actor, job_id: int) -> None:
     """Soft delete, by whoever may delete this job (its owner, by the default configuration, or experts)."""
+    limits.check_ids(job=job_id)
     with db.transaction() as conn:
         job = _load(conn, job_id)
         configuration.authorize(

@@ -24,8 +24,10 @@ from pydantic_core import PydanticCustomError
 
 from runreg.access.actions import Target, known_pattern, matches_action
 from runreg.classifiers import jsonlogic
+from runreg.kernel import limits
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.kernel.quality import USER_STATUSES, component_key, split_component
+from runreg.kernel.regex import compile_pattern
 
 Mode = Literal["online", "offline"]
 MODES: tuple[Mode, ...] = ("online", "offline")
@@ -79,6 +81,17 @@ def _check_regexp(value: str) -> str:
     return value
 
 
+def _check_dataset_regexp(value: str) -> str:
+    """Dataset regexps run on every DQM GUI sample name: RE2 (linear time), compiled once per process."""
+    if not value:
+        raise _problem("must not be empty")
+    try:
+        compile_pattern("regexp", value)
+    except InvalidInput as exc:
+        raise _problem(exc.reason) from None
+    return value
+
+
 def _check_status(value: str) -> str:
     if value not in USER_STATUSES:
         raise _problem(
@@ -101,6 +114,7 @@ Name = Annotated[str, AfterValidator(_check_name)]
 #: A JSON-logic rule (json-logic-js semantics), kept as plain JSON values.
 Rule = Annotated[JsonValue, AfterValidator(_check_rule)]
 Regexp = Annotated[str, AfterValidator(_check_regexp)]
+DatasetRegexp = Annotated[str, AfterValidator(_check_dataset_regexp)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
@@ -178,13 +192,17 @@ class DatasetAccepted(_Model):
     run_from: int | None = None
     run_to: int | None = None
     enabled: bool = True
-    regexps: list[Regexp] = Field(default_factory=list)
+    regexps: list[DatasetRegexp] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ordered_runs(self) -> DatasetAccepted:
         if self.run_from is not None and self.run_to is not None and self.run_from > self.run_to:
             raise _problem(f"run_from ({self.run_from}) is after run_to ({self.run_to})", "run_to")
         return self
+
+    def matches_gui_sample(self, sample: str) -> bool:
+        """Whether a DQM GUI sample name contains a match of one of `regexps` (unanchored search)."""
+        return any(compile_pattern("regexps", regexp).search(sample) for regexp in self.regexps)
 
 
 def _as_list(value: Any) -> Any:
@@ -401,7 +419,27 @@ class _FlowSeq(list[Any]):
     """Emitted in flow style (`[a, b]`): column lists."""
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ExpansionBomb(Exception):
+    pass
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader (in C when libyaml is there) counting what merge keys (`<<: *a`) copy: merging merges
+    grows exponentially in the loader itself. Aliases (`*a`) are shared, not copied, when loading; their
+    expansion is bounded afterwards by counting the document's values (load_yaml)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.merged = 0
+
+    def flatten_mapping(self, node: Any) -> None:
+        super().flatten_mapping(node)
+        self.merged += len(node.value)
+        if self.merged > limits.MAX_YAML_NODES:
+            raise _ExpansionBomb
 
 
 class _Dumper(yaml.SafeDumper):
@@ -471,9 +509,16 @@ def dump_yaml(cfg: Configuration) -> str:
 def load_yaml(text: str) -> Configuration:
     """Parse and validate YAML; InvalidInput("yaml", "line N ...") on syntax errors, else names the bad field.
 
-    Top-level keys starting with `x-` are dropped: they hold YAML anchors reused by the sections."""
+    Top-level keys starting with `x-` are dropped: they hold YAML anchors reused by the sections. Bounded:
+    at most MAX_YAML_BYTES, and MAX_YAML_NODES values once aliases and merge keys are expanded."""
+    if len(text) > limits.MAX_YAML_BYTES or len(text.encode(errors="surrogatepass")) > limits.MAX_YAML_BYTES:
+        raise InvalidInput("yaml", f"a configuration file is at most {limits.MAX_YAML_BYTES} bytes")
     try:
-        data = yaml.load(text, Loader=_Loader)  # the safe loader, in C when libyaml is there
+        data = yaml.load(text, Loader=_Loader)
+    except _ExpansionBomb:
+        raise InvalidInput("yaml", f"merge keys expand to more than {limits.MAX_YAML_NODES} values") from None
+    except RecursionError:
+        raise InvalidInput("yaml", f"nested deeper than {limits.MAX_JSON_DEPTH} levels") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
@@ -489,7 +534,18 @@ def load_yaml(text: str) -> Configuration:
         for key, value in data.items()
         if not (isinstance(key, str) and key.startswith(YAML_FRAGMENT_PREFIX))
     }
+    _check_expanded(document)
     return from_document(document)
+
+
+def _check_expanded(data: Any) -> None:
+    """A billion-laughs document is small as loaded (aliases share objects) but not once walked: count the
+    values it expands to, without recursion, stopping at the limit."""
+    found = limits.json_problem(data, max_nodes=limits.MAX_YAML_NODES, max_chars=limits.MAX_COMMENT_CHARS)
+    if found:
+        path, reason = found
+        where = limits.dotted("", path).lstrip(".") or "document"
+        raise InvalidInput("yaml", f"{where}: {reason} (aliases expanded)")
 
 
 # -- the shipped default -----------------------------------------------------------------------------------

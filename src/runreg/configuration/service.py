@@ -20,8 +20,9 @@ from runreg.configuration.model import (
     to_document,
 )
 from runreg.configuration.tables import config_versions
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import ConfigVersionNotFound, StaleVersion
+from runreg.kernel.errors import ConfigVersionNotFound, PermissionDenied, StaleVersion
 from runreg.storage.database import Database
 
 NO_TARGET = Target()
@@ -74,11 +75,16 @@ def authorize(conn: Connection, *, actor: Actor, action: str, target: Target = N
     policy.authorize(actor, action, target, current(conn)[1].permissions)
 
 
-def allowed(db: Database, *, actor: Actor | None, action: str, target: Target = NO_TARGET) -> bool:
-    """The gate's decision without acting on it: pages show what the actor may not do as disabled."""
+def refusal(db: Database, *, actor: Actor | None, action: str, target: Target = NO_TARGET) -> str | None:
+    """The gate's answer without acting on it: None if allowed, else the refusal the write would get. Pages
+    show what the actor may not do as disabled, with this reason."""
     if actor is None:
-        return False
-    return policy.allowed(actor, action, target, current_configuration(db).permissions)
+        return "sign in to do this"
+    try:
+        policy.authorize(actor, action, target, current_configuration(db).permissions)
+    except PermissionDenied as refused:
+        return refused.message
+    return None
 
 
 def ensure_default(db: Database, *, actor: Actor) -> int:
@@ -128,6 +134,7 @@ def export_yaml(db: Database, *, version: int | None = None) -> str:
 
 
 def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
+    limits.check_ids(limit=limit)
     query = (
         select(
             config_versions.c.id,
@@ -144,6 +151,7 @@ def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
 
 
 def show(db: Database, *, version: int | None = None) -> Configuration:
+    limits.check_ids(version=version)
     with db.reading() as conn:
         if version is None:
             return current(conn)[1]
@@ -152,6 +160,8 @@ def show(db: Database, *, version: int | None = None) -> Configuration:
 
 def restore(db: Database, *, actor: Actor, version: int, comment: str = "") -> int:
     """Make an old version current again, as a new version (history stays linear and complete)."""
+    limits.check_ids(version=version)
+    limits.check_authorship(actor.name, comment)
     with db.transaction() as conn:
         authorize(conn, actor=actor, action="configuration:restore")
         old = _load(conn, version)
@@ -169,6 +179,7 @@ def _load(conn: Connection, version: int) -> Configuration:
 
 
 def _current_for_update(conn: Connection, expected_version: int | None) -> tuple[int, Configuration]:
+    limits.check_ids(expected_version=expected_version)
     if conn.dialect.name == "postgresql":
         # Serialise configuration writers: versions are a single linear history.
         conn.exec_driver_sql("LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE")
@@ -184,6 +195,7 @@ def _current_for_update(conn: Connection, expected_version: int | None) -> tuple
 def _insert(
     conn: Connection, config: Configuration, *, actor: Actor, comment: str, restored_from: int | None = None
 ) -> int:
+    limits.check_authorship(actor.name, comment)
     return conn.execute(
         insert(config_versions)
         .values(

@@ -10,40 +10,24 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from runreg import __version__
+from runreg import __version__, web
 from runreg.certification import service as certification
 from runreg.certification.api import router as certification_router
 from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
 from runreg.configuration.api import router as configuration_router
 from runreg.http import operations
+from runreg.http.bounded import BoundedInputMiddleware
 from runreg.http.logs import RequestIdMiddleware
 from runreg.ingestion.api import router as ingestion_router
 from runreg.ingestion.legacy_api import router as ingestion_legacy
-from runreg.kernel.errors import (
-    Conflict,
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    PermissionDenied,
-    RunregError,
-    Unauthenticated,
-)
+from runreg.kernel.errors import InvalidInput, RunregError, http_status
 from runreg.registry.api import router as registry_router
 from runreg.registry.legacy_api import router as registry_legacy
-from runreg.registry.pages import router as registry_pages
 from runreg.settings import Settings, get_settings
 from runreg.storage.database import Database
 
 API_PREFIX = "/api/v1"
-STATUS_OF = [
-    (Unauthenticated, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (InvalidInput, 400),
-    (InvalidState, 409),
-    (Conflict, 409),
-]
 
 
 def create_app(db: Database, *, settings: Settings | None = None, oms: Any = None) -> FastAPI:
@@ -60,7 +44,10 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.state.settings = settings or get_settings()
     app.state.oms = oms
     app.state.jobs = _job_runner(db, app.state.settings)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        BoundedInputMiddleware, max_body_bytes=app.state.settings.max_body_bytes, render=error_response
+    )
+    app.add_middleware(RequestIdMiddleware)  # outermost: refused requests are logged with their id too
     operations.install(app)
 
     @app.exception_handler(RunregError)
@@ -77,7 +64,8 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(ingestion_router, prefix=API_PREFIX)
     app.include_router(configuration_router, prefix=API_PREFIX)
     app.include_router(certification_router, prefix=API_PREFIX)
-    app.include_router(registry_pages)
+    for pages in web.ROUTERS:
+        app.include_router(pages)
     _include_legacy(app)
     return app
 
@@ -129,11 +117,11 @@ def _include_legacy(app: FastAPI) -> None:
 def error_response(request: Request, exc: RunregError) -> JSONResponse:
     """/api/v1 answers `{"error": {code, message, details}}`; the legacy face answers as the original did
     (500 `{"err"}`; 401/403 `{"message"}`), because the public client parses exactly that."""
-    status = next((code for kind, code in STATUS_OF if isinstance(exc, kind)), 500)
+    status = http_status(exc)
     if request.url.path.startswith(API_PREFIX):
         return JSONResponse(
             {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}, status_code=status
         )
     if status in (401, 403):
         return JSONResponse({"message": exc.message}, status_code=status)
-    return JSONResponse({"err": exc.message}, status_code=400 if status == 400 else 500)
+    return JSONResponse({"err": exc.message}, status_code=status if status in (400, 413) else 500)

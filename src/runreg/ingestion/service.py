@@ -309,14 +309,20 @@ def _stored_rr(db: Database, run_number: int) -> dict[str, Any]:
 
 
 def refresh_run(
-    db: Database, oms: OmsSource, *, actor: Actor, run_number: int, reset: bool = False
+    db: Database, oms: OmsSource | None, *, actor: Actor, run_number: int, reset: bool = False
 ) -> registry.UpdateOutcome:
     """Re-read a run from OMS now. Refresh classifies with the stored RR attributes as context; reset-and-
     refresh from a blank base. Either way manual decisions stay: they live in the manual layer."""
     action = "registry:run:reset_and_refresh" if reset else "registry:run:refresh"
     with db.reading() as conn:
         configuration.authorize(conn, actor=actor, action=action, target=Target(run=run_number))
-    return _refresh(db, oms, actor=actor, run_number=run_number, reset=reset)
+    return _refresh(db, _connected(oms), actor=actor, run_number=run_number, reset=reset)
+
+
+def _connected(oms: OmsSource | None) -> OmsSource:
+    if oms is None:
+        raise InvalidState("this server has no OMS connection configured: runs cannot be re-read from OMS")
+    return oms
 
 
 def _refresh(
@@ -340,11 +346,15 @@ def _refresh(
 
 
 def mark_significant(
-    db: Database, oms: OmsSource, *, actor: Actor, run_number: int
+    db: Database, oms: OmsSource | None, *, actor: Actor, run_number: int
 ) -> registry.UpdateOutcome:
     """A person declares the run significant (manual, one-way); LS statuses are then computed for it (the
     refresh that follows is part of marking, so it needs no permission of its own)."""
+    with db.reading() as conn:
+        target = Target(run=run_number)
+        configuration.authorize(conn, actor=actor, action="registry:run:significant", target=target)
+    source = _connected(oms)  # before writing: a significant run must get its statuses at once
     registry.change_run_attributes(
         db, actor=actor, run_number=run_number, rr={"significant": True}, comment="marked significant"
     )
-    return _refresh(db, oms, actor=actor, run_number=run_number, reset=False)
+    return _refresh(db, source, actor=actor, run_number=run_number, reset=False)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from runreg.access.actions import Target
 from runreg.configuration import service as configuration
 from runreg.eventlog import store as eventlog
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import (
     ChangeSetNotFound,
@@ -93,6 +94,9 @@ def _write(
     reverts: int | None = None,
 ) -> ChangeResult:
     """Decide events for each run, then (only if any) open a change set, append and project them."""
+    limits.check_authorship(actor.name, comment)
+    for run_number in decisions:
+        limits.check_ids(run_number=run_number)
     planned: list[tuple[RunState | None, RunState, list[Event]]] = []
     for run_number, decide in decisions.items():
         before = store.load_run(conn, run_number, for_update=True)
@@ -172,6 +176,8 @@ def change_run_attributes(
     oms: Mapping[str, Any] | None = None,
     comment: str,
 ) -> ChangeResult:
+    limits.check_json("rr", rr or {})
+    limits.check_json("oms", oms or {})
     layer = layer_of(actor)
     with db.transaction() as conn:
         for key in sorted(rr or {}):
@@ -291,6 +297,7 @@ def edit_flags(
     edits = list(edits)
     if not edits:
         raise InvalidInput("edits", "at least one lumisection range edit is required")
+    _check_edits(edits)
     layer = layer_of(actor)
     with db.transaction() as conn:
         for edit in edits:
@@ -325,6 +332,16 @@ def edit_flags(
         return _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)})
 
 
+def _check_edits(edits: list[FlagEdit]) -> None:
+    limits.check_count("edits", len(edits), limits.MAX_EDITS, "range edits")
+    for i, edit in enumerate(edits):
+        limits.check_text(f"edits[{i}].component", edit.component)
+        limits.check_text(f"edits[{i}].status", edit.status)
+        limits.check_text(f"edits[{i}].comment", edit.comment, limits.MAX_COMMENT_CHARS)
+        limits.check_text(f"edits[{i}].cause", edit.cause, limits.MAX_COMMENT_CHARS)
+        limits.check_ids(**{f"edits[{i}].first_ls": edit.first_ls, f"edits[{i}].last_ls": edit.last_ls})
+
+
 def set_oms_values(
     db: Database,
     *,
@@ -341,6 +358,8 @@ def set_oms_values(
         raise InvalidInput("comment", "editing OMS values needs a comment of at least 3 characters")
     if not values:
         raise InvalidInput("values", "at least one OMS key is required")
+    limits.check_json("values", values)
+    limits.check_ids(first_ls=first_ls, last_ls=last_ls)
 
     def decide(run: RunState) -> list[Event]:
         run.dataset(dataset)
@@ -358,6 +377,7 @@ def set_oms_values(
 # ----------------------------------------------------------------------------------------------
 def run_state(db: Database, run_number: int, *, as_of: int | None = None) -> RunState:
     """Current state from the projections, or the state right after change set `as_of` from the log."""
+    limits.check_ids(run_number=run_number, as_of=as_of)
     with db.reading() as conn:
         if as_of is None:
             run = store.load_run(conn, run_number)
@@ -397,6 +417,7 @@ def revert_change_set(
     the actions `registry:change_set:force_revert` / `registry:change_set:revert_closed`."""
     if force and len((comment or "").strip()) < 3:
         raise InvalidInput("comment", "a forced revert needs a reason of at least 3 characters")
+    limits.check_ids(change_set=change_set_id)
     with db.transaction() as conn:
         if eventlog.get_change_set(conn, change_set_id) is None:
             raise ChangeSetNotFound(change_set_id)
@@ -464,6 +485,7 @@ def component_ranges(run: RunState, dataset: str = ONLINE) -> dict[str, list[dic
 
 
 def history(db: Database, *, run_number: int | None = None, limit: int = 50) -> list[eventlog.ChangeSet]:
+    limits.check_ids(run_number=run_number, limit=limit)
     with db.reading() as conn:
         return eventlog.list_change_sets(conn, run_number=run_number, limit=limit)
 
@@ -583,6 +605,7 @@ def list_runs(db: Database, *, limit: int = 50, offset: int = 0) -> list[dict[st
 def change_set_detail(
     db: Database, change_set_id: int
 ) -> tuple[eventlog.ChangeSet, list[eventlog.StoredEvent]]:
+    limits.check_ids(change_set=change_set_id)
     with db.reading() as conn:
         change_set = eventlog.get_change_set(conn, change_set_id)
         if change_set is None:

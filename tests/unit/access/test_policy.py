@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runreg.access.actions import ACTIONS, Target, known_pattern, matches_action
-from runreg.access.policy import allowed, authorize
+from runreg.access.policy import authorize
 from runreg.configuration.model import default_configuration
 from runreg.kernel.actors import SERVICES_EGROUP, Actor
 from runreg.kernel.errors import PermissionDenied
@@ -18,6 +18,15 @@ GEM = Actor("gem@cern.ch", egroups=frozenset({"cms-dqm-runregistry-offline-gem-c
 DC = Actor("dc@cern.ch", egroups=frozenset({"cms-dqm-runregistry-data-certification"}))
 WORKER = Actor("oms-ingestion", egroups=frozenset({SERVICES_EGROUP}))
 NOBODY = Actor("nobody@cern.ch")
+
+
+def allowed(actor: Actor, action: str, target: Target, permissions: list) -> bool:
+    try:
+        authorize(actor, action, target, permissions)
+    except PermissionDenied:
+        return False
+    return True
+
 
 OFFLINE = "/PromptReco/Collisions2024A/DQM"
 

@@ -747,3 +747,48 @@ def test_models_validate_on_their_own() -> None:
         DatasetAccepted.model_validate({"name": "/A/B/DQM", "class": "C", "run_from": 2, "run_to": 1})
     accepted = DatasetAccepted(name="/A/B/DQM", class_name="C", regexps=["/A/.*"])
     assert (accepted.run_from, accepted.run_to, accepted.enabled) == (None, None, True)
+
+
+# -- bounded input (issue 8) ------------------------------------------------------------------------------
+def billion_laughs(levels: int) -> str:
+    lines = ['x-l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"x-l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "\n".join(
+        [*lines, "json_presets:", "  - name: lol", f'    rule: {{"in": ["lol", *l{levels - 1}]}}']
+    )
+
+
+def test_a_yaml_alias_bomb_is_refused_naming_where_it_expands() -> None:
+    with pytest.raises(InvalidInput, match="more than 200000 values") as refused:
+        load_yaml(billion_laughs(9))  # 10**9 strings once expanded
+    assert refused.value.field == "yaml"
+    assert "json_presets[0].rule" in refused.value.reason
+
+
+def test_a_yaml_file_beyond_the_size_limit_is_refused() -> None:
+    from runreg.kernel.limits import MAX_YAML_BYTES
+
+    with pytest.raises(InvalidInput, match=f"at most {MAX_YAML_BYTES} bytes"):
+        load_yaml("workspaces: []\n" + "#" * MAX_YAML_BYTES)
+
+
+def test_a_yaml_string_with_a_nul_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="NUL") as refused:
+        load_yaml('json_presets:\n  - name: "a\\0b"\n    rule: true\n')
+    assert "json_presets[0].name" in refused.value.reason
+
+
+def test_deep_yaml_nesting_is_refused_without_a_crash() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        load_yaml("json_presets:\n  - name: deep\n    rule: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert refused.value.field == "yaml"
+
+
+def test_dataset_regexps_are_re2_and_match_gui_samples_in_linear_time() -> None:
+    with pytest.raises(ValidationError, match="RE2 syntax"):
+        DatasetAccepted(name="/A/B/DQM", class_name="C", regexps=[r"(?=lookahead)"])
+    accepted = DatasetAccepted(
+        name="/A/B/DQM", class_name="C", regexps=["(a|a)*b", "/ZeroBias/Run2024C-.*?/DQMIO"]
+    )
+    assert accepted.matches_gui_sample("/ZeroBias/Run2024C-PromptReco-v1/DQMIO")
+    assert not accepted.matches_gui_sample("a" * 5000)  # exponential for a backtracking engine
