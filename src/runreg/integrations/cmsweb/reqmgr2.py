@@ -4,7 +4,7 @@ search by PrepID (how a resubmission finds its parent)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ class ChangesPage:
     deleted: list[str]
     last_seq: str
     pending: int | None  # how many more changes the server holds after this page, when it says
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # with include_docs: changed docs
 
     @property
     def empty(self) -> bool:
@@ -31,8 +32,9 @@ class ChangesPage:
 
 @runtime_checkable
 class ReqMgr2Source(Protocol):
-    def changes(self, *, since: str, limit: int) -> ChangesPage:
-        """At most `limit` documents changed or deleted after sequence `since` ("0": from the start)."""
+    def changes(self, *, since: str, limit: int, include_docs: bool = False) -> ChangesPage:
+        """At most `limit` documents changed or deleted after sequence `since` ("0": from the start); with
+        `include_docs`, the changed documents themselves (one request instead of one per document)."""
         ...
 
     def workflow(self, name: str) -> dict[str, Any] | None:
@@ -50,10 +52,13 @@ class ReqMgr2Client:
     def __init__(self, http: CmswebHttp) -> None:
         self.http = http
 
-    def changes(self, *, since: str, limit: int) -> ChangesPage:
+    def changes(self, *, since: str, limit: int, include_docs: bool = False) -> ChangesPage:
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        payload = self.http.get(f"{COUCH_DB}/_changes", {"since": since or "0", "limit": limit})
+        params: dict[str, Any] = {"since": since or "0", "limit": limit}
+        if include_docs:
+            params["include_docs"] = "true"
+        payload = self.http.get(f"{COUCH_DB}/_changes", params)
         return parse_changes(payload, since=since)
 
     def workflow(self, name: str) -> dict[str, Any] | None:
@@ -79,6 +84,7 @@ def parse_changes(payload: Any, *, since: str) -> ChangesPage:
         raise CmswebBadResponse("the ReqMgr2 _changes answer has no `results` list")
     changed: list[str] = []
     deleted: list[str] = []
+    documents: dict[str, dict[str, Any]] = {}
     for index, row in enumerate(payload["results"]):
         name = row.get("id") if isinstance(row, dict) else None
         if not isinstance(name, str) or not name:
@@ -86,13 +92,16 @@ def parse_changes(payload: Any, *, since: str) -> ChangesPage:
         if name.startswith("_design"):
             continue
         (deleted if row.get("deleted") is True else changed).append(name)
+        doc = row.get("doc")
+        if row.get("deleted") is not True and isinstance(doc, dict) and doc.get("RequestName", name) == name:
+            documents[name] = doc
     last_seq = payload.get("last_seq", since)
     if isinstance(last_seq, int) and not isinstance(last_seq, bool):
         last_seq = str(last_seq)  # CouchDB 1.x numbered its sequences; 3.x sends opaque strings
     if not isinstance(last_seq, str):
         raise CmswebBadResponse(f"the ReqMgr2 _changes `last_seq` is {last_seq!r}")
     pending = payload.get("pending")
-    return ChangesPage(changed, deleted, last_seq, pending if isinstance(pending, int) else None)
+    return ChangesPage(changed, deleted, last_seq, pending if isinstance(pending, int) else None, documents)
 
 
 def parse_request_search(payload: Any) -> list[dict[str, Any]]:

@@ -119,9 +119,11 @@ def create_app(world: CmswebWorld, clock: Callable[[], datetime], *, token_ttl_s
         limit = int(params["limit"]) if "limit" in params else None
         now = sim.now()
         rows, pending = world.changes(now, since=since, limit=limit)
+        include = params.get("include_docs") == "true"
         results = [
             {"seq": _seq(seq), "id": name, "changes": [{"rev": f"1-{seq % 65521:x}"}]}
             | ({"deleted": True} if deleted else {})
+            | ({"doc": world.document(name, now)} if include and not deleted else {})
             for seq, name, deleted in rows
         ]
         last = rows[-1][0] if rows else max(since, world.current_seq(now))

@@ -1,0 +1,432 @@
+"""Use cases of the workflow cache: the incremental update from ReqMgr2's changes feed and DBS, the update of
+one workflow, and reads (one transaction per batch; the feed position is saved with the batch it covers)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from runreg.integrations.cmsweb import CmswebError, CmswebSources
+from runreg.integrations.pdmv import CallbackSink
+from runreg.kernel.actors import SYSTEM, Actor
+from runreg.kernel.errors import InvalidInput, NotFound
+from runreg.storage.database import Database
+from runreg.workflows import lock, model, store
+from runreg.workflows.fetch import Fetcher, describe
+from runreg.workflows.model import Numbers
+
+logger = logging.getLogger("runreg.workflows")
+
+BATCH = 500  # feed page and recalculation batch: one transaction each
+ACTIVE_REFRESH_S = (
+    3600.0  # wmstats-active workflows are re-read at most this often when DBS shows nothing new
+)
+LAST_SEQ = "last_reqmgr_sequence"
+LAST_DBS = "last_dbs_update_date"
+ENVS = ("prod", "dev")
+
+Progress = Callable[[str, int, int | None], None]
+LockFactory = Callable[[Database], AbstractContextManager[None]]
+
+
+def default_lock(db: Database) -> AbstractContextManager[None]:
+    """The update lock; a swap point for the shared worker lock when it lands."""
+    return lock.exclusive_update(db)
+
+
+@dataclass
+class UpdateReport:
+    documents_changed: int = 0
+    documents_unchanged: int = 0
+    deleted: int = 0
+    recalculated: int = 0
+    datasets_changed: int = 0  # history rows appended
+    callbacks_sent: int = 0
+    batches: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def merge(self, other: _BatchResult) -> None:
+        self.documents_changed += other.documents_changed
+        self.documents_unchanged += other.documents_unchanged
+        self.deleted += other.deleted
+        self.recalculated += other.recalculated
+        self.datasets_changed += other.datasets_changed
+        self.failures.update(other.failures)
+        self.batches += 1
+
+
+@dataclass
+class _BatchResult:
+    documents_changed: int = 0
+    documents_unchanged: int = 0
+    deleted: int = 0
+    recalculated: int = 0
+    datasets_changed: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def _no_progress(phase: str, done: int, total: int | None) -> None:
+    return None
+
+
+def update(
+    db: Database,
+    sources: CmswebSources,
+    *,
+    triggers: Sequence[str] = (),
+    callbacks: CallbackSink | None = None,
+    batch_size: int = BATCH,
+    progress: Progress = _no_progress,
+    lock_with: LockFactory = default_lock,
+    clock: Callable[[], float] = time.time,
+) -> UpdateReport:
+    """The full incremental update (spec §4.1): changed and deleted workflows from the feed (and those that
+    failed before), then the numbers of related, DBS-modified and active workflows. Safe to kill at any point:
+    the next update resumes from the last committed batch."""
+    _check_triggers(triggers, callbacks)
+    if not 1 <= batch_size <= 5000:
+        raise InvalidInput("batch_size", "must be between 1 and 5000")
+    report = UpdateReport()
+    began = time.monotonic()
+    with lock_with(db):
+        started = clock()
+        fetcher = Fetcher(sources)
+        try:
+            dbs_since = _start_dbs_window(db, started)
+            _consume_feed(db, fetcher, report, triggers, batch_size, progress, clock)
+            _recalculate_outdated(db, fetcher, report, triggers, batch_size, progress, clock, dbs_since)
+            with db.transaction() as conn:
+                store.set_setting(conn, LAST_DBS, started)
+        finally:
+            fetcher.close()
+        report.callbacks_sent += deliver_callbacks(db, callbacks)
+    report.seconds = time.monotonic() - began
+    logger.info(
+        "workflow update: %d changed, %d unchanged, %d deleted, %d recalculated, %d dataset changes, %d failed in %.1f s",
+        report.documents_changed,
+        report.documents_unchanged,
+        report.deleted,
+        report.recalculated,
+        report.datasets_changed,
+        len(report.failures),
+        report.seconds,
+    )
+    return report
+
+
+def _check_triggers(triggers: Sequence[str], callbacks: CallbackSink | None) -> None:
+    unknown = [t for t in triggers if t not in ENVS]
+    if unknown:
+        raise InvalidInput("triggers", f"unknown environment(s) {unknown}; use prod and/or dev")
+    if triggers and callbacks is None:
+        raise InvalidInput("triggers", "callbacks were asked for but no callback client is configured")
+
+
+def _start_dbs_window(db: Database, started: float) -> float | None:
+    """Where the DBS "modified since" window of this run starts; None on the very first run (everything is
+    read anyway). The first run records its start at once, so a crash in it does not lose the window."""
+    with db.transaction() as conn:
+        since = store.setting(conn, LAST_DBS)
+        if since is None:
+            store.set_setting(conn, LAST_DBS, started)
+    return None if since is None else float(since) - model.DBS_MARGIN_S
+
+
+def _consume_feed(
+    db: Database,
+    fetcher: Fetcher,
+    report: UpdateReport,
+    triggers: Sequence[str],
+    batch_size: int,
+    progress: Progress,
+    clock: Callable[[], float],
+) -> None:
+    with db.reading() as conn:
+        since = str(store.setting(conn, LAST_SEQ, "0"))
+        retry = sorted(store.failed(conn, stage="document"))
+    done = 0
+    while True:
+        page = fetcher.sources.reqmgr2.changes(since=since, limit=batch_size, include_docs=True)
+        changed = list(dict.fromkeys([*page.changed, *retry]))
+        retry = []  # the previously failed ones ride along with the first page only
+        result = _apply_documents(
+            db, fetcher, changed, page.deleted, page.last_seq, triggers, clock, known=page.documents
+        )
+        report.merge(result)
+        done += len(page.changed) + len(page.deleted)
+        progress("feed", done, None if page.pending is None else done + page.pending)
+        if page.empty or page.last_seq == since or page.pending == 0:
+            return
+        since = page.last_seq
+
+
+def _apply_documents(
+    db: Database,
+    fetcher: Fetcher,
+    changed: Sequence[str],
+    deleted: Sequence[str],
+    last_seq: str | None,
+    triggers: Sequence[str],
+    clock: Callable[[], float],
+    *,
+    known: Mapping[str, dict[str, Any]] | None = None,
+) -> _BatchResult:
+    """One batch of the feed: fetch (outside any transaction), then write it all and the feed position."""
+    result = _BatchResult()
+    docs, gone, doc_failures = fetcher.documents([n for n in changed if n not in set(deleted)], known)
+    numbers, number_failures = fetcher.numbers(docs)
+    now = clock()
+    with db.transaction() as conn:
+        result.deleted = store.delete_workflows(conn, [*deleted, *gone])
+        written = _save_documents(conn, docs, now)
+        result.documents_changed = len(written)
+        result.documents_unchanged = len(docs) - len(written)
+        moved = _save_numbers(conn, numbers, docs, now)
+        result.datasets_changed = moved.rows
+        result.recalculated = len(numbers)
+        outputs = [d for doc in docs.values() for d in doc["OutputDatasets"]]
+        related = store.names_with_values(conn, "output_dataset", outputs) - set(docs)
+        store.add_pending(conn, related, reason="related", now=now)
+        _record_outcome(conn, docs, doc_failures, numbers, number_failures, now)
+        store.add_outbox(conn, sorted(set(written) | moved.names), triggers, now=now)
+        if last_seq is not None:
+            store.set_setting(conn, LAST_SEQ, last_seq)
+    result.failures = doc_failures | number_failures
+    return result
+
+
+def _save_documents(conn: Connection, docs: Mapping[str, dict[str, Any]], now: float) -> list[str]:
+    """Write only documents whose content differs from what is stored; returns their names."""
+    olds = store.documents(conn, list(docs))
+    stored = [
+        store.StoredDocument(
+            name=name,
+            document=doc,
+            submitted=model.submitted(name),
+            status=(doc["RequestTransition"][-1]["Status"] if doc["RequestTransition"] else None),
+            keys=model.view_keys(doc),
+            last_update=now,
+        )
+        for name, doc in docs.items()
+        if not model.same_content(olds.get(name), doc)
+    ]
+    store.save_documents(conn, stored)
+    return [s.name for s in stored]
+
+
+@dataclass
+class _Moved:
+    rows: int
+    names: set[str]
+
+
+def _save_numbers(
+    conn: Connection,
+    numbers: Mapping[str, Mapping[str, Numbers]],
+    docs: Mapping[str, Mapping[str, Any]],
+    now: float,
+) -> _Moved:
+    """Append history rows for the datasets whose numbers changed (§3.2, per dataset)."""
+    current = store.current_numbers(conn, list(numbers))
+    moment = int(now)
+    changes = [
+        (name, dataset, moment, value)
+        for name, per_dataset in numbers.items()
+        for dataset, value in per_dataset.items()
+        if current.get(name, {}).get(dataset) != value
+    ]
+    store.record_numbers(conn, changes)
+    for name, per_dataset in numbers.items():
+        if set(current.get(name, {})) - set(per_dataset):
+            store.forget_datasets(conn, name, per_dataset)
+    names = {name for name, _, _, _ in changes}
+    store.touch(conn, names, column="last_update", now=now)
+    return _Moved(len(changes), names)
+
+
+def _record_outcome(
+    conn: Connection,
+    docs: Mapping[str, Any],
+    doc_failures: Mapping[str, str],
+    numbers: Mapping[str, Any],
+    number_failures: Mapping[str, str],
+    now: float,
+) -> None:
+    store.record_failures(conn, doc_failures, stage="document", now=now)
+    store.clear_failures(conn, list(docs), stage="document")
+    # A workflow whose numbers failed stays pending: the next update asks DBS again.
+    store.add_pending(conn, number_failures, reason="retry", now=now)
+    store.record_failures(conn, number_failures, stage="numbers", now=now)
+    store.clear_failures(conn, list(numbers), stage="numbers")
+    store.remove_pending(conn, list(numbers))
+    store.touch(conn, numbers, column="numbers_checked", now=now)
+
+
+def _recalculate_outdated(
+    db: Database,
+    fetcher: Fetcher,
+    report: UpdateReport,
+    triggers: Sequence[str],
+    batch_size: int,
+    progress: Progress,
+    clock: Callable[[], float],
+    dbs_since: float | None,
+) -> None:
+    """Numbers of the related workflows, of those whose datasets DBS modified, and of active ones."""
+    modified = [] if dbs_since is None else fetcher.sources.dbs.datasets_modified_since(int(dbs_since))
+    try:
+        active = fetcher.sources.wmstats.active_workflows()
+    except CmswebError as exc:  # wmstats is a hint: without it DBS's modification dates still tell
+        logger.warning("wmstats unavailable, continuing without active workflows: %s", exc.message)
+        active = []
+    now = clock()
+    with db.transaction() as conn:
+        store.add_pending(
+            conn, store.names_with_values(conn, "output_dataset", modified), reason="dbs", now=now
+        )
+        store.add_pending(
+            conn, store.stale(conn, active, older_than=now - ACTIVE_REFRESH_S), reason="active", now=now
+        )
+        total = store.pending_count(conn)
+    after, done = "", 0
+    while True:
+        with db.reading() as conn:
+            names = store.pending(conn, after=after, limit=batch_size)
+            docs = store.documents(conn, names)
+        if not names:
+            return
+        numbers, failures = fetcher.numbers(docs)
+        stamp = clock()
+        with db.transaction() as conn:
+            store.remove_pending(conn, [n for n in names if n not in docs])  # deleted meanwhile
+            moved = _save_numbers(conn, numbers, docs, stamp)
+            _record_outcome(conn, {}, {}, numbers, failures, stamp)
+            store.add_outbox(conn, sorted(moved.names), triggers, now=stamp)
+        report.merge(_BatchResult(recalculated=len(numbers), datasets_changed=moved.rows, failures=failures))
+        done += len(names)
+        progress("numbers", done, total)
+        after = names[-1]
+
+
+def deliver_callbacks(db: Database, callbacks: CallbackSink | None) -> int:
+    """Send the callbacks owed (written with the changes that caused them); undelivered ones stay owed."""
+    if callbacks is None:
+        return 0
+    with db.reading() as conn:
+        owed = store.outbox(conn)
+        docs = store.documents(conn, sorted({name for name, _ in owed}))
+    delivered, failed = [], []
+    for name, env in owed:
+        doc = docs.get(name)
+        try:
+            if doc is not None:
+                target = model.callback_target(doc)
+                callbacks.notify(env, target, name=name, prep_id=doc.get("PrepID"))
+            delivered.append((name, env))
+        except Exception as exc:
+            logger.warning("callback for %s (%s) failed: %s", name, env, describe(exc))
+            failed.append((name, env))
+    with db.transaction() as conn:
+        store.remove_outbox(conn, delivered)
+        store.bump_outbox(conn, failed)
+    return len(delivered) - sum(1 for name, _ in delivered if name not in docs)
+
+
+def update_one(
+    db: Database,
+    sources: CmswebSources,
+    *,
+    name: str,
+    actor: Actor = SYSTEM,
+    triggers: Sequence[str] = (),
+    callbacks: CallbackSink | None = None,
+    clock: Callable[[], float] = time.time,
+) -> UpdateReport:
+    """Refresh one workflow's document and numbers now (spec §4.7); needs the `workflows:update` permission."""
+    name = _valid_name(name)
+    _check_triggers(triggers, callbacks)
+    _authorize(db, actor, name)
+    report = UpdateReport()
+    began = time.monotonic()
+    fetcher = Fetcher(sources)
+    try:
+        report.merge(_apply_documents(db, fetcher, [name], [], None, triggers, clock))
+    finally:
+        fetcher.close()
+    if report.failures:
+        logger.warning("workflow %s failed: %s", name, report.failures[name])
+    report.callbacks_sent = deliver_callbacks(db, callbacks)
+    report.seconds = time.monotonic() - began
+    return report
+
+
+def _authorize(db: Database, actor: Actor, name: str) -> None:
+    """Through the one permission gate (`configuration.authorize`, action `workflows:update`)."""
+    from runreg.configuration import service as configuration
+
+    gate = getattr(configuration, "authorize", None)
+    if gate is None or actor is SYSTEM:
+        # Until the gate lands, the HTTP route's method+path permission (access.api.authorized_actor) decides.
+        return
+    from runreg.access.actions import Target  # type: ignore[import-not-found]
+
+    with db.reading() as conn:
+        gate(conn, actor=actor, action="workflows:update", target=Target(kind="workflow", id=name))
+
+
+def _valid_name(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("workflow_name", "is required")
+    if len(name) > 400:
+        raise InvalidInput("workflow_name", "is longer than 400 characters")
+    return name.strip()
+
+
+# --- reads -------------------------------------------------------------------------------------------------
+
+
+def legacy_documents(conn: Connection, names: Sequence[str]) -> list[dict[str, Any]]:
+    """The original's document shape (§3.1), with EventNumberHistory rebuilt from the history rows."""
+    docs = store.documents(conn, names)
+    times = store.last_updates(conn, list(docs))
+    histories = store.history(conn, list(docs))
+    return [
+        {**docs[name], "EventNumberHistory": model.history_entries(histories.get(name, [])),
+         "LastUpdate": int(times.get(name, 0))}
+        for name in names
+        if name in docs
+    ]  # fmt: skip
+
+
+def get(db: Database, *, name: str) -> dict[str, Any]:
+    with db.reading() as conn:
+        found = legacy_documents(conn, [_valid_name(name)])
+    if not found:
+        raise NotFound(f"workflow {name!r} is not in the cache", details={"workflow": name})
+    return found[0]
+
+
+def pending_names(db: Database) -> list[str]:
+    with db.reading() as conn:
+        return store.pending(conn, after="", limit=100_000)
+
+
+def failures(db: Database) -> dict[str, str]:
+    with db.reading() as conn:
+        return store.failed(conn)
+
+
+def counts(db: Database) -> dict[str, Any]:
+    with db.reading() as conn:
+        return {
+            "workflows": store.count(conn),
+            "last_seq": store.setting(conn, LAST_SEQ),
+            "last_update": store.setting(conn, LAST_DBS),
+        }
