@@ -262,7 +262,7 @@ def add_outbox(conn: Connection, names: Iterable[str], envs: Sequence[str], *, n
 
 def outbox(conn: Connection, *, limit: int = 1000) -> list[tuple[str, str]]:
     c = workflow_outbox.c
-    return list(conn.execute(select(c.name, c.env).order_by(c.created, c.name).limit(limit)).tuples())
+    return list(conn.execute(select(c.name, c.env).order_by(c.created, c.name).limit(limit)).tuples().all())
 
 
 def remove_outbox(conn: Connection, delivered: Sequence[tuple[str, str]]) -> None:
@@ -311,6 +311,6 @@ def last_updates(conn: Connection, names: Sequence[str]) -> dict[str, float]:
         found.update(
             conn.execute(
                 select(workflows.c.name, workflows.c.last_update).where(workflows.c.name.in_(chunk))
-            ).tuples()
+            ).tuples().all()
         )
     return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -122,6 +122,10 @@ class _Revision:
     name: str
     kind: str  # "plan" (a status change), "touch", "retouch" (same content) or "delete"
     seq: int = 0
+
+
+def _when(revision: _Revision) -> float:
+    return revision.time
 
 
 @dataclass
@@ -475,14 +479,14 @@ class CmswebWorld:
                     raise KeyError(name)
                 if change:
                     self._priority_bumps.setdefault(name, []).append(moment)
-                self._revisions[name].append(_Revision(moment, name, "touch", self._seq_for(moment)))
+                insort(self._revisions[name], _Revision(moment, name, "touch", self._seq_for(moment)), key=_when)
 
     def delete(self, names: list[str], moment: float) -> None:
         with self._lock:
             for name in names:
                 if name not in self._by_name:
                     raise KeyError(name)
-                self._revisions[name].append(_Revision(moment, name, "delete", self._seq_for(moment)))
+                insort(self._revisions[name], _Revision(moment, name, "delete", self._seq_for(moment)), key=_when)
 
     # --- what DBS reports at a moment --------------------------------------------------------------------
 
