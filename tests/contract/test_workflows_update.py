@@ -84,7 +84,9 @@ def history_count(db: Database) -> int:
 
 
 def plan_of(kind: str, predicate: Any = lambda plan: True) -> Any:
-    return next(p for p in WORLD.plans if p.request_type == kind and predicate(p) and WORLD.document(p.name, START))
+    return next(
+        p for p in WORLD.plans if p.request_type == kind and predicate(p) and WORLD.document(p.name, START)
+    )
 
 
 def test_first_update_mirrors_every_visible_workflow_with_its_numbers(db: Database, cmsweb: Cmsweb) -> None:
@@ -95,13 +97,22 @@ def test_first_update_mirrors_every_visible_workflow_with_its_numbers(db: Databa
     assert report.failures == {}
     taskchain = plan_of("TaskChain", lambda p: "RVCMSSW" not in p.name)
     doc = service.get(db, name=taskchain.name)
-    assert doc["TotalEvents"] == taskchain.document["Task1"]["RequestNumEvents"]  # rule 3 (rule 1 needs files)
+    assert (
+        doc["TotalEvents"] == taskchain.document["Task1"]["RequestNumEvents"]
+    )  # rule 3 (rule 1 needs files)
     tiers = [d.rsplit("/", 1)[1] for d in doc["OutputDatasets"]]
     assert tiers == sorted(tiers, key=["GEN-SIM", "AODSIM", "MINIAODSIM", "NANOAODSIM"].index)
-    assert doc["Campaigns"] == [taskchain.document[f"Task{n}"]["Campaign"] for n in range(1, doc_tasks(taskchain) + 1)]
-    assert doc["Requests"] == [taskchain.document[f"Task{n}"]["PrepID"] for n in range(1, doc_tasks(taskchain) + 1)]
+    assert doc["Campaigns"] == [
+        taskchain.document[f"Task{n}"]["Campaign"] for n in range(1, doc_tasks(taskchain) + 1)
+    ]
+    assert doc["Requests"] == [
+        taskchain.document[f"Task{n}"]["PrepID"] for n in range(1, doc_tasks(taskchain) + 1)
+    ]
     assert "ProcessingString" in doc and isinstance(doc["ProcessingString"], str)
-    assert doc["RequestTransition"][0]["Status"] == "new" and set(doc["RequestTransition"][0]) == {"Status", "UpdateTime"}
+    assert doc["RequestTransition"][0]["Status"] == "new" and set(doc["RequestTransition"][0]) == {
+        "Status",
+        "UpdateTime",
+    }
     # Every output dataset DBS knows has numbers equal to DBS's own.
     latest = doc["EventNumberHistory"][-1]["Datasets"] if doc["EventNumberHistory"] else {}
     for dataset in doc["OutputDatasets"]:
@@ -132,7 +143,9 @@ def test_a_quiet_update_writes_nothing(db: Database, cmsweb: Cmsweb) -> None:
         assert dict(conn.execute(select(workflows.c.name, workflows.c.last_update)).tuples().all()) == stamps
 
 
-def test_a_revision_without_new_content_is_not_rewritten_and_triggers_nothing(db: Database, cmsweb: Cmsweb) -> None:
+def test_a_revision_without_new_content_is_not_rewritten_and_triggers_nothing(
+    db: Database, cmsweb: Cmsweb
+) -> None:
     callbacks = callback_client(cmsweb)
     run_update(db, cmsweb, triggers=["prod"], callbacks=callbacks)
     cmsweb.control.delete("/_simulator/callbacks")
@@ -141,7 +154,10 @@ def test_a_revision_without_new_content_is_not_rewritten_and_triggers_nothing(db
     cmsweb.control.post("/_simulator/touch", json={"names": [changed], "change": True})
     report = run_update(db, cmsweb, triggers=["prod"], callbacks=callbacks)
     assert (report.documents_changed, report.documents_unchanged) == (1, 1)
-    assert service.get(db, name=changed)["RequestPriority"] == WORLD.plan(changed).document["RequestPriority"] + 1
+    assert (
+        service.get(db, name=changed)["RequestPriority"]
+        == WORLD.plan(changed).document["RequestPriority"] + 1
+    )
     assert [c["workflow"] or c["prepid"] for c in cmsweb.callbacks()] == [
         changed if target_of(changed) == "mcm" else WORLD.plan(changed).document["PrepID"]
     ]
@@ -159,11 +175,16 @@ def callback_client(cmsweb: Cmsweb) -> PdmvCallbacks:
         token_url=f"{cmsweb.base_url}/auth/realms/cern/api-access/token",
         client_id="stats2",
         client_secret="callback-secret",
-        hosts={"prod": (f"{cmsweb.base_url}/prod", "cms-pdmv-prod"), "dev": (f"{cmsweb.base_url}/dev", "cms-pdmv-dev")},
+        hosts={
+            "prod": (f"{cmsweb.base_url}/prod", "cms-pdmv-prod"),
+            "dev": (f"{cmsweb.base_url}/dev", "cms-pdmv-dev"),
+        },
     )
 
 
-def test_callbacks_reach_the_right_service_with_one_cached_token_per_audience(db: Database, cmsweb: Cmsweb) -> None:
+def test_callbacks_reach_the_right_service_with_one_cached_token_per_audience(
+    db: Database, cmsweb: Cmsweb
+) -> None:
     callbacks = callback_client(cmsweb)
     report = run_update(db, cmsweb, triggers=["prod", "dev"], callbacks=callbacks)
     received = cmsweb.callbacks()
@@ -174,7 +195,10 @@ def test_callbacks_reach_the_right_service_with_one_cached_token_per_audience(db
         if call["target"] == "mcm":
             assert target_of(call["workflow"]) == "mcm"
         else:
-            assert any(target_of(n) == call["target"] and WORLD.plan(n).document["PrepID"] == call["prepid"] for n in names)
+            assert any(
+                target_of(n) == call["target"] and WORLD.plan(n).document["PrepID"] == call["prepid"]
+                for n in names
+            )
     cmsweb.control.delete("/_simulator/callbacks")
     assert run_update(db, cmsweb, triggers=["prod"], callbacks=callbacks).callbacks_sent == 0
     assert cmsweb.callbacks() == []
@@ -202,7 +226,9 @@ def test_deletions_the_timeline_brings_are_applied(db: Database, cmsweb: Cmsweb)
     assert cached_names(db) == visible_at(later)
 
 
-def test_a_dataset_failing_in_dbs_fails_its_workflows_alone_and_they_are_retried(db: Database, cmsweb: Cmsweb) -> None:
+def test_a_dataset_failing_in_dbs_fails_its_workflows_alone_and_they_are_retried(
+    db: Database, cmsweb: Cmsweb
+) -> None:
     cmsweb.fault("/dbs/prod/global/DBSReader/filesummaries", "error500", 3)  # one call, every attempt
     report = run_update(db, cmsweb, concurrency=1)
     # The failing dataset fails the workflows that write it (one, or a few sharing it), nobody else...
@@ -215,10 +241,14 @@ def test_a_dataset_failing_in_dbs_fails_its_workflows_alone_and_they_are_retried
     assert all(service.get(db, name=name)["EventNumberHistory"] for name in report.failures)
 
 
-def test_workflows_failing_through_a_whole_update_are_retried_by_the_next(db: Database, cmsweb: Cmsweb) -> None:
+def test_workflows_failing_through_a_whole_update_are_retried_by_the_next(
+    db: Database, cmsweb: Cmsweb
+) -> None:
     cmsweb.fault("/dbs/prod/global/DBSReader/filesummaries", "error500", 100_000)
     report = run_update(db, cmsweb)
-    with_outputs = {n for n in visible_at(START) if any(WORLD.output_state(d, START) for d in WORLD.plan(n).outputs)}
+    with_outputs = {
+        n for n in visible_at(START) if any(WORLD.output_state(d, START) for d in WORLD.plan(n).outputs)
+    }
     assert set(report.failures) >= with_outputs
     assert cached_names(db) == visible_at(START)  # documents stored; only numbers missing
     assert set(service.failures(db)) == set(report.failures) == set(service.pending_names(db))
@@ -253,12 +283,16 @@ def test_a_resubmission_takes_its_expected_numbers_from_its_parent(db: Database,
     later = START + 12 * DAY
     cmsweb.advance(later - START)
     run_update(db, cmsweb)
-    resubmissions = [p for p in WORLD.plans if p.request_type == "Resubmission" and WORLD.document(p.name, later)]
+    resubmissions = [
+        p for p in WORLD.plans if p.request_type == "Resubmission" and WORLD.document(p.name, later)
+    ]
     assert resubmissions
     for plan in resubmissions:
         doc = service.get(db, name=plan.name)
         parent = next(
-            p for p in WORLD.plans if p.document["PrepID"] == plan.document["PrepID"] and p.request_type != "Resubmission"
+            p
+            for p in WORLD.plans
+            if p.document["PrepID"] == plan.document["PrepID"] and p.request_type != "Resubmission"
         )
         if WORLD.document(parent.name, later) is None:
             assert doc["TotalEvents"] == -1 and doc["TotalInputLumis"] == -1  # not None: the original's fault
@@ -268,9 +302,15 @@ def test_a_resubmission_takes_its_expected_numbers_from_its_parent(db: Database,
         assert doc["TotalInputLumis"] == parent.document["TotalInputLumis"]
 
 
-def test_expected_events_inside_a_lumi_mask_count_only_the_masked_lumisections(db: Database, cmsweb: Cmsweb) -> None:
+def test_expected_events_inside_a_lumi_mask_count_only_the_masked_lumisections(
+    db: Database, cmsweb: Cmsweb
+) -> None:
     run_update(db, cmsweb)
-    masked = [p for p in WORLD.plans if "Task1" in p.document and p.request_type == "ReReco" and WORLD.document(p.name, START)]
+    masked = [
+        p
+        for p in WORLD.plans
+        if "Task1" in p.document and p.request_type == "ReReco" and WORLD.document(p.name, START)
+    ]
     assert masked
     for plan in masked:
         # The world knows each LS's events; the whole files overlapping the mask hold more than that.
@@ -303,7 +343,9 @@ def test_growing_datasets_append_history_and_finished_ones_do_not(db: Database, 
     }
     assert moved and report.datasets_changed >= 1
     with db.reading() as conn:
-        rows = conn.execute(select(workflow_history.c.name, workflow_history.c.dataset, workflow_history.c.time)).all()
+        rows = conn.execute(
+            select(workflow_history.c.name, workflow_history.c.dataset, workflow_history.c.time)
+        ).all()
     new = {(name, dataset) for name, dataset, moment in rows if moment >= int(later)}
     assert new and new <= moved | {(n, d) for n, d in new if WORLD.output_state(d, later) is not None}
     assert history_count(db) == before + report.datasets_changed
@@ -348,7 +390,9 @@ def snapshot(db: Database) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
         numbers = sorted(
             conn.execute(
                 select(workflow_datasets.c.name, workflow_datasets.c.dataset, workflow_datasets.c.events)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     return docs, numbers
 

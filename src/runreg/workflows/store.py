@@ -309,8 +309,69 @@ def last_updates(conn: Connection, names: Sequence[str]) -> dict[str, float]:
     found: dict[str, float] = {}
     for chunk in _chunks(list(names)):
         found.update(
-            conn.execute(
-                select(workflows.c.name, workflows.c.last_update).where(workflows.c.name.in_(chunk))
-            ).tuples().all()
+            conn.execute(select(workflows.c.name, workflows.c.last_update).where(workflows.c.name.in_(chunk)))
+            .tuples()
+            .all()
         )
     return found
+
+
+# --- listings --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFilter:
+    """`kind` (a view of §3.4, or "workflow" for the name itself) equal to `value`, or matching it when
+    `pattern` (`*` stands for any characters)."""
+
+    kind: str
+    value: str
+    pattern: bool = False
+
+
+def _like(conn: Connection, column: Any, pattern: str) -> Any:
+    if conn.dialect.name == "postgresql":
+        escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
+        return column.like(escaped, escape="\\")
+    # SQLite: GLOB is case-sensitive like the keys and can use the (kind, value) index for a prefix.
+    escaped = "".join(f"[{c}]" if c in "?[]" else c for c in pattern)
+    return column.op("GLOB")(escaped)
+
+
+def find(
+    conn: Connection,
+    *,
+    filters: Sequence[KeyFilter],
+    after: tuple[str, str] | None,
+    limit: int,
+    chronological: bool,
+) -> list[tuple[str, str]]:
+    """(name, submitted) of the workflows matching every filter, by name or by submission time, after the
+    cursor `after` = (submitted, name) of the last row already seen: keyset paging, no OFFSET."""
+    c = workflows.c
+    query = select(c.name, c.submitted)
+    for item in filters:
+        if item.kind == "workflow":
+            query = query.where(_like(conn, c.name, item.value) if item.pattern else c.name == item.value)
+            continue
+        k = workflow_keys.c
+        match = _like(conn, k.value, item.value) if item.pattern else k.value == item.value
+        query = query.where(c.name.in_(select(k.name).where(k.kind == item.kind, match)))
+    if chronological:
+        if after is not None:
+            query = query.where(tuple_(c.submitted, c.name) > tuple_(*after))
+        query = query.order_by(c.submitted, c.name)
+    else:
+        if after is not None:
+            query = query.where(c.name > after[1])
+        query = query.order_by(c.name)
+    return list(conn.execute(query.limit(limit)).tuples().all())
+
+
+def first_kind_with(conn: Connection, kinds: Sequence[str], value: str) -> str | None:
+    """The first of `kinds` having `value` as a key (the original's search tries its views in turn)."""
+    k = workflow_keys.c
+    for kind in kinds:
+        if conn.execute(select(k.name).where(k.kind == kind, k.value == value).limit(1)).first() is not None:
+            return kind
+    return None
