@@ -15,7 +15,7 @@ from runreg.integrations.cmsweb import DbsSource
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
 from runreg.workflows import model, store
-from runreg.workflows.service import legacy_documents, _valid_name
+from runreg.workflows.service import _valid_name, as_legacy
 
 MAX_PAGE = 1000
 MAX_FILTER_LENGTH = 1000
@@ -75,8 +75,8 @@ def page(
         rows = store.find(
             conn, filters=filters, after=decode_cursor(cursor), limit=limit, chronological=chronological
         )
-        documents = legacy_documents(conn, [name for name, _ in rows])
-    following = encode_cursor((rows[-1][1], rows[-1][0])) if len(rows) == limit else None
+        documents = as_legacy(conn, [(row.name, row.document, row.last_update) for row in rows])
+    following = encode_cursor((rows[-1].submitted, rows[-1].name)) if len(rows) == limit else None
     return Page(documents, following)
 
 

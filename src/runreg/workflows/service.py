@@ -396,13 +396,19 @@ def legacy_documents(conn: Connection, names: Sequence[str]) -> list[dict[str, A
     """The original's document shape (§3.1), with EventNumberHistory rebuilt from the history rows."""
     docs = store.documents(conn, names)
     times = store.last_updates(conn, list(docs))
-    histories = store.history(conn, list(docs))
+    return as_legacy(conn, [(name, docs[name], times.get(name, 0.0)) for name in names if name in docs])
+
+
+def as_legacy(conn: Connection, rows: Sequence[tuple[str, dict[str, Any], float]]) -> list[dict[str, Any]]:
+    histories = store.history(conn, [name for name, _, _ in rows])
     return [
-        {**docs[name], "EventNumberHistory": model.history_entries(histories.get(name, [])),
-         "LastUpdate": int(times.get(name, 0))}
-        for name in names
-        if name in docs
-    ]  # fmt: skip
+        {
+            **doc,
+            "EventNumberHistory": model.history_entries(histories.get(name, [])),
+            "LastUpdate": int(moment),
+        }
+        for name, doc, moment in rows
+    ]
 
 
 def get(db: Database, *, name: str) -> dict[str, Any]:
