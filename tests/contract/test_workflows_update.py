@@ -429,3 +429,23 @@ def test_a_second_update_is_refused_while_one_runs(db: Database, cmsweb: Cmsweb)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert cached_names(db) == visible_at(START)
+
+
+def test_share_of_a_data_workflows_input_lumisections_in_a_golden_json(db: Database, cmsweb: Cmsweb) -> None:
+    from runreg.certification.lumilist import LumiList
+    from runreg.workflows import reads
+
+    run_update(db, cmsweb)
+    plan = plan_of("ReReco")
+    mask = {int(run): ranges for run, ranges in plan.document["LumiList"].items()}
+    first_run = min(mask)
+    golden = LumiList.from_ranges({first_run: [[1, 20]], 999999: [[1, 5]]})
+    inside = sum(max(0, min(b, 20) - a + 1) for a, b in mask[first_run])
+    total = sum(b - a + 1 for ranges in mask.values() for a, b in ranges)
+    with cmsweb.sources() as sources:
+        share = reads.golden_share(db, sources.dbs, name=plan.name, golden=golden)
+        assert (share.input_lumis, share.certified_lumis, share.runs) == (total, inside, len(mask))
+        assert share.share == pytest.approx(inside / total)
+        mc = plan_of("StepChain")
+        with pytest.raises(service.InvalidInput, match="data dataset"):
+            reads.golden_share(db, sources.dbs, name=mc.name, golden=golden)
