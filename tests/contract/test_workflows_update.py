@@ -449,3 +449,19 @@ def test_share_of_a_data_workflows_input_lumisections_in_a_golden_json(db: Datab
         mc = plan_of("StepChain")
         with pytest.raises(service.InvalidInput, match="data dataset"):
             reads.golden_share(db, sources.dbs, name=mc.name, golden=golden)
+
+
+def test_numbers_dbs_did_not_modify_are_not_asked_again(db: Database, cmsweb: Cmsweb) -> None:
+    run_update(db, cmsweb)
+    finished = plan_of(
+        "TaskChain",
+        lambda p: p.status_at(START) == "normal-archived"
+        and all(WORLD.output_state(d, START)["last_modification_date"] < START - 600 for d in p.outputs),
+    )
+    cmsweb.control.delete("/_simulator/stats")
+    cmsweb.control.post("/_simulator/touch", json={"names": [finished.name], "change": True})
+    report = run_update(db, cmsweb)
+    requests = cmsweb.control.get("/_simulator/stats").json()["requests"]
+    assert report.documents_changed == 1 and report.recalculated >= 1 and report.datasets_changed == 0
+    assert requests.get("/dbs/prod/global/DBSReader/datasetlist", 0) >= 1
+    assert requests.get("/dbs/prod/global/DBSReader/filesummaries", 0) == 0

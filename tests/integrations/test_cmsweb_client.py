@@ -67,8 +67,11 @@ def test_documents_and_the_prep_id_search(sources: CmswebSources) -> None:
 def test_dbs_numbers_and_batched_access_types(sources: CmswebSources) -> None:
     outputs = [d for p in WORLD.plans for d in p.outputs]
     known = {d for d in outputs if WORLD.output_state(d, NOW) is not None}
-    types = sources.dbs.access_types([*outputs, "/Not/In/DBS"])
-    assert set(types) == known
+    infos = sources.dbs.dataset_info([*outputs, "/Not/In/DBS"])
+    assert set(infos) == known
+    for dataset, info in infos.items():
+        state = WORLD.output_state(dataset, NOW)
+        assert (info.access_type, info.modified) == (state["dataset_access_type"], state["last_modification_date"])
     dataset = next(iter(sorted(known)))
     state = WORLD.output_state(dataset, NOW)
     summary = sources.dbs.file_summary(dataset, valid_only=False)

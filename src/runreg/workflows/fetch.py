@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from runreg.integrations.cmsweb import CmswebSources, FileSummary
+from runreg.integrations.cmsweb import CmswebSources, DatasetInfo, FileSummary
 from runreg.workflows import model
 from runreg.workflows.model import FromDataset, FromParent, Known, Numbers
 
@@ -36,7 +36,7 @@ class Fetcher:
     asking workflow (how the original came to record valid datasets as empty)."""
 
     sources: CmswebSources
-    access: dict[str, str | None] = field(default_factory=dict)
+    info: dict[str, DatasetInfo | None] = field(default_factory=dict)
     summaries: dict[tuple[str, bool], FileSummary | None] = field(default_factory=dict)
     # Expected-event inputs; a failed question is remembered as its error and fails only its workflows.
     inputs: dict[str, FileSummary | None | BaseException] = field(default_factory=dict)
@@ -127,46 +127,70 @@ class Fetcher:
     # --- dataset numbers ------------------------------------------------------------------------------
 
     def numbers(
-        self, docs: Mapping[str, Mapping[str, Any]]
+        self,
+        docs: Mapping[str, Mapping[str, Any]],
+        previous: Mapping[str, Previous] | None = None,
     ) -> tuple[dict[str, dict[str, Numbers]], dict[str, str]]:
-        """Each workflow's output datasets' numbers now, and the workflows that could not get them."""
+        """Each workflow's output datasets' numbers now, and the workflows that could not get them. With the
+        `previous` numbers of a workflow and when they were checked, a dataset DBS has not modified since is
+        not asked again (one batched `datasetlist` instead of one `filesummaries` per dataset)."""
+        previous = previous or {}
         outputs = {name: list(doc.get("OutputDatasets") or []) for name, doc in docs.items()}
-        failures: dict[str, str] = {}
-        unknown = [d for names in outputs.values() for d in names if d not in self.access]
+        unknown = [d for names in outputs.values() for d in names if d not in self.info]
         if unknown:
             try:
-                found = self.sources.dbs.access_types(list(dict.fromkeys(unknown)))
+                found = self.sources.dbs.dataset_info(list(dict.fromkeys(unknown)))
             except Exception as exc:
                 error = describe(exc)
                 return {}, {name: error for name, names in outputs.items() if names}
             for dataset in unknown:
-                self.access[dataset] = found.get(dataset)
-        keys = {
-            (d, model.valid_only(kind))
-            for names in outputs.values()
-            for d in names
-            if (kind := self.access[d]) is not None
-        }
+                self.info[dataset] = found.get(dataset)
+        plan: dict[tuple[str, str], Numbers | tuple[str, bool] | None] = {}
+        for name, names in outputs.items():
+            with_lumis = model.lumis_tracked(docs[name])
+            before = previous.get(name)
+            for dataset in names:
+                info = self.info[dataset]
+                if info is None:
+                    plan[(name, dataset)] = None
+                    continue
+                old = before.numbers.get(dataset) if before is not None else None
+                if before is not None and model.still_current(
+                    old, info.access_type, info.modified, before.checked_at, with_lumis=with_lumis
+                ):
+                    plan[(name, dataset)] = old
+                else:
+                    plan[(name, dataset)] = (dataset, model.valid_only(info.access_type))
+        wanted = [key for key in plan.values() if isinstance(key, tuple) and key not in self.summaries]
         dbs = self.sources.dbs
-        asked = self.gather(
-            lambda key: dbs.file_summary(key[0], valid_only=key[1]),
-            [k for k in keys if k not in self.summaries],
-        )
+        asked = self.gather(lambda key: dbs.file_summary(key[0], valid_only=key[1]), wanted)
         broken = {key: describe(result) for key, result in asked.items() if isinstance(result, BaseException)}
         self.summaries.update({k: v for k, v in asked.items() if not isinstance(v, BaseException)})
         result: dict[str, dict[str, Numbers]] = {}
+        failures: dict[str, str] = {}
         for name, names in outputs.items():
             with_lumis = model.lumis_tracked(docs[name])
             per_dataset: dict[str, Numbers] = {}
             for dataset in names:
-                kind = self.access[dataset]
-                key = (dataset, model.valid_only(kind or ""))
-                if key in broken:
-                    failures[name] = f"{dataset}: {broken[key]}"
+                step = plan[(name, dataset)]
+                if isinstance(step, Numbers):
+                    per_dataset[dataset] = step
+                    continue
+                if step in broken:
+                    failures[name] = f"{dataset}: {broken[step]}"
                     break
-                summary = self.summaries.get(key) if kind is not None else None
+                info = self.info[dataset]
+                summary = self.summaries.get(step) if step is not None else None
                 triple = (summary.events, summary.size, summary.lumis) if summary is not None else None
-                per_dataset[dataset] = model.numbers(kind, triple, with_lumis=with_lumis)
+                per_dataset[dataset] = model.numbers(info and info.access_type, triple, with_lumis=with_lumis)
             else:
                 result[name] = per_dataset
         return result, failures
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """A workflow's stored numbers per dataset and when DBS was last asked for them."""
+
+    numbers: Mapping[str, Numbers]
+    checked_at: float | None

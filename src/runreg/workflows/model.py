@@ -280,6 +280,26 @@ class Numbers:
         return entry
 
 
+def still_current(
+    previous: Numbers | None,
+    access_type: str,
+    modified: int | None,
+    checked_at: float | None,
+    *,
+    with_lumis: bool,
+) -> bool:
+    """Whether stored numbers can stand without asking DBS again: same access type, and DBS has not modified
+    the dataset since they were checked (with the same safety margin as the "modified since" window)."""
+    return (
+        previous is not None
+        and modified is not None
+        and checked_at is not None
+        and previous.access_type == access_type
+        and (previous.lumis is not None) == with_lumis
+        and modified < checked_at - DBS_MARGIN_S
+    )
+
+
 def valid_only(access_type: str) -> bool:
     return access_type in VALID_ONLY_TYPES
 

@@ -18,7 +18,7 @@ from runreg.kernel.actors import SYSTEM, Actor
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
 from runreg.workflows import lock, model, store
-from runreg.workflows.fetch import Fetcher, describe
+from runreg.workflows.fetch import Fetcher, Previous, describe
 from runreg.workflows.model import Numbers
 
 logger = logging.getLogger("runreg.workflows")
@@ -181,7 +181,7 @@ def _apply_documents(
     """One batch of the feed: fetch (outside any transaction), then write it all and the feed position."""
     result = _BatchResult()
     docs, gone, doc_failures = fetcher.documents([n for n in changed if n not in set(deleted)], known)
-    numbers, number_failures = fetcher.numbers(docs)
+    numbers, number_failures = fetcher.numbers(docs, _previous(db, list(docs)))
     now = clock()
     with db.transaction() as conn:
         result.deleted = store.delete_workflows(conn, [*deleted, *gone])
@@ -200,6 +200,17 @@ def _apply_documents(
             store.set_setting(conn, LAST_SEQ, last_seq)
     result.failures = doc_failures | number_failures
     return result
+
+
+def _previous(db: Database, names: Sequence[str]) -> dict[str, Previous]:
+    with db.reading() as conn:
+        return _previous_in(conn, names)
+
+
+def _previous_in(conn: Connection, names: Sequence[str]) -> dict[str, Previous]:
+    current = store.current_numbers(conn, names)
+    checked = store.numbers_checked(conn, names)
+    return {name: Previous(current.get(name, {}), checked.get(name)) for name in names if name in checked}
 
 
 def _save_documents(conn: Connection, docs: Mapping[str, dict[str, Any]], now: float) -> list[str]:
@@ -300,9 +311,10 @@ def _recalculate_outdated(
         with db.reading() as conn:
             names = store.pending(conn, after=after, limit=batch_size)
             docs = store.documents(conn, names)
+            previous = _previous_in(conn, list(docs))
         if not names:
             return
-        numbers, failures = fetcher.numbers(docs)
+        numbers, failures = fetcher.numbers(docs, previous)
         stamp = clock()
         with db.transaction() as conn:
             store.remove_pending(conn, [n for n in names if n not in docs])  # deleted meanwhile

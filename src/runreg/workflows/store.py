@@ -410,3 +410,11 @@ def first_kind_with(conn: Connection, kinds: Sequence[str], value: str) -> str |
         if conn.execute(select(k.name).where(k.kind == kind, k.value == value).limit(1)).first() is not None:
             return kind
     return None
+
+
+def numbers_checked(conn: Connection, names: Sequence[str]) -> dict[str, float | None]:
+    found: dict[str, float | None] = {}
+    c = workflows.c
+    for chunk in _chunks(list(names)):
+        found.update(conn.execute(select(c.name, c.numbers_checked).where(c.name.in_(chunk))).tuples().all())
+    return found

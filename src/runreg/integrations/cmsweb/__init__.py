@@ -1,6 +1,6 @@
 """cmsweb: ReqMgr2 (workflow documents and their changes feed), DBS (dataset numbers) and wmstats."""
 
-from runreg.integrations.cmsweb.dbs import DbsClient, DbsSource, FileSummary
+from runreg.integrations.cmsweb.dbs import DatasetInfo, DbsClient, DbsSource, FileSummary
 from runreg.integrations.cmsweb.errors import CmswebBadResponse, CmswebError, CmswebUnavailable
 from runreg.integrations.cmsweb.reqmgr2 import ChangesPage, ReqMgr2Client, ReqMgr2Source
 from runreg.integrations.cmsweb.sources import CmswebSources, connect, from_settings
@@ -14,6 +14,7 @@ __all__ = [
     "CmswebHttp",
     "CmswebSources",
     "CmswebUnavailable",
+    "DatasetInfo",
     "DbsClient",
     "DbsSource",
     "FileSummary",

@@ -28,14 +28,21 @@ class FileSummary:
     files: int
 
 
+@dataclass(frozen=True, slots=True)
+class DatasetInfo:
+    access_type: str
+    modified: int | None  # DBS last_modification_date (epoch s), when it says
+
+
 @runtime_checkable
 class DbsSource(Protocol):
     def datasets_modified_since(self, min_ldate: int) -> list[str]:
         """Datasets of any access type changed at or after epoch second `min_ldate`."""
         ...
 
-    def access_types(self, datasets: Sequence[str]) -> dict[str, str]:
-        """Access type (VALID, PRODUCTION, INVALID...) of each dataset DBS knows; unknown ones are absent."""
+    def dataset_info(self, datasets: Sequence[str]) -> dict[str, DatasetInfo]:
+        """Access type (VALID, PRODUCTION, INVALID...) and last modification of each dataset DBS knows;
+        unknown ones are absent."""
         ...
 
     def file_summary(self, dataset: str, *, valid_only: bool) -> FileSummary | None:
@@ -61,13 +68,19 @@ class DbsClient:
         )
         return list(dict.fromkeys(_text(row, "dataset", "datasets") for row in rows))
 
-    def access_types(self, datasets: Sequence[str]) -> dict[str, str]:
+    def dataset_info(self, datasets: Sequence[str]) -> dict[str, DatasetInfo]:
         names = list(dict.fromkeys(datasets))
         batches = [names[i : i + DATASETLIST_BATCH] for i in range(0, len(names), DATASETLIST_BATCH)]
-        found: dict[str, str] = {}
+        found: dict[str, DatasetInfo] = {}
         for rows in self.http.map(self._datasetlist, batches):
             for row in rows:
-                found[_text(row, "dataset", "datasetlist")] = _text(row, "dataset_access_type", "datasetlist")
+                modified = row.get("last_modification_date")
+                found[_text(row, "dataset", "datasetlist")] = DatasetInfo(
+                    _text(row, "dataset_access_type", "datasetlist"),
+                    int(modified)
+                    if isinstance(modified, int | float) and not isinstance(modified, bool)
+                    else None,
+                )
         return found
 
     def _datasetlist(self, names: list[str]) -> list[dict[str, Any]]:
