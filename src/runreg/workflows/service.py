@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 
-from runreg.integrations.cmsweb import CmswebError, CmswebSources
+from runreg.integrations.cmsweb import ChangesPage, CmswebError, CmswebSources
 from runreg.integrations.pdmv import CallbackSink
 from runreg.kernel.actors import SYSTEM, Actor
 from runreg.kernel.errors import InvalidInput, NotFound
@@ -148,43 +149,67 @@ def _consume_feed(
     progress: Progress,
     clock: Callable[[], float],
 ) -> None:
+    """Page through the feed; the next page is fetched while the current one is written (the writes stay in
+    feed order, each with its position, so a crash still resumes after the last committed page)."""
     with db.reading() as conn:
         since = str(store.setting(conn, LAST_SEQ, "0"))
         retry = sorted(store.failed(conn, stage="document"))
-    done = 0
-    while True:
+
+    def fetch_page(since: str, retry: Sequence[str]) -> tuple[ChangesPage, _Fetched]:
         page = fetcher.sources.reqmgr2.changes(since=since, limit=batch_size, include_docs=True)
         changed = list(dict.fromkeys([*page.changed, *retry]))
-        retry = []  # the previously failed ones ride along with the first page only
-        result = _apply_documents(
-            db, fetcher, changed, page.deleted, page.last_seq, triggers, clock, known=page.documents
-        )
-        report.merge(result)
-        done += len(page.changed) + len(page.deleted)
-        progress("feed", done, None if page.pending is None else done + page.pending)
-        if page.empty or page.last_seq == since or page.pending == 0:
-            return
-        since = page.last_seq
+        return page, _fetch(db, fetcher, changed, page.deleted, known=page.documents)
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-prefetch") as prefetch:
+        upcoming = prefetch.submit(fetch_page, since, retry)  # the failed ones ride with the first page only
+        while True:
+            page, fetched = upcoming.result()
+            last = page.empty or page.last_seq == since or page.pending == 0
+            if not last:
+                upcoming = prefetch.submit(fetch_page, page.last_seq, [])
+            report.merge(_write(db, fetched, page.last_seq, triggers, clock))
+            done += len(page.changed) + len(page.deleted)
+            progress("feed", done, None if page.pending is None else done + page.pending)
+            if last:
+                return
+            since = page.last_seq
 
 
-def _apply_documents(
+@dataclass
+class _Fetched:
+    """What one batch brought from cmsweb, before anything is written."""
+
+    docs: dict[str, dict[str, Any]]
+    deleted: list[str]
+    numbers: dict[str, dict[str, Numbers]]
+    failures: dict[str, str]  # document failures
+    number_failures: dict[str, str]
+
+
+def _fetch(
     db: Database,
     fetcher: Fetcher,
     changed: Sequence[str],
     deleted: Sequence[str],
-    last_seq: str | None,
-    triggers: Sequence[str],
-    clock: Callable[[], float],
     *,
     known: Mapping[str, dict[str, Any]] | None = None,
-) -> _BatchResult:
-    """One batch of the feed: fetch (outside any transaction), then write it all and the feed position."""
-    result = _BatchResult()
+) -> _Fetched:
     docs, gone, doc_failures = fetcher.documents([n for n in changed if n not in set(deleted)], known)
     numbers, number_failures = fetcher.numbers(docs, _previous(db, list(docs)))
+    return _Fetched(docs, [*deleted, *gone], numbers, doc_failures, number_failures)
+
+
+def _write(
+    db: Database, fetched: _Fetched, last_seq: str | None, triggers: Sequence[str], clock: Callable[[], float]
+) -> _BatchResult:
+    """One batch in one transaction: deletions, changed documents, new numbers, related workflows marked,
+    failures, callbacks owed and the feed position."""
+    result = _BatchResult()
+    docs, numbers = fetched.docs, fetched.numbers
     now = clock()
     with db.transaction() as conn:
-        result.deleted = store.delete_workflows(conn, [*deleted, *gone])
+        result.deleted = store.delete_workflows(conn, fetched.deleted)
         written = _save_documents(conn, docs, now)
         result.documents_changed = len(written)
         result.documents_unchanged = len(docs) - len(written)
@@ -194,11 +219,11 @@ def _apply_documents(
         outputs = [d for doc in docs.values() for d in doc["OutputDatasets"]]
         related = store.names_with_values(conn, "output_dataset", outputs) - set(docs)
         store.add_pending(conn, related, reason="related", now=now)
-        _record_outcome(conn, docs, doc_failures, numbers, number_failures, now)
+        _record_outcome(conn, docs, fetched.failures, numbers, fetched.number_failures, now)
         store.add_outbox(conn, sorted(set(written) | moved.names), triggers, now=now)
         if last_seq is not None:
             store.set_setting(conn, LAST_SEQ, last_seq)
-    result.failures = doc_failures | number_failures
+    result.failures = fetched.failures | fetched.number_failures
     return result
 
 
@@ -369,7 +394,7 @@ def update_one(
     began = time.monotonic()
     fetcher = Fetcher(sources)
     try:
-        report.merge(_apply_documents(db, fetcher, [name], [], None, triggers, clock))
+        report.merge(_write(db, _fetch(db, fetcher, [name], []), None, triggers, clock))
     finally:
         fetcher.close()
     if report.failures:

@@ -479,14 +479,18 @@ class CmswebWorld:
                     raise KeyError(name)
                 if change:
                     self._priority_bumps.setdefault(name, []).append(moment)
-                insort(self._revisions[name], _Revision(moment, name, "touch", self._seq_for(moment)), key=_when)
+                insort(
+                    self._revisions[name], _Revision(moment, name, "touch", self._seq_for(moment)), key=_when
+                )
 
     def delete(self, names: list[str], moment: float) -> None:
         with self._lock:
             for name in names:
                 if name not in self._by_name:
                     raise KeyError(name)
-                insort(self._revisions[name], _Revision(moment, name, "delete", self._seq_for(moment)), key=_when)
+                insort(
+                    self._revisions[name], _Revision(moment, name, "delete", self._seq_for(moment)), key=_when
+                )
 
     # --- what DBS reports at a moment --------------------------------------------------------------------
 
