@@ -1,8 +1,8 @@
 """Benchmark: the Stats2 update and the original's fetch route over 10,000 workflows.
 
 Run: `.venv/bin/python benchmarks/workflows_update.py [--engine sqlite|postgresql|both] [--workflows N]`.
-The cmsweb simulator runs in its own process (cmsweb is a remote system) with its clock frozen `--days-in` days
-into its timeline, so part of the workflows are running and part are done. Measured:
+The cmsweb simulator runs in its own process (cmsweb is a remote system) with its clock frozen `--days-in`
+days into its timeline, so part of the workflows are running and part are done. Measured:
   1. first load: every workflow from the changes feed (`include_docs`, pages of 500), DBS numbers of every
      output dataset (batched `datasetlist`, one `filesummaries` per dataset), expected events (parents, lumi
      masks), all written with their first history rows (targets: <= 60 s);
@@ -83,7 +83,8 @@ def run(engine: str, workflows: int, concurrency: int) -> None:
                 requests = sources.reqmgr2.http.requests_made + sources.dbs.http.requests_made  # type: ignore[attr-defined]
                 print(
                     f"[{engine}] first load: {service.counts(db)['workflows']} workflows, "
-                    f"{first.datasets_changed} dataset snapshots, {requests} HTTP requests in {elapsed:.1f} s "
+                    f"{first.datasets_changed} dataset snapshots, {requests} HTTP requests "
+                    f"in {elapsed:.1f} s "
                     f"({service.counts(db)['workflows'] / elapsed:.0f} workflows/s)"
                 )
                 with db.reading() as conn:
@@ -97,7 +98,8 @@ def run(engine: str, workflows: int, concurrency: int) -> None:
                 started = time.perf_counter()
                 report = service.update(db, sources, clock=clock)
                 print(
-                    f"[{engine}] incremental, {len(changed)} changed in ReqMgr2: {report.documents_changed} written, "
+                    f"[{engine}] incremental, {len(changed)} changed in ReqMgr2: "
+                    f"{report.documents_changed} written, "
                     f"{report.recalculated} recalculated in {time.perf_counter() - started:.2f} s"
                 )
                 now[0] = control.post("/_simulator/clock", json={"advance_s": 900}).json()["now"]
@@ -118,7 +120,8 @@ def run(engine: str, workflows: int, concurrency: int) -> None:
                     documents = len(response.json())
                     timings.append(time.perf_counter() - started)
                 print(
-                    f"[{engine}] /stats/api/fetch: {documents} documents, {len(response.content) / 1e6:.1f} MB, "
+                    f"[{engine}] /stats/api/fetch: {documents} documents, "
+                    f"{len(response.content) / 1e6:.1f} MB, "
                     f"best {min(timings):.2f} s, median {sorted(timings)[1]:.2f} s"
                 )
         finally:

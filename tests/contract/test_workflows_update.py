@@ -351,7 +351,7 @@ def test_growing_datasets_append_history_and_finished_ones_do_not(db: Database, 
     assert history_count(db) == before + report.datasets_changed
 
 
-# --- processes -----------------------------------------------------------------------------------------------
+# --- processes ---------------------------------------------------------------------------------------------
 
 _UPDATER = textwrap.dedent(
     """
@@ -455,8 +455,10 @@ def test_numbers_dbs_did_not_modify_are_not_asked_again(db: Database, cmsweb: Cm
     run_update(db, cmsweb)
     finished = plan_of(
         "TaskChain",
-        lambda p: p.status_at(START) == "normal-archived"
-        and all(WORLD.output_state(d, START)["last_modification_date"] < START - 600 for d in p.outputs),
+        lambda p: (
+            p.status_at(START) == "normal-archived"
+            and all(WORLD.output_state(d, START)["last_modification_date"] < START - 600 for d in p.outputs)
+        ),
     )
     cmsweb.control.delete("/_simulator/stats")
     cmsweb.control.post("/_simulator/touch", json={"names": [finished.name], "change": True})
@@ -465,7 +467,7 @@ def test_numbers_dbs_did_not_modify_are_not_asked_again(db: Database, cmsweb: Cm
     assert report.documents_changed == 1 and report.recalculated >= 1 and report.datasets_changed == 0
     assert requests.get("/dbs/prod/global/DBSReader/datasetlist", 0) >= 1
     # Only datasets DBS modified within the safety margin are read again (running workflows' ones).
-    recent = {d for p in WORLD.plans for d in p.outputs
-              if (state := WORLD.output_state(d, START)) and state["last_modification_date"] >= START - 300}  # fmt: skip
+    states = {d: WORLD.output_state(d, START) for p in WORLD.plans for d in p.outputs}
+    recent = {d for d, state in states.items() if state and state["last_modification_date"] >= START - 300}
     assert requests.get("/dbs/prod/global/DBSReader/filesummaries", 0) <= len(recent)
     assert not set(finished.outputs) & recent

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from runreg.http.app import create_app
 from runreg.integrations.cmsweb import connect
 from runreg.settings import Settings
-from runreg.simulators.cmsweb.server import SimulatedClock, create_app as create_simulator, run_in_thread
+from runreg.simulators.cmsweb.server import SimulatedClock, run_in_thread
+from runreg.simulators.cmsweb.server import create_app as create_simulator
 from runreg.simulators.cmsweb.world import DAY, CmswebWorld
 from runreg.storage.database import Database
 from runreg.workflows import service

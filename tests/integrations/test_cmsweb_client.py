@@ -27,7 +27,8 @@ NOW = WORLD.epoch + 10 * DAY
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    with run_in_thread(create_app(WORLD, SimulatedClock(datetime.fromtimestamp(NOW, UTC), speed=0))) as server:
+    clock = SimulatedClock(datetime.fromtimestamp(NOW, UTC), speed=0)
+    with run_in_thread(create_app(WORLD, clock)) as server:
         yield server.base_url
 
 
@@ -71,7 +72,8 @@ def test_dbs_numbers_and_batched_access_types(sources: CmswebSources) -> None:
     assert set(infos) == known
     for dataset, info in infos.items():
         state = WORLD.output_state(dataset, NOW)
-        assert (info.access_type, info.modified) == (state["dataset_access_type"], state["last_modification_date"])
+        assert info.access_type == state["dataset_access_type"]
+        assert info.modified == state["last_modification_date"]
     dataset = next(iter(sorted(known)))
     state = WORLD.output_state(dataset, NOW)
     summary = sources.dbs.file_summary(dataset, valid_only=False)
@@ -99,14 +101,19 @@ def test_wmstats_active_workflows(sources: CmswebSources) -> None:
 
 
 def test_faults_are_retried_and_a_persistent_one_is_reported(base_url: str, sources: CmswebSources) -> None:
+    def fault(control: httpx.Client, kind: str, times: int) -> None:
+        control.post(
+            "/_simulator/faults", json={"path_prefix": "/wmstatsserver", "kind": kind, "times": times}
+        )
+
     with httpx.Client(base_url=base_url) as control:
         for kind in ("error500", "truncated", "drop"):
-            control.post("/_simulator/faults", json={"path_prefix": "/wmstatsserver", "kind": kind, "times": 1})
+            fault(control, kind, 1)
             assert set(sources.wmstats.active_workflows()) == set(WORLD.active(NOW))
-        control.post("/_simulator/faults", json={"path_prefix": "/wmstatsserver", "kind": "truncated", "times": 5})
+        fault(control, "truncated", 5)
         with pytest.raises(CmswebBadResponse):
             sources.wmstats.active_workflows()
-        control.post("/_simulator/faults", json={"path_prefix": "/wmstatsserver", "kind": "error500", "times": 5})
+        fault(control, "error500", 5)
         with pytest.raises(CmswebUnavailable):
             sources.wmstats.active_workflows()
         control.delete("/_simulator/faults")
@@ -120,9 +127,10 @@ def test_names_are_url_encoded_and_tls_is_verified() -> None:
         return httpx.Response(404, json={"error": "not_found"})
 
     client = ReqMgr2Client(CmswebHttp("https://cmsweb.example", transport=httpx.MockTransport(handler)))
-    assert client.workflow("a#b&c+d e/f\"g") is None
+    assert client.workflow('a#b&c+d e/f"g') is None
     assert seen[0].url.raw_path == b"/couchdb/reqmgr_workload_cache/a%23b%26c%2Bd%20e%2Ff%22g"
-    assert CmswebHttp("https://cmsweb.example")._http._transport._pool._ssl_context.verify_mode.name == "CERT_REQUIRED"
+    context = CmswebHttp("https://cmsweb.example")._http._transport._pool._ssl_context
+    assert context.verify_mode.name == "CERT_REQUIRED"
 
 
 def test_a_refusal_is_not_retried_and_a_wrong_shape_is_refused() -> None:
@@ -136,7 +144,8 @@ def test_a_refusal_is_not_retried_and_a_wrong_shape_is_refused() -> None:
     with pytest.raises(CmswebUnavailable, match="HTTP 403"):
         http.get("/x")
     assert len(calls) == 1
-    shaped = CmswebHttp("https://x", transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"a": 1})))
+    wrong = httpx.MockTransport(lambda request: httpx.Response(200, json={"a": 1}))
+    shaped = CmswebHttp("https://x", transport=wrong)
     with pytest.raises(CmswebBadResponse, match="results"):
         ReqMgr2Client(shaped).changes(since="0", limit=5)
 
@@ -144,7 +153,9 @@ def test_a_refusal_is_not_retried_and_a_wrong_shape_is_refused() -> None:
 def test_settings_build_clients_with_the_grid_certificate_only_for_cmsweb(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(ValueError, match="certificate"):
         CmswebHttp("https://x", key="key.pem")
-    settings = Settings(cmsweb_url="https://cmsweb.example", dbs_url="https://dbs.example/dbs/prod/global/DBSReader")
+    settings = Settings(
+        cmsweb_url="https://cmsweb.example", dbs_url="https://dbs.example/dbs/prod/global/DBSReader"
+    )
     from runreg.integrations.cmsweb import from_settings
 
     with from_settings(settings) as built:

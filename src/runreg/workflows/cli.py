@@ -1,4 +1,4 @@
-"""`runreg workflows`: the incremental update (with a progress bar) or one workflow's, and a stored document."""
+"""`runreg workflows`: the incremental update (with a progress bar) or one workflow's; a stored document."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ def update(
                     db, sources, triggers=triggers, callbacks=callbacks, progress=progress
                 )
     console.print(
-        f"{report.documents_changed} changed, {report.documents_unchanged} unchanged, {report.deleted} deleted, "
-        f"{report.recalculated} recalculated, {report.datasets_changed} dataset changes, "
+        f"{report.documents_changed} changed, {report.documents_unchanged} unchanged, "
+        f"{report.deleted} deleted, {report.recalculated} recalculated, "
+        f"{report.datasets_changed} dataset changes, "
         f"{report.callbacks_sent} callbacks in {report.seconds:.1f} s"
     )
     for failed, reason in sorted(report.failures.items()):

@@ -110,7 +110,8 @@ def update(
         report.callbacks_sent += deliver_callbacks(db, callbacks)
     report.seconds = time.monotonic() - began
     logger.info(
-        "workflow update: %d changed, %d unchanged, %d deleted, %d recalculated, %d dataset changes, %d failed in %.1f s",
+        "workflow update: %d changed, %d unchanged, %d deleted, %d recalculated, %d dataset changes, "
+        "%d failed in %.1f s",
         report.documents_changed,
         report.documents_unchanged,
         report.deleted,
@@ -386,7 +387,7 @@ def update_one(
     callbacks: CallbackSink | None = None,
     clock: Callable[[], float] = time.time,
 ) -> UpdateReport:
-    """Refresh one workflow's document and numbers now (spec §4.7); needs the `workflows:update` permission."""
+    """Refresh one workflow's document and numbers now (spec §4.7); needs permission `workflows:update`."""
     name = _valid_name(name)
     _check_triggers(triggers, callbacks)
     _authorize(db, actor, name)
