@@ -42,35 +42,46 @@ def default_lock(db: Database) -> AbstractContextManager[None]:
 
 
 @dataclass
-class UpdateReport:
+class _BatchResult:
+    """What one batch (one transaction) did."""
+
     documents_changed: int = 0
     documents_unchanged: int = 0
     deleted: int = 0
     recalculated: int = 0
     datasets_changed: int = 0  # history rows appended
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+_COUNTERS = ("documents_changed", "documents_unchanged", "deleted", "recalculated", "datasets_changed")
+
+
+@dataclass
+class UpdateReport(_BatchResult):
+    """What a whole update did: its batches added up."""
+
     callbacks_sent: int = 0
     batches: int = 0
-    failures: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     def merge(self, other: _BatchResult) -> None:
-        self.documents_changed += other.documents_changed
-        self.documents_unchanged += other.documents_unchanged
-        self.deleted += other.deleted
-        self.recalculated += other.recalculated
-        self.datasets_changed += other.datasets_changed
+        for counter in _COUNTERS:
+            setattr(self, counter, getattr(self, counter) + getattr(other, counter))
         self.failures.update(other.failures)
         self.batches += 1
 
 
 @dataclass
-class _BatchResult:
-    documents_changed: int = 0
-    documents_unchanged: int = 0
-    deleted: int = 0
-    recalculated: int = 0
-    datasets_changed: int = 0
-    failures: dict[str, str] = field(default_factory=dict)
+class _Run:
+    """One update's fixed parts, shared by its two phases."""
+
+    db: Database
+    fetcher: Fetcher
+    report: UpdateReport
+    triggers: Sequence[str]
+    batch_size: int
+    progress: Progress
+    clock: Callable[[], float]
 
 
 def _no_progress(phase: str, done: int, total: int | None) -> None:
@@ -101,8 +112,9 @@ def update(
         fetcher = Fetcher(sources)
         try:
             dbs_since = _start_dbs_window(db, started)
-            _consume_feed(db, fetcher, report, triggers, batch_size, progress, clock)
-            _recalculate_outdated(db, fetcher, report, triggers, batch_size, progress, clock, dbs_since)
+            run = _Run(db, fetcher, report, triggers, batch_size, progress, clock)
+            _consume_feed(run)
+            _recalculate_outdated(run, dbs_since)
             with db.transaction() as conn:
                 store.set_setting(conn, LAST_DBS, started)
         finally:
@@ -141,17 +153,12 @@ def _start_dbs_window(db: Database, started: float) -> float | None:
     return None if since is None else float(since) - model.DBS_MARGIN_S
 
 
-def _consume_feed(
-    db: Database,
-    fetcher: Fetcher,
-    report: UpdateReport,
-    triggers: Sequence[str],
-    batch_size: int,
-    progress: Progress,
-    clock: Callable[[], float],
-) -> None:
+def _consume_feed(run: _Run) -> None:
     """Page through the feed; the next page is fetched while the current one is written (the writes stay in
     feed order, each with its position, so a crash still resumes after the last committed page)."""
+    db, fetcher, report, triggers, batch_size, progress, clock = (
+        run.db, run.fetcher, run.report, run.triggers, run.batch_size, run.progress, run.clock
+    )  # fmt: skip
     with db.reading() as conn:
         since = str(store.setting(conn, LAST_SEQ, "0"))
         retry = sorted(store.failed(conn, stage="document"))
@@ -306,17 +313,11 @@ def _record_outcome(
     store.touch(conn, numbers, column="numbers_checked", now=now)
 
 
-def _recalculate_outdated(
-    db: Database,
-    fetcher: Fetcher,
-    report: UpdateReport,
-    triggers: Sequence[str],
-    batch_size: int,
-    progress: Progress,
-    clock: Callable[[], float],
-    dbs_since: float | None,
-) -> None:
+def _recalculate_outdated(run: _Run, dbs_since: float | None) -> None:
     """Numbers of the related workflows, of those whose datasets DBS modified, and of active ones."""
+    db, fetcher, report, triggers, batch_size, progress, clock = (
+        run.db, run.fetcher, run.report, run.triggers, run.batch_size, run.progress, run.clock
+    )  # fmt: skip
     modified = [] if dbs_since is None else fetcher.sources.dbs.datasets_modified_since(int(dbs_since))
     try:
         active = fetcher.sources.wmstats.active_workflows()
