@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Text, and_, delete, func, or_, select, tuple_, type_coerce, update
+from sqlalchemy import Connection, Text, and_, cast, delete, func, or_, select, tuple_, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from runreg.storage.database import bulk_insert
@@ -200,7 +200,7 @@ def history(conn: Connection, names: Sequence[str]) -> dict[str, list[tuple[int,
     else:
         queries = [columns.where(c.name.in_(chunk)) for chunk in _chunks(list(wanted))]
     for query in queries:
-        for name, moment, dataset, access_type, events, size, lumis in conn.execute(query):
+        for name, moment, dataset, access_type, events, size, lumis in conn.execute(query).all():
             if name in wanted:
                 found[name].append((moment, dataset, Numbers(access_type, events, size, lumis)))
     for rows in found.values():
@@ -366,7 +366,7 @@ def _like(conn: Connection, column: Any, pattern: str) -> Any:
 class Found:
     name: str
     submitted: str
-    document: dict[str, Any]
+    document: Any  # a dict, or with raw=True its JSON text
     last_update: float
 
 
@@ -377,11 +377,14 @@ def find(
     after: tuple[str, str] | None,
     limit: int,
     chronological: bool,
+    raw: bool = False,
 ) -> list[Found]:
     """The workflows matching every filter, by name or by submission time, after the cursor `after` =
-    (submitted, name) of the last row already seen: keyset paging, no OFFSET."""
+    (submitted, name) of the last row already seen: keyset paging, no OFFSET. `raw`: documents as JSON text,
+    for callers that only pass them on."""
     c = workflows.c
-    query = select(c.name, c.submitted, _document_column(conn), c.last_update)
+    column = cast(c.document, Text) if raw and conn.dialect.name == "postgresql" else _document_column(conn)
+    query = select(c.name, c.submitted, column, c.last_update)
     for item in filters:
         if item.kind == "workflow":
             query = query.where(_like(conn, c.name, item.value) if item.pattern else c.name == item.value)
@@ -398,8 +401,8 @@ def find(
             query = query.where(c.name > after[1])
         query = query.order_by(c.name)
     return [
-        Found(name, submitted, _decoded(conn, document), last_update)
-        for name, submitted, document, last_update in conn.execute(query.limit(limit))
+        Found(name, submitted, document if raw else _decoded(conn, document), last_update)
+        for name, submitted, document, last_update in conn.execute(query.limit(limit)).all()
     ]
 
 
