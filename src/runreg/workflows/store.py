@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from runreg.workflows.tables import (
 )
 
 CHUNK = 500  # names per IN (...) list: far below every engine's parameter limit
+STAGE_ABOVE = 20  # rows from which a PostgreSQL upsert goes through COPY
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -38,6 +40,10 @@ def _upsert(
     """Insert rows; on a key already present, replace its other columns (or, replace=False, keep it)."""
     if not rows:
         return
+    rows = list({tuple(row[k] for k in keys): row for row in rows}.values())  # one row per key: the last
+    if conn.dialect.name == "postgresql" and len(rows) > STAGE_ABOVE:
+        _upsert_staged(conn, table, rows, keys, replace=replace)
+        return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
     updates = {c: statement.excluded[c] for c in rows[0] if c not in keys} if replace else {}
@@ -47,6 +53,26 @@ def _upsert(
         else statement.on_conflict_do_nothing(index_elements=list(keys))
     )
     conn.execute(statement, rows)
+
+
+def _upsert_staged(
+    conn: Connection, table: Any, rows: list[dict[str, Any]], keys: Sequence[str], *, replace: bool
+) -> None:
+    """Many rows on PostgreSQL: COPY into a session temporary table, then one INSERT ... SELECT ... ON
+    CONFLICT (executemany would send one statement per row)."""
+    staging = f"staging_{table.name}"
+    conn.exec_driver_sql(
+        f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+    )
+    bulk_insert(conn, SimpleNamespace(name=staging, columns=table.columns), rows)
+    columns = ", ".join(f'"{column}"' for column in rows[0])
+    conflict = ", ".join(f'"{key}"' for key in keys)
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in rows[0] if c not in keys)
+    action = f"DO UPDATE SET {updates}" if replace and updates else "DO NOTHING"
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staging}" ON CONFLICT ({conflict}) {action}'
+    )
+    conn.exec_driver_sql(f'TRUNCATE "{staging}"')
 
 
 # --- documents and keys ---------------------------------------------------------------------------------
