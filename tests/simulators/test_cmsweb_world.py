@@ -13,7 +13,8 @@ def test_the_same_seed_gives_the_same_world_and_another_seed_another() -> None:
     again = CmswebWorld(seed=21, workflows=150)
     moment = WORLD.epoch + 9 * DAY
     assert [p.name for p in again.plans] == [p.name for p in WORLD.plans]
-    assert [again.document(p.name, moment) for p in again.plans] == [WORLD.document(p.name, moment) for p in WORLD.plans]
+    documents = [WORLD.document(p.name, moment) for p in WORLD.plans]
+    assert [again.document(p.name, moment) for p in again.plans] == documents
     assert [p.name for p in CmswebWorld(seed=22, workflows=150).plans] != [p.name for p in WORLD.plans]
 
 
@@ -45,6 +46,7 @@ def test_dbs_events_grow_while_running_and_stop_when_done() -> None:
     dataset = plan.outputs[0]
     opened, closed = plan.time_of("running-open"), plan.time_of("running-closed")
     assert WORLD.output_state(dataset, opened - 1) is None
-    samples = [WORLD.output_state(dataset, opened + (closed - opened) * f)["num_event"] for f in (0.2, 0.6, 1.0)]
+    moments = [opened + (closed - opened) * share for share in (0.2, 0.6, 1.0)]
+    samples = [WORLD.output_state(dataset, moment)["num_event"] for moment in moments]
     assert samples == sorted(samples) and samples[0] < samples[-1]
     assert WORLD.output_state(dataset, closed + 3 * DAY)["num_event"] == samples[-1]

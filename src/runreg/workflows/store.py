@@ -62,7 +62,8 @@ def _upsert_staged(
     CONFLICT (executemany would send one statement per row)."""
     staging = f"staging_{table.name}"
     conn.exec_driver_sql(
-        f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+        f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" (LIKE "{table.name}" INCLUDING DEFAULTS) '
+        "ON COMMIT DELETE ROWS"
     )
     bulk_insert(conn, SimpleNamespace(name=staging, columns=table.columns), rows)
     columns = ", ".join(f'"{column}"' for column in rows[0])
@@ -70,7 +71,8 @@ def _upsert_staged(
     updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in rows[0] if c not in keys)
     action = f"DO UPDATE SET {updates}" if replace and updates else "DO NOTHING"
     conn.exec_driver_sql(
-        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staging}" ON CONFLICT ({conflict}) {action}'
+        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staging}" '
+        f"ON CONFLICT ({conflict}) {action}"
     )
     conn.exec_driver_sql(f'TRUNCATE "{staging}"')
 
