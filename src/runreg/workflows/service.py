@@ -98,6 +98,7 @@ def update(
     progress: Progress = _no_progress,
     lock_with: LockFactory = default_lock,
     clock: Callable[[], float] = time.time,
+    actor: Actor = SYSTEM,
 ) -> UpdateReport:
     """The full incremental update (spec §4.1): changed and deleted workflows from the feed (and those that
     failed before), then the numbers of related, DBS-modified and active workflows. Safe to kill at any point:
@@ -105,6 +106,7 @@ def update(
     _check_triggers(triggers, callbacks)
     if not 1 <= batch_size <= 5000:
         raise InvalidInput("batch_size", "must be between 1 and 5000")
+    _authorize(db, actor)
     report = UpdateReport()
     began = time.monotonic()
     with lock_with(db):
@@ -391,7 +393,7 @@ def update_one(
     """Refresh one workflow's document and numbers now (spec §4.7); needs permission `workflows:update`."""
     name = _valid_name(name)
     _check_triggers(triggers, callbacks)
-    _authorize(db, actor, name)
+    _authorize(db, actor)
     report = UpdateReport()
     began = time.monotonic()
     fetcher = Fetcher(sources)
@@ -406,18 +408,18 @@ def update_one(
     return report
 
 
-def _authorize(db: Database, actor: Actor, name: str) -> None:
-    """Through the one permission gate (`configuration.authorize`, action `workflows:update`)."""
+def _authorize(db: Database, actor: Actor) -> None:
+    """Through the one permission gate: `configuration.authorize(..., action="workflows:update")`."""
     from runreg.configuration import service as configuration
 
     gate = getattr(configuration, "authorize", None)
-    if gate is None or actor is SYSTEM:
-        # Until the gate lands, the HTTP route's method+path permission (access.api.authorized_actor) decides.
+    if gate is None:
+        # This branch predates the gate: the HTTP route's method+path permission (authorized_actor) decides.
         return
-    from runreg.access.actions import Target  # type: ignore[import-not-found]
+    from runreg.access.actions import Target  # type: ignore[import-not-found,unused-ignore]
 
     with db.reading() as conn:
-        gate(conn, actor=actor, action="workflows:update", target=Target(kind="workflow", id=name))
+        gate(conn, actor=actor, action="workflows:update", target=Target())
 
 
 def _valid_name(name: str) -> str:
