@@ -56,6 +56,24 @@ class Settings(BaseSettings):
     ingestion_reconcile_every_scans: int = 0
     # Periodic workers write their heartbeat row this often, also in the middle of a long cycle.
     worker_heartbeat_s: float = 30.0
+    # cmsweb (Stats2's sources): ReqMgr2 + wmstats at cmsweb_url, DBS at dbs_url (its DBSReader base). The
+    # defaults point at the local simulator (`python -m runreg.simulators.cmsweb.server`). The optional grid
+    # certificate is sent to these two hosts only; TLS is always verified (cmsweb_ca_bundle: a CA file/dir).
+    cmsweb_url: str = "http://127.0.0.1:9520"
+    dbs_url: str = "http://127.0.0.1:9520/dbs/prod/global/DBSReader"
+    cmsweb_cert: str | None = None
+    cmsweb_key: str | None = None
+    cmsweb_ca_bundle: str | None = None
+    cmsweb_timeout_s: float = 90.0
+    cmsweb_concurrency: int = 8
+    # Callbacks to McM / ReReco / RelVal after a workflow really changed (client-credentials tokens).
+    callback_token_url: str = "http://127.0.0.1:9520/auth/realms/cern/api-access/token"
+    callback_client_id: str | None = None
+    callback_client_secret: str | None = None
+    callback_prod_url: str = "http://127.0.0.1:9520/prod"
+    callback_dev_url: str = "http://127.0.0.1:9520/dev"
+    callback_prod_audience: str = "cms-pdmv-prod"
+    callback_dev_audience: str = "cms-pdmv-dev"
     # Golden-JSON jobs: "inprocess" (a thread of the server; the embedded default) or "celery" (workers
     # started with `runreg worker`, through Redis). A job whose worker dies is redelivered after the
     # visibility timeout.

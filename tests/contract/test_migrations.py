@@ -14,6 +14,7 @@ import runreg.eventlog.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
 import runreg.registry.tables  # noqa: F401
 import runreg.worker.tables  # noqa: F401
+import runreg.workflows.tables  # noqa: F401
 from runreg.storage import migrate
 from runreg.storage.database import Database
 from runreg.storage.schema import metadata

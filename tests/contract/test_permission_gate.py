@@ -24,6 +24,7 @@ from runreg.kernel.errors import PermissionDenied
 from runreg.registry import service as registry
 from runreg.registry.service import AutomaticUpdate, FlagEdit
 from runreg.storage.database import Database
+from runreg.workflows import service as workflows
 from tests.builders.runs import CERTIFIER, EXPERT, SHIFTER, create_collision_run
 
 OUTSIDER = Actor("outsider@cern.ch", ActorKind.HUMAN, frozenset({"cms-some-other-group"}))
@@ -102,6 +103,9 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, NullRunner(), actor=a, dataset_pattern="online", preset="golden"
     ),
     "certification.delete": lambda db, a: certification.delete(db, actor=a, job_id=1),
+    # Refused before any source is used: `None` would fail on first use.
+    "workflows.update": lambda db, a: workflows.update(db, None, actor=a),  # type: ignore[arg-type]
+    "workflows.update_one": lambda db, a: workflows.update_one(db, None, name="wf", actor=a),  # type: ignore[arg-type]
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
 NOT_GATED = {"configuration.ensure_default", "configuration.authorize", "configuration.refusal"}

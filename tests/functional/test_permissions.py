@@ -77,6 +77,8 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", "/runs/mark_significant"): ("/runs/mark_significant", {"run_number": RUN}),
     ("POST", "/runs/refresh_run/{run_number}"): (f"/runs/refresh_run/{RUN}", None),
     ("POST", "/runs/reset_and_refresh_run/{run_number}"): (f"/runs/reset_and_refresh_run/{RUN}", None),
+    ("POST", "/api/v1/workflows/{name}/update"): ("/api/v1/workflows/some_workflow/update", None),
+    ("POST", "/stats/api/update"): ("/stats/api/update", {"workflow_name": "some_workflow"}),
     ("POST", "/json_portal/generate"): (
         "/json_portal/generate",
         {"json_logic": {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}, "dataset_name_filter": "online"},

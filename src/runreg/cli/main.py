@@ -14,6 +14,7 @@ from runreg.ingestion.cli import app as ingest_app
 from runreg.registry.cli import changes_app, runs_app
 from runreg.settings import Settings
 from runreg.storage import migrate
+from runreg.workflows.cli import app as workflows_app
 
 app = typer.Typer(help="runreg: data-quality bookkeeping for CMS.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -23,6 +24,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(changes_app, name="changes")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(json_app, name="json")
+app.add_typer(workflows_app, name="workflows")
 
 
 @db_app.command("upgrade")
