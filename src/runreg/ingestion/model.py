@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runreg.classifiers import classify
 from runreg.kernel.ranges import RangeMap
-from runreg.registry.model import OMS_LS_WHITELIST
+from runreg.registry.model import OMS_LS_WHITELIST, ONLINE, RunState
 
 #: Per-LS OMS attributes the registry keeps; everything else OMS sends per LS is dropped.
 LS_WHITELIST = OMS_LS_WHITELIST
@@ -65,3 +66,13 @@ def kept_ls_values(per_key: Mapping[str, RangeMap]) -> dict[str, RangeMap]:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def rule_context(run: RunState, ls: int | None = None) -> dict[str, Any]:
+    """What a classifier rule sees for a stored run, as ingestion builds it: the run's context (class and
+    significance rules) when `ls` is None, else LS `ls`'s (online component rules). Per-LS values are the
+    ones the registry keeps (DCS bits, prescale); an OMS per-LS key a rule reads but RR does not keep is
+    only there while ingestion runs."""
+    return classify.context_for(
+        oms_attributes=run.oms, rr_attributes=run.rr, per_ls=run.oms_values(ONLINE), ls=ls
+    )
