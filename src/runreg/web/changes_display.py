@@ -39,5 +39,10 @@ def show_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def when(moment: Any) -> str:
+    """A stored time to the second (UTC), as the log lists several change sets a minute."""
+    return str(moment)[:19] if moment else ""
+
+
 GLOBALS = {"is_absent": is_absent, "is_triplet": is_triplet, "AREAS": AREAS, "KIND_TITLES": KIND_TITLES}
-FILTERS = {"show_value": show_value}
+FILTERS = {"show_value": show_value, "when": when}

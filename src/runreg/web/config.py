@@ -16,7 +16,7 @@ from runreg.kernel.errors import InvalidInput, NotFound, RunNotFound, RunregErro
 from runreg.web.page import Page, page, perform, posted, render
 from runreg.web.params import whole_number
 from runreg.web.textdiff import diff_texts
-from runreg.web.trace_display import trace_tree
+from runreg.web.trace_display import readable_rule, trace_tree
 
 router = APIRouter(include_in_schema=False)
 PAGE = Depends(page)
@@ -165,7 +165,7 @@ def playground(current: Page = PAGE) -> HTMLResponse:
     chosen = params.get("classifier", "")
     rule_text = params.get("rule", "")
     if chosen in choices and (params.get("load") or not rule_text.strip()):
-        rule_text = json.dumps(choices[chosen]["rule"], indent=2)
+        rule_text = readable_rule(choices[chosen]["rule"])
     form = {"run": params.get("run", "").strip(), "ls": params.get("ls", "").strip(), "rule": rule_text}
     explained = error = None
     if form["run"] and rule_text.strip():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from runreg.classifiers import jsonlogic
-from runreg.web.trace_display import TraceNode, trace_tree
+from runreg.web.trace_display import TraceNode, readable_rule, trace_tree
 
 
 def test_and_or_nodes_open_and_leaves_keep_their_rule() -> None:
@@ -21,3 +23,11 @@ def test_and_or_nodes_open_and_leaves_keep_their_rule() -> None:
             ),
         ],
     )
+
+
+def test_a_rule_reads_compactly_and_stays_the_same_json() -> None:
+    rule = {"and": [{"var": "pixel_included"}, {"or": [{"==": [{"var": "bpix_ready"}, True]}, {"var": "x" * 70}]}]}
+    text = readable_rule(rule, width=60)
+    assert json.loads(text) == rule
+    assert text.splitlines()[:3] == ["{", '  "and": [', '    {"var": "pixel_included"},']
+    assert readable_rule({"var": "a"}) == '{"var": "a"}'

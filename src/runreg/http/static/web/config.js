@@ -14,7 +14,7 @@
   function renumber(textarea, gutter) {
     const count = textarea.value.split("\n").length;
     if (gutter.childElementCount !== count) {
-      gutter.innerHTML = Array.from({ length: count }, (_, i) => `<span>${i + 1}</span>`).join("\n");
+      gutter.innerHTML = Array.from({ length: count }, (_, i) => `<span>${i + 1}</span>`).join("");
     }
   }
   function wire(root) {
