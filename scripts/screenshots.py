@@ -23,7 +23,6 @@ VISITOR = "visitor@cern.ch|"
 ONCALL = "oncall@cern.ch|cms-dqm-oncall"
 
 
-
 def _newest_human_change_set(page: Page) -> None:
     page.locator("#change-sets a.cs").first.click()
     page.wait_for_load_state("networkidle")
@@ -38,9 +37,7 @@ def _revert_refused(page: Page) -> None:
 
 
 def _invalid_yaml(page: Page) -> None:
-    page.locator("#yaml").evaluate(
-        "el => { el.value = el.value.replace('priority: 1', 'priority: first'); }"
-    )
+    page.locator("#yaml").evaluate("el => { el.value = el.value.replace('priority: 1', 'priority: first'); }")
     page.fill("input[name=comment]", "castor exclusion first")
     page.click("button:has-text('Save as a new version')")
     page.wait_for_selector(".problems")
@@ -48,7 +45,9 @@ def _invalid_yaml(page: Page) -> None:
 
 def _playground(page: Page) -> None:
     run = page.locator("#change-sets td.runs a").first.inner_text()
-    page.goto(page.url.split("/log")[0] + f"/config/playground?classifier=component_classifiers.39&run={run}&ls=12")
+    page.goto(
+        page.url.split("/log")[0] + f"/config/playground?classifier=component_classifiers.39&run={run}&ls=12"
+    )
     page.wait_for_load_state("networkidle")
 
 

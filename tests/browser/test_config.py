@@ -17,8 +17,10 @@ ORIGINAL = "    status: STANDBY\n    priority: 2\n"  # the second component clas
 
 
 def paste(editor, text: str) -> None:  # noqa: ANN001
-    """Put `text` in the editor as a paste would (Playwright's fill types a 60,000-character YAML in ~20 s)."""
-    editor.evaluate("(el, text) => { el.value = text; el.dispatchEvent(new Event('input', {bubbles: true})); }", text)
+    """Put `text` in the editor as a paste would (Playwright's fill of the 60 kB YAML takes ~20 s)."""
+    editor.evaluate(
+        "(el, text) => { el.value = text; el.dispatchEvent(new Event('input', {bubbles: true})); }", text
+    )
 
 
 def test_an_expert_edits_a_classifier_diffs_two_versions_and_restores_one(site: Site, open_page) -> None:  # noqa: ANN001
@@ -101,7 +103,9 @@ def test_a_shifter_sees_the_yaml_read_only_and_the_buttons_disabled_with_the_rea
 def test_the_playground_shows_a_rules_result_and_trace_for_a_run(site: Site, open_page) -> None:  # noqa: ANN001
     create_collision_run(site.db, 380100, ls_count=40, off={"bpix_ready": (10, 20)})
     page = open_page(SHIFTER, "/config/playground")
-    page.fill("textarea[name=rule]", '{"and": [{"var": "bpix_ready"}, {"==": [{"var": "class"}, "Collisions24"]}]}')
+    page.fill(
+        "textarea[name=rule]", '{"and": [{"var": "bpix_ready"}, {"==": [{"var": "class"}, "Collisions24"]}]}'
+    )
     page.fill("input[name=run]", "380100")
     page.fill("input[name=ls]", "15")
     page.click("button:has-text('Evaluate')")

@@ -1,4 +1,4 @@
-"""The change log as the log page reads it: filtered, keyset-paged, and each change set as an old → new diff."""
+"""The change log as the log page reads it: filtered, keyset-paged, each change set as an old → new diff."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_log_arguments_are_bounded_and_named(db: Database) -> None:
 
 def test_a_change_set_reads_as_old_to_new_values_and_names_its_reverts(db: Database) -> None:
     create_collision_run(db, 1001, ls_count=30)
-    first = _bad(db, 1001, 10, 20)
+    _bad(db, 1001, 10, 20)
     correction = service.edit_flags(
         db,
         actor=SHIFTER,
@@ -110,7 +110,7 @@ def test_attribute_changes_and_creations_and_shadowed_automatic_changes(db: Data
     assert created is not None
     creation = service.describe_change_set(db, change_set_id=created)
     assert creation.creates
-    assert ("run", "created") == (creation.changes[0].area, creation.changes[0].key)
+    assert (creation.changes[0].area, creation.changes[0].key) == ("run", "created")
     rr = {c.key: (c.old, c.new) for c in creation.changes if c.area == "rr"}
     assert rr["class"] == (ABSENT, "Collisions24")
 

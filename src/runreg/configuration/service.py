@@ -129,7 +129,9 @@ def import_yaml(
     if not (comment or "").strip():
         raise InvalidInput("comment", "say what changes and why: the comment is part of the history")
     if len(text) > MAX_YAML_CHARACTERS:
-        raise InvalidInput("yaml", f"line 1: a configuration may have at most {MAX_YAML_CHARACTERS} characters")
+        raise InvalidInput(
+            "yaml", f"line 1: a configuration may have at most {MAX_YAML_CHARACTERS} characters"
+        )
     config = load_yaml(text)
     return replace(db, actor=actor, config=config, comment=comment, expected_version=expected_version)
 

@@ -333,7 +333,9 @@ def _holds_per_ls(rule: Any, run: RunState) -> list[tuple[int, int, bool]]:
     read = {path.split(".", 1)[0] for path in jsonlogic.variables(rule)}
     run_part = classify.component_run_context(run.oms, run.rr)
     out: list[tuple[int, int, bool]] = []
-    for first, last, values in classify.segments({k: v for k, v in per_ls.items() if k in read}, run.ls_count):
+    for first, last, values in classify.segments(
+        {k: v for k, v in per_ls.items() if k in read}, run.ls_count
+    ):
         holds = bool(predicate({**run_part, **values}))
         if out and out[-1][2] == holds and out[-1][1] == first - 1:
             out[-1] = (out[-1][0], last, holds)

@@ -179,7 +179,10 @@ def _oms(run: RunState, dataset: str, key: str) -> RangeMap:
 
 def pieces(ranges: RangeMap, first: int, last: int) -> list[Piece]:
     """The values of LS first..last in order, ABSENT over the gaps, adjacent equal pieces merged."""
-    found: list[Piece] = [*ranges.slice(first, last), *((lo, hi, ABSENT) for lo, hi in ranges.gaps(first, last))]
+    found: list[Piece] = [
+        *ranges.slice(first, last),
+        *((lo, hi, ABSENT) for lo, hi in ranges.gaps(first, last)),
+    ]
     return sorted(found, key=lambda piece: piece[0])
 
 
@@ -190,9 +193,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _same_pieces(a: Sequence[Piece], b: Sequence[Piece]) -> bool:
-    return len(a) == len(b) and all(
-        x[:2] == y[:2] and _same(x[2], y[2]) for x, y in zip(a, b, strict=True)
-    )
+    return len(a) == len(b) and all(x[:2] == y[:2] and _same(x[2], y[2]) for x, y in zip(a, b, strict=True))
 
 
 def creates(events: Sequence[Event]) -> bool:

@@ -61,13 +61,21 @@ async def save(request: Request) -> Response:
         return render(current, "_flash.html", status_code=401, error="sign in to do this")
     try:
         saved = configuration.import_yaml(
-            current.db, actor=current.actor, text=text, comment=form.get("comment", ""), expected_version=expected
+            current.db,
+            actor=current.actor,
+            text=text,
+            comment=form.get("comment", ""),
+            expected_version=expected,
         )
     except RunregError as exc:
-        editor = _editor(current, text=text, version=expected or 0, error=exc, comment=form.get("comment", ""))
+        editor = _editor(
+            current, text=text, version=expected or 0, error=exc, comment=form.get("comment", "")
+        )
         return render(current, "config/_editor.html", status_code=http_status(exc), editor=editor)
     newest = configuration.history(current.db, limit=1)[0]
-    editor = _editor(current, text=configuration.export_yaml(current.db), version=saved, newest=newest, saved=saved)
+    editor = _editor(
+        current, text=configuration.export_yaml(current.db), version=saved, newest=newest, saved=saved
+    )
     response = render(current, "config/_editor.html", editor=editor)
     response.headers["HX-Trigger"] = "config-changed"
     return response
@@ -91,7 +99,9 @@ def _editor(
         for problem in listed:
             line = line_of_problem(text, problem["field"], problem["reason"])
             start = max(1, (line or 1) - EXCERPT_LINES)
-            excerpt = [(n, lines[n - 1]) for n in range(start, min(len(lines), (line or 0) + EXCERPT_LINES) + 1)]
+            excerpt = [
+                (n, lines[n - 1]) for n in range(start, min(len(lines), (line or 0) + EXCERPT_LINES) + 1)
+            ]
             problems.append({**problem, "line": line, "excerpt": excerpt if line else []})
     return {
         "text": text,

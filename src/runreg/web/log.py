@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from runreg.kernel.actors import ActorKind
-from runreg.kernel.errors import InvalidInput, InvalidState, NotFound, RevertConflict, RunregError, http_status
+from runreg.kernel.errors import (
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    RevertConflict,
+    RunregError,
+    http_status,
+)
 from runreg.registry import service as registry
 from runreg.web import changes_display
 from runreg.web.page import Page, page, posted, render, templates
@@ -95,9 +102,7 @@ def _answer(current: Page, status: int, context: dict[str, Any], **outcome: Any)
     needs = outcome.pop("needs", None) or [
         need for need in FORCE_ACTIONS if outcome.get(need)
     ]  # the refusals a forced revert would override
-    force_refusal = next(
-        (reason for need in needs if (reason := current.refusal(FORCE_ACTIONS[need]))), None
-    )
+    force_refusal = next((reason for need in needs if (reason := current.refusal(FORCE_ACTIONS[need]))), None)
     return render(
         current,
         "log/_revert.html",

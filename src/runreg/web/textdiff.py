@@ -41,7 +41,10 @@ def diff_texts(old: str, new: str, *, context: int = 3) -> TextDiff:
             rows.append(DiffLine("skip", None, None, _folded(start - shown_to)))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                rows += [DiffLine("same", i + 1, j + 1, a[i]) for i, j in zip(range(i1, i2), range(j1, j2))]
+                rows += [
+                    DiffLine("same", i + 1, j + 1, a[i])
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
                 continue
             rows += [DiffLine("removed", i + 1, None, a[i]) for i in range(i1, i2)]
             rows += [DiffLine("added", None, j + 1, b[j]) for j in range(j1, j2)]

@@ -38,6 +38,7 @@ def readable_rule(rule: Any, width: int = 76, indent: int = 0) -> str:
         items = [inner + readable_rule(item, width, indent + 2) for item in rule]
         return "[\n" + ",\n".join(items) + f"\n{pad}]"
     items = [
-        f"{inner}{json.dumps(key)}: {readable_rule(value, width, indent + 2).lstrip()}" for key, value in rule.items()
+        f"{inner}{json.dumps(key)}: {readable_rule(value, width, indent + 2).lstrip()}"
+        for key, value in rule.items()
     ]
     return "{\n" + ",\n".join(items) + f"\n{pad}}}"

@@ -129,4 +129,6 @@ def test_context_for_the_run_and_for_one_lumisection() -> None:
         "class": "Collisions24",
         "bpix_ready": True,
     }
-    assert classify.context_for(oms_attributes=oms, rr_attributes=rr, per_ls=per_ls, ls=7)["bpix_ready"] is False
+    assert (
+        classify.context_for(oms_attributes=oms, rr_attributes=rr, per_ls=per_ls, ls=7)["bpix_ready"] is False
+    )

@@ -19,14 +19,19 @@ def test_and_or_nodes_open_and_leaves_keep_their_rule() -> None:
             TraceNode(
                 False,
                 "or",
-                children=[TraceNode(False, rule='{"==": [{"var": "b"}, 1]}'), TraceNode(False, rule='{"var": "c"}')],
+                children=[
+                    TraceNode(False, rule='{"==": [{"var": "b"}, 1]}'),
+                    TraceNode(False, rule='{"var": "c"}'),
+                ],
             ),
         ],
     )
 
 
 def test_a_rule_reads_compactly_and_stays_the_same_json() -> None:
-    rule = {"and": [{"var": "pixel_included"}, {"or": [{"==": [{"var": "bpix_ready"}, True]}, {"var": "x" * 70}]}]}
+    rule = {
+        "and": [{"var": "pixel_included"}, {"or": [{"==": [{"var": "bpix_ready"}, True]}, {"var": "x" * 70}]}]
+    }
     text = readable_rule(rule, width=60)
     assert json.loads(text) == rule
     assert text.splitlines()[:3] == ["{", '  "and": [', '    {"var": "pixel_included"},']
