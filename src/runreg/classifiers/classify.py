@@ -9,11 +9,9 @@ from typing import Any, Protocol
 
 from runreg.classifiers import jsonlogic
 from runreg.kernel.quality import Status
-from runreg.kernel.ranges import RangeMap
+from runreg.kernel.ranges import RangeMap, values_at
 
 log = logging.getLogger(__name__)
-
-_HOLE = object()
 
 
 class RuleLike(Protocol):
@@ -64,16 +62,6 @@ def component_run_context(
     return {**oms_attributes, **rr}
 
 
-def ls_values(per_ls: Mapping[str, RangeMap], ls: int) -> dict[str, Any]:
-    """The per-LS values of one LS; a key with no value there is absent (undefined to JSON-logic)."""
-    values = {}
-    for key, ranges in per_ls.items():
-        value = ranges.get(ls, _HOLE)
-        if value is not _HOLE:
-            values[key] = value
-    return values
-
-
 def context_for(
     *,
     oms_attributes: Mapping[str, Any],
@@ -86,7 +74,7 @@ def context_for(
     classifier playground and the run page's "why"."""
     if ls is None:
         return run_context(oms_attributes, rr_attributes, per_ls)
-    return {**component_run_context(oms_attributes, rr_attributes), **ls_values(per_ls, ls)}
+    return {**component_run_context(oms_attributes, rr_attributes), **values_at(per_ls, ls)}
 
 
 def run_class(context: Mapping[str, Any], classifiers: Iterable[ClassRule]) -> str:
@@ -174,7 +162,7 @@ def segments(per_key: Mapping[str, RangeMap], ls_count: int) -> list[tuple[int, 
     out = []
     for index, first in enumerate(bounds):
         last = bounds[index + 1] - 1 if index + 1 < len(bounds) else ls_count
-        out.append((first, last, ls_values(per_key, first)))
+        out.append((first, last, values_at(per_key, first)))
     return out
 
 

@@ -25,13 +25,6 @@ from runreg.registry.model import ComponentFlags, DatasetState, RunState, apply
 class Absent:
     """No value (an attribute not set, an LS with no flag): distinct from a JSON null."""
 
-    _instance: Absent | None = None
-
-    def __new__(cls) -> Absent:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
     def __repr__(self) -> str:
         return "ABSENT"
 
