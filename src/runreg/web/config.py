@@ -36,11 +36,11 @@ PLAYGROUND_SECTIONS = {
 @router.get("/config", response_class=HTMLResponse)
 def current_configuration(current: Page = PAGE) -> HTMLResponse:
     """The current YAML (or `?version=N`, read-only): an editor for those allowed to import."""
-    version = whole_number(current.request.query_params, "version")
     try:
+        version = whole_number(current.request.query_params, "version")
         text = configuration.export_yaml(current.db, version=version)
-    except NotFound as exc:
-        return render(current, "config/missing.html", status_code=404, message=exc.message)
+    except (NotFound, InvalidInput) as exc:
+        return _not_found(current, exc)
     versions = configuration.history(current.db, limit=1)
     newest = versions[0] if versions else None
     shown = version or (newest.id if newest else 0)
@@ -149,12 +149,12 @@ def diff(current: Page = PAGE) -> HTMLResponse:
     """Any two versions as a line diff (default: the current version against the one before it)."""
     listed = configuration.history(current.db, limit=VERSIONS_SHOWN)
     params = current.request.query_params
-    new = whole_number(params, "to") or (listed[0].id if listed else 0)
-    old = whole_number(params, "from") or max(1, new - 1)
     try:
+        new = whole_number(params, "to") or (listed[0].id if listed else 0)
+        old = whole_number(params, "from") or max(1, new - 1)
         texts = [configuration.export_yaml(current.db, version=v) for v in (old, new)]
-    except NotFound as exc:
-        return render(current, "config/missing.html", status_code=404, message=exc.message)
+    except (NotFound, InvalidInput) as exc:
+        return _not_found(current, exc)
     return render(
         current,
         "config/diff.html",
@@ -200,6 +200,19 @@ def playground(current: Page = PAGE) -> HTMLResponse:
         tree=trace_tree(explained.trace) if explained else None,
         error=error,
         status_code=400 if error else 200,
+    )
+
+
+def _not_found(current: Page, exc: RunregError) -> HTMLResponse:
+    """A version that does not exist (404), or a version number that is not one (400)."""
+    return render(
+        current,
+        "not_found.html",
+        status_code=http_status(exc),
+        message=exc.message,
+        section="config",
+        back_url="/config/versions",
+        back_label="The configuration's versions",
     )
 
 

@@ -61,7 +61,15 @@ def change_set(change_set_id: int, current: Page = PAGE) -> HTMLResponse:
     try:
         described = registry.describe_change_set(current.db, change_set_id=change_set_id)
     except NotFound as exc:
-        return render(current, "log/missing.html", status_code=404, message=exc.message)
+        return render(
+            current,
+            "not_found.html",
+            status_code=404,
+            message=exc.message,
+            section="log",
+            back_url="/log",
+            back_label="Back to the change log",
+        )
     return render(
         current, "log/change_set.html", described=described, refusal=_revert_refusal(current, described)
     )
