@@ -10,18 +10,50 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 SHIFTER = "shifter@cern.ch|cms-dqm-runregistry-online-shifters"
 EXPERT = "expert@cern.ch|cms-dqm-runregistry-experts"
 CERTIFIER = "certifier@cern.ch|cms-dqm-runregistry-data-certification"
 VISITOR = "visitor@cern.ch|"
+ONCALL = "oncall@cern.ch|cms-dqm-oncall"
 
-#: (file name, path, identity cookie, optional CSS selector to click before the shot)
-PAGES: list[tuple[str, str, str, str | None]] = [
+
+def _newest_human_change_set(page: Page) -> None:
+    page.locator("#change-sets a.cs").first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def _revert_refused(page: Page) -> None:
+    """The oldest human change set of the demo's seed is overwritten by a later one: its revert is refused."""
+    page.locator("#change-sets a.cs").last.click()
+    page.wait_for_load_state("networkidle")
+    page.locator("form.revert button").click()
+    page.wait_for_selector("#revert-result .flash")
+
+
+def _invalid_yaml(page: Page) -> None:
+    page.locator("#yaml").evaluate("el => { el.value = el.value.replace('priority: 1', 'priority: first'); }")
+    page.fill("input[name=comment]", "castor exclusion first")
+    page.click("button:has-text('Save as a new version')")
+    page.wait_for_selector(".problems")
+
+
+def _playground(page: Page) -> None:
+    run = page.locator("#change-sets td.runs a").first.inner_text()
+    page.goto(
+        page.url.split("/log")[0] + f"/config/playground?classifier=component_classifiers.39&run={run}&ls=12"
+    )
+    page.wait_for_load_state("networkidle")
+
+
+Step = str | Callable[[Page], None] | None
+#: (file name, path, identity cookie, optional step before the shot: a CSS selector to click, or a function)
+PAGES: list[tuple[str, str, str, Step]] = [
     ("online-global", "/online/global", SHIFTER, None),
     ("online-tracker-filtered", "/online/tracker?class=Collisions24&sort=ls:desc", SHIFTER, None),
     (
@@ -31,6 +63,14 @@ PAGES: list[tuple[str, str, str, str | None]] = [
         "#all-runs td.component .bar.commented, #all-runs td.component .bar",
     ),
     ("online-visitor-disabled", "/online/global", VISITOR, None),
+    ("log", "/log", SHIFTER, None),
+    ("log-change-set", "/log?kind=human", SHIFTER, _newest_human_change_set),
+    ("log-revert-refused", "/log?kind=human", ONCALL, _revert_refused),
+    ("config-yaml-readonly", "/config", SHIFTER, None),
+    ("config-yaml-error", "/config", EXPERT, _invalid_yaml),
+    ("config-versions", "/config/versions", EXPERT, None),
+    ("config-diff", "/config/diff", EXPERT, None),
+    ("config-playground", "/log?kind=human", SHIFTER, _playground),
 ]
 
 
@@ -49,7 +89,9 @@ def main() -> None:
             context.add_cookies([{"name": "runreg_dev_identity", "value": identity, "url": args.base}])
             page = context.new_page()
             page.goto(args.base + path, wait_until="networkidle")
-            if click:
+            if callable(click):
+                click(page)
+            elif click:
                 page.locator(click).first.click()
                 page.wait_for_timeout(600)
             page.screenshot(path=OUT / f"{name}.png", full_page=True)

@@ -27,6 +27,7 @@ SECRET = "browser-test-proxy-secret"
 SHIFTER = ("shifter@cern.ch", "cms-dqm-runregistry-online-shifters")
 EXPERT = ("expert@cern.ch", "cms-dqm-runregistry-experts")
 NOBODY = ("visitor@cern.ch", "")
+ONCALL = ("oncall@cern.ch", "cms-dqm-oncall")
 
 
 def chromium_path() -> str:

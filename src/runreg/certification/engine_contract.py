@@ -13,14 +13,13 @@ from runreg.classifiers.jsonlogic import InvalidRule
 from runreg.classifiers.jsonlogic.forms import SCOPED
 from runreg.classifiers.jsonlogic.js import K_ARR, K_OBJ, kind, to_string
 from runreg.classifiers.jsonlogic.syntax import is_logic, is_static, missing_keys, split
-from runreg.kernel.ranges import RangeMap
+from runreg.kernel.ranges import RangeMap, values_at
 
 # A component is "<workspace>-<column>"; neither part contains "-" (rr_backend §2.3).
 _COMPONENT: Final = re.compile(r"[^-]+-[^-]+")
 # The LS sources a rule can read: ("oms", key), ("rr", component) or ("number", "") for the LS number.
 Source = tuple[str, str]
 LS_NUMBER: Final[Source] = ("number", "")
-_HOLE: Final = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +130,6 @@ def run_context(ds: DatasetData, lumisection: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ls_values(ranges: dict[str, RangeMap], ls: int) -> dict[str, Any]:
-    """The values the maps hold on one LS; a key without a value there is absent."""
-    out = {}
-    for key, values in ranges.items():
-        value = values.get(ls, _HOLE)
-        if value is not _HOLE:
-            out[key] = value
-    return out
-
-
 def evaluate_per_ls(rule: Any, ds: DatasetData) -> IntervalSet:
     """The LS of 1..ls_count where ``rule`` is truthy, evaluated LS by LS with the full context.
 
@@ -151,8 +140,8 @@ def evaluate_per_ls(rule: Any, ds: DatasetData) -> IntervalSet:
     out = IntervalBuilder()
     for ls in range(1, ds.ls_count + 1):
         lumisection["lumisection_number"] = ls
-        lumisection["oms"] = ls_values(ds.oms, ls)
-        lumisection["rr"] = ls_values(ds.rr, ls)
+        lumisection["oms"] = values_at(ds.oms, ls)
+        lumisection["rr"] = values_at(ds.rr, ls)
         if jsonlogic.truthy(jsonlogic.evaluate(rule, context)):
             out.add(ls, ls)
     return out.build()
@@ -162,5 +151,5 @@ def per_ls_contexts(ds: DatasetData, lss: IntervalSet) -> Iterator[tuple[int, di
     """(LS, the full context of that LS) for each LS of ``lss``, as the reference builds it."""
     for first, last in lss:
         for ls in range(first, last + 1):
-            lumisection = {"lumisection_number": ls, "oms": ls_values(ds.oms, ls), "rr": ls_values(ds.rr, ls)}
+            lumisection = {"lumisection_number": ls, "oms": values_at(ds.oms, ls), "rr": values_at(ds.rr, ls)}
             yield ls, run_context(ds, lumisection)

@@ -9,11 +9,9 @@ from typing import Any, Protocol
 
 from runreg.classifiers import jsonlogic
 from runreg.kernel.quality import Status
-from runreg.kernel.ranges import RangeMap
+from runreg.kernel.ranges import RangeMap, values_at
 
 log = logging.getLogger(__name__)
-
-_HOLE = object()
 
 
 class RuleLike(Protocol):
@@ -42,6 +40,41 @@ class ComponentRule(PrioritisedRule, Protocol):
 def reduce_ls_attributes(per_key: Mapping[str, RangeMap]) -> dict[str, bool]:
     """Run-level view of per-LS bits (rr_backend §4.6): true if true on some LS; null counts as false."""
     return {key: any(value is True for _, _, value in ranges) for key, ranges in per_key.items()}
+
+
+#: RR's own `beams_present_and_stable` is not shown to component rules: the OMS-derived one is.
+_HIDDEN_FROM_COMPONENT_RULES = frozenset({"beams_present_and_stable"})
+
+
+def run_context(
+    oms_attributes: Mapping[str, Any], rr_attributes: Mapping[str, Any], per_ls: Mapping[str, RangeMap]
+) -> dict[str, Any]:
+    """What class and significance rules see: the LS attributes reduced over the run, then the run's OMS
+    attributes, then its RR attributes (later ones win)."""
+    return {**reduce_ls_attributes(per_ls), **oms_attributes, **rr_attributes}
+
+
+def component_run_context(
+    oms_attributes: Mapping[str, Any], rr_attributes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The run's part of what online component rules see on each LS (the LS's own values come on top)."""
+    rr = {k: v for k, v in rr_attributes.items() if k not in _HIDDEN_FROM_COMPONENT_RULES}
+    return {**oms_attributes, **rr}
+
+
+def context_for(
+    *,
+    oms_attributes: Mapping[str, Any],
+    rr_attributes: Mapping[str, Any],
+    per_ls: Mapping[str, RangeMap],
+    ls: int | None = None,
+) -> dict[str, Any]:
+    """The data a rule is evaluated on: the run's (class and significance rules) when `ls` is None, else
+    that lumisection's (online component rules). The one definition, shared by the classification, the
+    classifier playground and the run page's "why"."""
+    if ls is None:
+        return run_context(oms_attributes, rr_attributes, per_ls)
+    return {**component_run_context(oms_attributes, rr_attributes), **values_at(per_ls, ls)}
 
 
 def run_class(context: Mapping[str, Any], classifiers: Iterable[ClassRule]) -> str:
@@ -129,12 +162,7 @@ def segments(per_key: Mapping[str, RangeMap], ls_count: int) -> list[tuple[int, 
     out = []
     for index, first in enumerate(bounds):
         last = bounds[index + 1] - 1 if index + 1 < len(bounds) else ls_count
-        values = {}
-        for key, ranges in per_key.items():
-            value = ranges.get(first, _HOLE)
-            if value is not _HOLE:
-                values[key] = value
-        out.append((first, last, values))
+        out.append((first, last, values_at(per_key, first)))
     return out
 
 

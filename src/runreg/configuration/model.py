@@ -548,6 +548,32 @@ def _check_expanded(data: Any) -> None:
         raise InvalidInput("yaml", f"{where}: {reason} (aliases expanded)")
 
 
+def line_of_problem(text: str, field: str, reason: str = "") -> int | None:
+    """The line (1-based) of `text` a validation problem is about: the line a YAML syntax error names, or
+    the line of the deepest node of a field path (`component_classifiers.3.rule`) found in the document;
+    None when neither can be told (a cross-reference of the whole configuration, an unparsable text)."""
+    if field == "yaml":
+        found = re.match(r"line (\d+)", reason)
+        return int(found.group(1)) if found else None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in field.split(".") if field else []:
+        if isinstance(node, yaml.MappingNode):
+            entry = next((pair for pair in node.value if pair[0].value == part), None)
+            if entry is None:
+                break
+            line, node = entry[0].start_mark.line + 1, entry[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
 # -- the shipped default -----------------------------------------------------------------------------------
 
 

@@ -22,10 +22,12 @@ from runreg.configuration.model import (
 from runreg.configuration.tables import config_versions
 from runreg.kernel import limits
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import ConfigVersionNotFound, PermissionDenied, StaleVersion
+from runreg.kernel.errors import ConfigVersionNotFound, InvalidInput, PermissionDenied, StaleVersion
 from runreg.storage.database import Database
 
 NO_TARGET = Target()
+#: The longest configuration file accepted (the shipped one is about 60,000 characters).
+MAX_YAML_CHARACTERS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,12 @@ def import_yaml(
     db: Database, *, actor: Actor, text: str, comment: str, expected_version: int | None = None
 ) -> int:
     """Import a whole configuration file as a new version (validated before anything is written)."""
+    if not (comment or "").strip():
+        raise InvalidInput("comment", "say what changes and why: the comment is part of the history")
+    if len(text) > MAX_YAML_CHARACTERS:
+        raise InvalidInput(
+            "yaml", f"line 1: a configuration may have at most {MAX_YAML_CHARACTERS} characters"
+        )
     config = load_yaml(text)
     return replace(db, actor=actor, config=config, comment=comment, expected_version=expected_version)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from runreg.eventlog.tables import change_sets, events
@@ -112,9 +112,7 @@ def load_stream(
 
 def get_change_set(conn: Connection, change_set_id: int) -> ChangeSet | None:
     row = conn.execute(select(change_sets).where(change_sets.c.id == change_set_id)).first()
-    if row is None:
-        return None
-    return ChangeSet(row.id, row.author, row.actor_kind, row.comment, row.created_at, row.reverts)
+    return None if row is None else _change_set(row)
 
 
 def runs_of_change_set(conn: Connection, change_set_id: int) -> list[int]:
@@ -122,20 +120,71 @@ def runs_of_change_set(conn: Connection, change_set_id: int) -> list[int]:
     return sorted(conn.execute(query).scalars())
 
 
+#: The most change sets one read returns (a page of the log, a history listing).
+MAX_CHANGE_SETS = 500
+
+
 def list_change_sets(
-    conn: Connection, *, run_number: int | None = None, limit: int = 50, before: int | None = None
+    conn: Connection,
+    *,
+    run_number: int | None = None,
+    author: str | None = None,
+    actor_kind: str | None = None,
+    limit: int = 50,
+    before: int | None = None,
+    after: int | None = None,
 ) -> list[ChangeSet]:
-    query = select(change_sets).order_by(change_sets.c.id.desc()).limit(limit)
+    """Change sets newest first, optionally of one run, author or actor kind; `before`/`after` page by id
+    (keyset paging: each page is an index range scan, however long the log). Every filter is indexed:
+    events (run_number, ...) and change_sets (author, id), (actor_kind, id)."""
+    limit = max(1, min(limit, MAX_CHANGE_SETS))
+    newer_first = after is None
+    query = select(change_sets)
     if run_number is not None:
         query = query.where(
             change_sets.c.id.in_(select(events.c.change_set_id).where(events.c.run_number == run_number))
         )
+    if author is not None:
+        query = query.where(change_sets.c.author == author)
+    if actor_kind is not None:
+        query = query.where(change_sets.c.actor_kind == actor_kind)
     if before is not None:
         query = query.where(change_sets.c.id < before)
-    return [
-        ChangeSet(r.id, r.author, r.actor_kind, r.comment, r.created_at, r.reverts)
-        for r in conn.execute(query)
-    ]
+    if after is not None:
+        query = query.where(change_sets.c.id > after)
+    order = change_sets.c.id.desc() if newer_first else change_sets.c.id.asc()
+    found = [_change_set(r) for r in conn.execute(query.order_by(order).limit(limit))]
+    return found if newer_first else found[::-1]
+
+
+def revisions_of(conn: Connection, change_set_ids: Sequence[int]) -> dict[int, list[int]]:
+    """For each change set, the change sets that revert it."""
+    if not change_set_ids:
+        return {}
+    query = select(change_sets.c.reverts, change_sets.c.id).where(change_sets.c.reverts.in_(change_set_ids))
+    out: dict[int, list[int]] = {}
+    for reverted, by in conn.execute(query.order_by(change_sets.c.id)):
+        out.setdefault(reverted, []).append(by)
+    return out
+
+
+def event_counts(conn: Connection, change_set_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+    """For each change set, how many events it holds per run (one grouped query for a page of the log)."""
+    if not change_set_ids:
+        return {}
+    query = (
+        select(events.c.change_set_id, events.c.run_number, func.count())
+        .where(events.c.change_set_id.in_(change_set_ids))
+        .group_by(events.c.change_set_id, events.c.run_number)
+    )
+    out: dict[int, dict[int, int]] = {}
+    for change_set_id, run_number, count in conn.execute(query):
+        out.setdefault(change_set_id, {})[run_number] = count
+    return {cs: dict(sorted(runs.items())) for cs, runs in out.items()}
+
+
+def _change_set(row: Any) -> ChangeSet:
+    return ChangeSet(row.id, row.author, row.actor_kind, row.comment, row.created_at, row.reverts)
 
 
 def events_of_change_set(conn: Connection, change_set_id: int) -> list[StoredEvent]:

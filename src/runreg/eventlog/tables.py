@@ -47,3 +47,7 @@ events = Table(
 )
 
 Index("ix_events_run_dataset_target", events.c.run_number, events.c.dataset, events.c.target)
+# The log page filters by author or actor kind, newest first, and links a change set to its reverts.
+Index("ix_change_sets_author_id", change_sets.c.author, change_sets.c.id)
+Index("ix_change_sets_actor_kind_id", change_sets.c.actor_kind, change_sets.c.id)
+Index("ix_change_sets_reverts", change_sets.c.reverts)

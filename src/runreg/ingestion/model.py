@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from runreg.classifiers import classify
 from runreg.kernel.ranges import RangeMap
-from runreg.registry.model import OMS_LS_WHITELIST
+from runreg.registry.model import OMS_LS_WHITELIST, ONLINE, RunState
 
 #: Per-LS OMS attributes the registry keeps; everything else OMS sends per LS is dropped.
 LS_WHITELIST = OMS_LS_WHITELIST
@@ -167,3 +168,13 @@ class ScanPolicy:
     window: int = 2450
     reconcile_every_s: float | None = 6 * 3600.0
     reconcile_every_scans: int | None = None
+
+
+def rule_context(run: RunState, ls: int | None = None) -> dict[str, Any]:
+    """What a classifier rule sees for a stored run, as ingestion builds it: the run's context (class and
+    significance rules) when `ls` is None, else LS `ls`'s (online component rules). Per-LS values are the
+    ones the registry keeps (DCS bits, prescale); an OMS per-LS key a rule reads but RR does not keep is
+    only there while ingestion runs."""
+    return classify.context_for(
+        oms_attributes=run.oms, rr_attributes=run.rr, per_ls=run.oms_values(ONLINE), ls=ls
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -17,9 +18,10 @@ from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
 from runreg.ingestion import model, store
 from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
-from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
+from runreg.kernel.errors import InvalidInput, InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.registry import service as registry
+from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
 from runreg.telemetry import metrics
 
@@ -84,21 +86,16 @@ class Classifier:
         significant_anyway: bool,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """RR attributes (class, significant) and, for significant runs, online component LS statuses."""
-        reduced = classify.reduce_ls_attributes(per_ls)
+        context = classify.run_context(oms_attributes, base_rr, per_ls)
         rr = {"class": base_rr.get("class", ""), "significant": False}
         if oms_attributes.get("hlt_key") is not None:
-            context = {**reduced, **oms_attributes, **base_rr}
             rr["class"] = classify.run_class(context, self.config.class_classifiers)
-        context = {**reduced, **oms_attributes, **base_rr, **rr}
         rr["significant"] = classify.is_significant(
-            context, rr["class"], self.config.significance_classifiers
+            {**context, **rr}, rr["class"], self.config.significance_classifiers
         )
         if not (rr["significant"] or significant_anyway):
             return rr, None
-        run_context = {
-            **oms_attributes,
-            **{k: v for k, v in {**base_rr, **rr}.items() if k != "beams_present_and_stable"},
-        }
+        run_context = classify.component_run_context(oms_attributes, {**base_rr, **rr})
         return rr, self.components.statuses(run_context, per_ls, ls_count)
 
 
@@ -343,6 +340,91 @@ def _refresh(
         base_rr={} if reset else run.rr,
         comment=f"{'reset and refresh' if reset else 'refresh'} requested by {actor.name}",
     )
+
+
+#: The longest rule the playground evaluates (the shipped classifiers are under 2,000 characters).
+MAX_RULE_CHARACTERS = 20_000
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    """A rule evaluated on a run (its run context) or on one of its LS: the value, whether it holds, the
+    trace of its and/or nodes, the values of the variables it reads (`missing`: not in the context), and
+    whether it holds on each LS of the run (LS contexts, as component rules are evaluated)."""
+
+    run_number: int
+    ls: int | None
+    ls_count: int
+    result: Any
+    holds: bool
+    trace: list[Any]
+    variables: dict[str, Any]
+    missing: list[str]
+    per_ls: list[tuple[int, int, bool]]
+
+
+def explain_rule(
+    db: Database, *, rule: Any, run_number: int, ls: int | None = None, as_of: int | None = None
+) -> RuleExplanation:
+    """The classifier playground: evaluate `rule` on run `run_number` (as of change set `as_of`) [on LS
+    `ls`], with its trace. Nothing is written."""
+    if len(json.dumps(rule)) > MAX_RULE_CHARACTERS:
+        raise InvalidInput("rule", f"a rule may have at most {MAX_RULE_CHARACTERS} characters")
+    jsonlogic.validate(rule)
+    run = registry.run_state(db, run_number, as_of=as_of)
+    if ls is not None and not 1 <= ls <= max(run.ls_count, 1):
+        raise InvalidInput("ls", f"run {run_number} has {run.ls_count} lumisections, got LS {ls}")
+    context = model.rule_context(run, ls)
+    result = jsonlogic.evaluate(rule, context)
+    found, missing = _read_variables(rule, context)
+    return RuleExplanation(
+        run_number=run_number,
+        ls=ls,
+        ls_count=run.ls_count,
+        result=result,
+        holds=jsonlogic.truthy(result),
+        trace=jsonlogic.trace(rule, context),
+        variables=found,
+        missing=missing,
+        per_ls=_holds_per_ls(rule, run),
+    )
+
+
+def _read_variables(rule: Any, context: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    found: dict[str, Any] = {}
+    missing: list[str] = []
+    for path in sorted(jsonlogic.variables(rule)):
+        value: Any = context
+        for part in path.split("."):
+            if isinstance(value, Mapping) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                missing.append(path)
+                break
+        else:
+            found[path] = value
+    return found, missing
+
+
+def _holds_per_ls(rule: Any, run: RunState) -> list[tuple[int, int, bool]]:
+    """The rule on every LS segment where none of the values it reads changes, adjacent equal results
+    merged: one evaluation per segment, never per LS."""
+    predicate = jsonlogic.compile_predicate(rule)
+    per_ls = run.oms_values(ONLINE)
+    read = {path.split(".", 1)[0] for path in jsonlogic.variables(rule)}
+    run_part = classify.component_run_context(run.oms, run.rr)
+    out: list[tuple[int, int, bool]] = []
+    for first, last, values in classify.segments(
+        {k: v for k, v in per_ls.items() if k in read}, run.ls_count
+    ):
+        holds = bool(predicate({**run_part, **values}))
+        if out and out[-1][2] == holds and out[-1][1] == first - 1:
+            out[-1] = (out[-1][0], last, holds)
+        else:
+            out.append((first, last, holds))
+    return out
 
 
 def mark_significant(

@@ -43,6 +43,20 @@ def same_value(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+_NO_VALUE = object()
+
+
+def values_at(maps: Mapping[str, RangeMap], ls: int) -> dict[str, Any]:
+    """The values the maps hold on one LS; a key without a value there is absent (not None: to JSON-logic
+    an absent key and a null differ)."""
+    out = {}
+    for key, ranges in maps.items():
+        value = ranges.get(ls, _NO_VALUE)
+        if value is not _NO_VALUE:
+            out[key] = value
+    return out
+
+
 class RangeMap:
     """Sorted, non-overlapping inclusive ranges of LS numbers, each with a value.
 

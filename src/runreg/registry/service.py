@@ -14,7 +14,7 @@ from runreg.access.actions import Target
 from runreg.configuration import service as configuration
 from runreg.eventlog import store as eventlog
 from runreg.kernel import limits
-from runreg.kernel.actors import Actor
+from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import (
     ChangeSetNotFound,
     InvalidInput,
@@ -26,7 +26,7 @@ from runreg.kernel.errors import (
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.kernel.quality import split_component
 from runreg.kernel.ranges import RangeMap
-from runreg.registry import filters, model, revert, store
+from runreg.registry import changes, filters, model, revert, store
 from runreg.registry.events import Event, Layer, RunAttributesChanged, event_from_payload
 from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
@@ -600,6 +600,108 @@ def list_runs(db: Database, *, limit: int = 50, offset: int = 0) -> list[dict[st
         }
         for row in rows
     ]
+
+
+#: The most change sets one page of the log shows, and the most changes one change-set page describes.
+MAX_LOG_PAGE = 200
+MAX_DESCRIBED_CHANGES = 2000
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of the change log, newest first. `newer`/`older` are the ids to page on with `after`/`before`
+    (None: no such page). `events` counts each change set's events per run; `reverted_by` lists reverts."""
+
+    change_sets: list[eventlog.ChangeSet]
+    events: dict[int, dict[int, int]]
+    reverted_by: dict[int, list[int]]
+    newer: int | None
+    older: int | None
+
+
+def change_log(
+    db: Database,
+    *,
+    run_number: int | None = None,
+    author: str | None = None,
+    actor_kind: str | None = None,
+    before: int | None = None,
+    after: int | None = None,
+    page_size: int = 25,
+) -> LogPage:
+    """A page of change sets, newest first, filtered by run, author and actor kind (human, automatic,
+    agent); keyset-paged: `before` the oldest id of the page shown, or `after` its newest."""
+    if actor_kind is not None and actor_kind not in {kind.value for kind in ActorKind}:
+        kinds = ", ".join(kind.value for kind in ActorKind)
+        raise InvalidInput("actor_kind", f"{actor_kind!r} is not one of {kinds}")
+    if not 1 <= page_size <= MAX_LOG_PAGE:
+        raise InvalidInput("page_size", f"must be between 1 and {MAX_LOG_PAGE}, got {page_size}")
+    if before is not None and after is not None:
+        raise InvalidInput("after", "page either before or after a change set, not both")
+    with db.reading() as conn:
+        found = eventlog.list_change_sets(
+            conn,
+            run_number=run_number,
+            author=author,
+            actor_kind=actor_kind,
+            before=before,
+            after=after,
+            limit=page_size + 1,
+        )
+        more = len(found) > page_size
+        shown = (found[1:] if after is not None else found[:-1]) if more else found
+        ids = [cs.id for cs in shown]
+        counts = eventlog.event_counts(conn, ids)
+        reverts = eventlog.revisions_of(conn, ids)
+    paged_back = after is not None
+    return LogPage(
+        change_sets=shown,
+        events=counts,
+        reverted_by=reverts,
+        newer=shown[0].id if shown and (more if paged_back else before is not None) else None,
+        older=shown[-1].id if shown and (paged_back or more) else None,
+    )
+
+
+@dataclass(frozen=True)
+class ChangeSetDescription:
+    """A change set as a readable diff: each event's old and new values (`omitted` changes not listed),
+    whether it creates a run or dataset (then it cannot be reverted), and the change sets reverting it."""
+
+    change_set: eventlog.ChangeSet
+    runs: list[int]
+    changes: list[changes.Change]
+    omitted: int
+    creates: bool
+    reverted_by: list[int]
+
+
+def describe_change_set(
+    db: Database, *, change_set_id: int, limit: int = MAX_DESCRIBED_CHANGES
+) -> ChangeSetDescription:
+    """Fold each run's stream once up to the change set: the state just before it gives every old value."""
+    with db.reading() as conn:
+        change_set = eventlog.get_change_set(conn, change_set_id)
+        if change_set is None:
+            raise ChangeSetNotFound(change_set_id)
+        runs = eventlog.runs_of_change_set(conn, change_set_id)
+        listed: list[changes.Change] = []
+        omitted = 0
+        creates = False
+        for run_number in runs:
+            stream = eventlog.load_stream(
+                conn, run_number, up_to_change_set=change_set_id, decode=event_from_payload
+            )
+            before = model.fold(run_number, [e for cs, e in stream if cs < change_set_id])
+            mine = [e for cs, e in stream if cs == change_set_id]
+            creates = creates or changes.creates(mine)
+            for change in changes.describe(run_number, before, mine):
+                if len(listed) < limit:
+                    listed.append(change)
+                else:
+                    omitted += 1
+        reverted_by = eventlog.revisions_of(conn, [change_set_id]).get(change_set_id, [])
+    return ChangeSetDescription(change_set, runs, listed, omitted, creates, reverted_by)
 
 
 def change_set_detail(

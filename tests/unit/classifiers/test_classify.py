@@ -100,3 +100,35 @@ def test_default_configuration_classifies_a_clean_collision_ls_good() -> None:
     assert statuses["dt-dt"].get(3)["status"] == "GOOD"
     off = per_key_ranges([bits] * 2 + [{**bits, "bpix_ready": False}] * 3)
     assert rules.statuses(run_context, off, 5)["tracker-pixel"].get(4)["status"] == "BAD"
+
+
+def test_context_for_the_run_and_for_one_lumisection() -> None:
+    per_ls = {
+        "bpix_ready": RangeMap([(1, 5, True), (6, 9, False)]),
+        "beam1_stable": RangeMap([(3, 9, True)]),
+    }
+    oms = {"hlt_key": "/cdaq/physics/v1", "beams_present_and_stable": True, "energy": 6800}
+    rr = {"class": "Collisions24", "beams_present_and_stable": False}
+
+    run = classify.context_for(oms_attributes=oms, rr_attributes=rr, per_ls=per_ls)
+    # LS bits reduced over the run (true if true on some LS), then OMS, then RR on top.
+    assert run == {
+        "bpix_ready": True,
+        "beam1_stable": True,
+        "hlt_key": "/cdaq/physics/v1",
+        "energy": 6800,
+        "beams_present_and_stable": False,
+        "class": "Collisions24",
+    }
+    ls2 = classify.context_for(oms_attributes=oms, rr_attributes=rr, per_ls=per_ls, ls=2)
+    # Component rules see the OMS-derived beams_present_and_stable, and only the values the LS has.
+    assert ls2 == {
+        "hlt_key": "/cdaq/physics/v1",
+        "energy": 6800,
+        "beams_present_and_stable": True,
+        "class": "Collisions24",
+        "bpix_ready": True,
+    }
+    assert (
+        classify.context_for(oms_attributes=oms, rr_attributes=rr, per_ls=per_ls, ls=7)["bpix_ready"] is False
+    )

@@ -18,6 +18,7 @@ from runreg.configuration.model import (
     default_configuration,
     dump_yaml,
     from_document,
+    line_of_problem,
     load_yaml,
     to_document,
 )
@@ -792,3 +793,25 @@ def test_dataset_regexps_are_re2_and_match_gui_samples_in_linear_time() -> None:
     )
     assert accepted.matches_gui_sample("/ZeroBias/Run2024C-PromptReco-v1/DQMIO")
     assert not accepted.matches_gui_sample("a" * 5000)  # exponential for a backtracking engine
+
+
+def test_a_problem_is_placed_on_its_line_of_the_yaml() -> None:
+    text = dump_yaml(default_configuration()).replace("status: BAD", "status: TERRIBLE", 1)
+    lines = text.splitlines()
+    with pytest.raises(InvalidInput) as refused:
+        load_yaml(text)
+    field = refused.value.field
+    assert field.startswith("component_classifiers.") and field.endswith(".status")
+    line = line_of_problem(text, field, refused.value.reason)
+    assert line is not None and lines[line - 1].strip().startswith("status: TERRIBLE")
+
+    broken = "workspaces:\n  - {name: global, mode: online\ncertifiable: {}\n"
+    with pytest.raises(InvalidInput) as syntax:
+        load_yaml(broken)
+    assert line_of_problem(broken, "yaml", syntax.value.reason) == int(
+        syntax.value.reason.split()[1].rstrip(",")
+    )
+    # A path only partly in the text points at its deepest part; nothing known gives None.
+    assert line_of_problem("a:\n  b: 1\n", "a.c") == 1
+    assert line_of_problem("a:\n  b: 1\n", "permissions") is None
+    assert line_of_problem(": : :", "a") is None
