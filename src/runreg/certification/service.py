@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, func, insert, select, update
 
 from runreg.access.actions import Target
-from runreg.certification import compute, patterns, store
+from runreg.certification import compute, patterns, presets, store
 from runreg.certification.engine import CompiledRule
 from runreg.certification.tables import json_jobs
 from runreg.configuration import service as configuration
@@ -21,6 +21,8 @@ from runreg.telemetry import metrics
 
 log = logging.getLogger(__name__)
 POLICIES = ("refuse", "union", "intersection", "first")
+MAX_LIST = 500
+MAX_TAGS = 500
 
 
 class JobNotFound(NotFound):
@@ -32,6 +34,13 @@ class JobRunner(Protocol):
     """Where jobs run: a Celery worker through Redis in production, a thread of this process by default."""
 
     def submit(self, job_id: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class DatasetMatches:
+    names: int
+    runs: int
+    examples: list[str]
 
 
 @dataclass(frozen=True)
@@ -73,14 +82,14 @@ def submit(
         configuration.authorize(conn, actor=actor, action="certification:json:create")
         if official:
             configuration.authorize(conn, actor=actor, action="certification:json:official")
-    config = configuration.current_configuration(db)
     if preset is not None:
-        found = next((p for p in config.json_presets if p.name == preset), None)
+        found = presets.find_preset(db, preset)
         if found is None:
             raise InvalidInput("preset", f"no JSON preset named {preset!r}")
         rule = found.rule if rule is None else rule
     if rule is None or rule == {}:
         raise InvalidInput("json_logic", "Empty json logic sent")
+    tags = _clean_tags(tags)
     if policy not in POLICIES:
         raise InvalidInput("policy", f"{policy!r} is not one of {', '.join(POLICIES)}")
     CompiledRule(rule)  # raises InvalidInput naming where the rule is wrong
@@ -175,12 +184,64 @@ def count_by_status(db: Database) -> dict[str, int]:
         return {status: count for status, count in conn.execute(query)}
 
 
-def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -> list[Job]:
-    query = select(json_jobs).order_by(json_jobs.c.id.desc()).limit(limit)
+def list_jobs(
+    db: Database,
+    *,
+    limit: int = 50,
+    include_deleted: bool = False,
+    created_by: str | None = None,
+    official: bool | None = None,
+    before: int | None = None,
+) -> list[Job]:
+    """Newest first; only one person's, only the official ones, only those older than job `before`."""
+    query = select(json_jobs).order_by(json_jobs.c.id.desc()).limit(min(max(limit, 1), MAX_LIST))
     if not include_deleted:
         query = query.where(json_jobs.c.deleted.is_(False))
+    if created_by is not None:
+        query = query.where(json_jobs.c.created_by == created_by)
+    if official is not None:
+        query = query.where(json_jobs.c.official.is_(official))
+    if before is not None:
+        query = query.where(json_jobs.c.id < before)
     with db.reading() as conn:
         return [_job(row) for row in conn.execute(query)]
+
+
+def matching_datasets(db: Database, *, dataset_pattern: str, examples: int = 5) -> DatasetMatches:
+    """How many dataset names (and runs having them) a pattern matches, with a few of the names: what the
+    create form previews while the pattern is typed. Raises InvalidInput for a malformed pattern."""
+    patterns.similar_to(dataset_pattern)
+    with db.reading() as conn:
+        counts = store.dataset_name_runs(conn)
+    names = sorted(name for name in counts if patterns.matches(dataset_pattern, name))
+    return DatasetMatches(len(names), sum(counts[n] for n in names), names[:examples])
+
+
+def set_official(db: Database, *, actor: Actor, job_id: int, official: bool) -> None:
+    """Mark a JSON official (or not): for those who may certification:json:official."""
+    with db.transaction() as conn:
+        _load(conn, job_id)
+        configuration.authorize(conn, actor=actor, action="certification:json:official")
+        conn.execute(update(json_jobs).where(json_jobs.c.id == job_id).values(official=official))
+
+
+def set_tags(db: Database, *, actor: Actor, job_id: int, tags: str) -> str:
+    """Replace a JSON's tags (comma-separated, trimmed, duplicates dropped); by its owner or experts."""
+    cleaned = _clean_tags(tags)
+    with db.transaction() as conn:
+        job = _load(conn, job_id)
+        configuration.authorize(
+            conn, actor=actor, action="certification:json:tag", target=Target(owner=job.created_by)
+        )
+        conn.execute(update(json_jobs).where(json_jobs.c.id == job_id).values(tags=cleaned))
+    return cleaned
+
+
+def _clean_tags(tags: str) -> str:
+    cleaned = ", ".join(dict.fromkeys(t.strip() for t in tags.split(",") if t.strip()))
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput("tags", f"at most {MAX_TAGS} characters of tags, got {len(cleaned)}")
+    return cleaned
 
 
 def delete(db: Database, *, actor: Actor, job_id: int) -> None:
