@@ -162,6 +162,7 @@ def _result(
         "anti_json_with_dataset_names": anti_with_names,
         "datasets": len(datasets),
         "runs": len(by_run),
+        "ls_in_json": sum(map(len, combined.values())),
         "min_run_number": min(by_run) if by_run else None,
         "max_run_number": max(by_run) if by_run else None,
         "luminosity": {

@@ -78,6 +78,8 @@ def save_preset(
         raise InvalidInput(
             "preset_name", f"{name!r} is a preset of the configuration: change it there, or pick another name"
         )
+    if rule is None or rule == {}:
+        raise InvalidInput("json_logic", "a preset needs a rule")
     if len(json.dumps(rule)) > MAX_RULE_TEXT:
         raise InvalidInput("json_logic", f"a preset's rule is at most {MAX_RULE_TEXT} characters of JSON")
     CompiledRule(rule)  # raises InvalidInput naming the node

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from runreg.access.actions import Target
 from runreg.certification import compute, patterns, presets, store
-from runreg.certification.engine import CompiledRule
+from runreg.certification.engine import CompiledRule, Needs
 from runreg.certification.tables import json_jobs
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
@@ -62,6 +62,8 @@ class Job:
     error: str | None
     result: dict[str, Any] | None
     deleted: bool
+    runs: int | None = None  # counts of a job listed without its result
+    ls_in_json: int | None = None
 
 
 def submit(
@@ -192,9 +194,17 @@ def list_jobs(
     created_by: str | None = None,
     official: bool | None = None,
     before: int | None = None,
+    with_result: bool = True,
 ) -> list[Job]:
-    """Newest first; only one person's, only the official ones, only those older than job `before`."""
-    query = select(json_jobs).order_by(json_jobs.c.id.desc()).limit(min(max(limit, 1), MAX_LIST))
+    """Newest first; only one person's, only the official ones, only those older than job `before`.
+    Without the result (a year's result is megabytes), a job carries only its runs and LS counts."""
+    columns = [c for c in json_jobs.c if with_result or c.name != "result"]
+    query = select(*columns).order_by(json_jobs.c.id.desc()).limit(min(max(limit, 1), MAX_LIST))
+    if not with_result:
+        query = query.add_columns(
+            json_jobs.c.result["runs"].as_integer().label("result_runs"),
+            json_jobs.c.result["ls_in_json"].as_integer().label("result_ls"),
+        )
     if not include_deleted:
         query = query.where(json_jobs.c.deleted.is_(False))
     if created_by is not None:
@@ -215,6 +225,13 @@ def matching_datasets(db: Database, *, dataset_pattern: str, examples: int = 5) 
         counts = store.dataset_name_runs(conn)
     names = sorted(name for name in counts if patterns.matches(dataset_pattern, name))
     return DatasetMatches(len(names), sum(counts[n] for n in names), names[:examples])
+
+
+def check_rule(*, rule: Any) -> Needs:
+    """What a rule reads, or InvalidInput naming the node where it is wrong (the editor's check)."""
+    if rule is None or rule == {}:
+        raise InvalidInput("json_logic", "Empty json logic sent")
+    return CompiledRule(rule).needs()
 
 
 def set_official(db: Database, *, actor: Actor, job_id: int, official: bool) -> None:
@@ -286,6 +303,8 @@ def _job(row: Any) -> Job:
         row.config_version,
         row.attempts,
         row.error,
-        row.result,
+        getattr(row, "result", None),
         row.deleted,
+        getattr(row, "result_runs", None),
+        getattr(row, "result_ls", None),
     )
