@@ -31,6 +31,11 @@ PAGES: list[tuple[str, str, str, str | None]] = [
         "#all-runs td.component .bar.commented, #all-runs td.component .bar",
     ),
     ("online-visitor-disabled", "/online/global", VISITOR, None),
+    ("json-portal", "/json_portal?tab=all", CERTIFIER, None),
+    ("json-portal-shifter-disabled", "/json_portal", SHIFTER, None),
+    ("json-result", "/json_portal/1", CERTIFIER, None),
+    ("json-rule-check", "/json_portal", CERTIFIER, "#create-json button:has-text('Check rule')"),
+    ("json-compare", "/json_portal/compare?a=2&b=1", CERTIFIER, None),
 ]
 
 

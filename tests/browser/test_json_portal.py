@@ -24,6 +24,7 @@ from tests.builders.runs import SHIFTER as SHIFTER_ACTOR
 from tests.contract.test_json_portal import PROMPT, RULE, offline_dataset
 
 CERTIFIER = ("certifier@cern.ch", "cms-dqm-runregistry-data-certification")
+expect.set_options(timeout=10_000)  # a loaded CI machine: a job and a reload can take a few seconds
 PATTERN = "/PromptReco/Collisions2024_/DQM"
 DT_ONLY = {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}
 # What RULE keeps of the seed, written out by hand: run 380001 lacks LS 5-6 (bpix off), 380002 LS 8-10 (DT BAD).

@@ -3,7 +3,6 @@ job progress, the result page with downloads and loss charts, and the comparison
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -287,7 +286,7 @@ def _preset_values(preset: presets.Preset) -> dict[str, str]:
     return {
         "preset": preset.name,
         "dataset_pattern": preset.dataset_pattern,
-        "json_logic": json.dumps(preset.rule, indent=2),
+        "json_logic": json_view.rule_text(preset.rule),
         "preset_name": preset.name if preset.owner else "",
         "description": preset.description if preset.owner else "",
     }

@@ -12,8 +12,9 @@ from runreg.certification.subsystems import lost_by_subsystem
 from runreg.kernel.errors import InvalidInput
 
 INLINE_WIDTH = 72  # a node whose JSON fits in this many characters is drawn on one line
-LABEL_WIDTH = 60
+LABEL_WIDTH = 48
 TOP_COMBINATIONS = 15
+COMPARISONS = ("==", "!=", "===", "!==", "<", "<=", ">", ">=", "in")
 KINDS = {
     "json": "golden JSON",
     "json_with_dataset_names": "JSON with dataset names",
@@ -67,9 +68,29 @@ def rule_outline(rule: Any, marked: str | None = None) -> list[OutlineLine]:
     return lines
 
 
+def rule_text(rule: Any) -> str:
+    """The rule as the editor shows it: one short node per line, indented (the outline, unmarked)."""
+    return "\n".join("  " * line.depth + line.text for line in rule_outline(rule))
+
+
 def rule_label(rule: Any) -> str:
-    text = json.dumps(rule, separators=(",", ":"))
-    return text if len(text) <= LABEL_WIDTH else text[: LABEL_WIDTH - 1] + "…"
+    """A short label of a leaf rule for a chart: `rr.dt-dt == "GOOD"`, `oms.tob_ready == true`, else its
+    JSON, cut to LABEL_WIDTH."""
+    if isinstance(rule, dict) and len(rule) == 1:
+        ((operator, args),) = rule.items()
+        if operator in COMPARISONS and isinstance(args, list) and len(args) == 2:
+            return _cut(f"{_operand(args[0])} {operator} {_operand(args[1])}")
+    return _cut(json.dumps(rule, separators=(",", ":")))
+
+
+def _cut(text: str, width: int = LABEL_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _operand(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"var"} and isinstance(value["var"], str):
+        return value["var"].removeprefix("lumisection.")
+    return json.dumps(value, separators=(",", ":"))
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +149,7 @@ def charts(result: dict[str, Any]) -> dict[str, Any]:
             "values": [item[metric] for item in rules],
         },
         "by_combination": {
-            "labels": [" & ".join(rule_label(r) for r in item["rules"]) for item in combinations],
+            "labels": [_cut(" + ".join(map(rule_label, item["rules"]))) for item in combinations],
             "values": [item[metric] for item in combinations],
         },
         "by_subsystem": {
