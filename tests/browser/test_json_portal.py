@@ -1,5 +1,5 @@
-"""The JSON portal in Chromium: a certifier makes a golden JSON, watches it run and downloads it; a bad rule is
-shown at its node and queues nothing; two JSONs are compared; presets, tags and the official flag; what a
+"""The JSON portal in Chromium: a certifier makes a golden JSON, watches it run and downloads it; a bad rule
+is shown at its node and queues nothing; two JSONs are compared; presets, tags and the official flag; what a
 shifter (no certification:json:create) sees and may not forge."""
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from runreg.registry import service as registry
 from runreg.registry.service import FlagEdit
 from tests.browser.conftest import SECRET, SHIFTER, Site
 from tests.builders.runs import CERTIFIER as CERTIFIER_ACTOR
-from tests.builders.runs import create_collision_run
 from tests.builders.runs import SHIFTER as SHIFTER_ACTOR
+from tests.builders.runs import create_collision_run
 from tests.contract.test_json_portal import PROMPT, RULE, offline_dataset
 
 CERTIFIER = ("certifier@cern.ch", "cms-dqm-runregistry-data-certification")
 expect.set_options(timeout=10_000)  # a loaded CI machine: a job and a reload can take a few seconds
 PATTERN = "/PromptReco/Collisions2024_/DQM"
 DT_ONLY = {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}
-# What RULE keeps of the seed, written out by hand: run 380001 lacks LS 5-6 (bpix off), 380002 LS 8-10 (DT BAD).
+# What RULE keeps of the seed, by hand: run 380001 lacks LS 5-6 (bpix off), 380002 LS 8-10 (DT BAD).
 EXPECTED = {"380001": [[1, 4], [7, 20]], "380002": [[1, 7]]}
 
 
