@@ -66,6 +66,13 @@ def fill_rule(page, rule: object) -> None:  # noqa: ANN001
     )
 
 
+def choose_new_rule(page) -> None:  # noqa: ANN001
+    """No preset: the panel is drawn again without the golden preset's description (wait for it, or what
+    is typed next goes into the panel being replaced)."""
+    page.select_option("#create-json select[name=preset]", "")
+    expect(page.locator("#create-panel .preset-about")).to_have_count(0)
+
+
 def test_a_certifier_creates_a_json_watches_it_finish_and_downloads_it(
     site: Site,
     open_page,  # noqa: ANN001
@@ -74,8 +81,7 @@ def test_a_certifier_creates_a_json_watches_it_finish_and_downloads_it(
 ) -> None:
     seed(site)
     page = open_page(CERTIFIER, "/json_portal")
-    page.select_option("#create-json select[name=preset]", "")  # a new rule
-    expect(page.locator("#create-json select[name=preset]")).to_have_value("")
+    choose_new_rule(page)
     page.fill("#create-json input[name=dataset_pattern]", PATTERN)
     expect(page.locator("#pattern-matches")).to_contain_text("matches 1 dataset in 2 runs")
     fill_rule(page, RULE)
@@ -173,7 +179,7 @@ def test_presets_tags_and_the_official_flag(site: Site, open_page) -> None:  # n
         site.db, InlineRunner(site.db), actor=CERTIFIER_ACTOR, rule=RULE, dataset_pattern=PROMPT
     )
     page = open_page(CERTIFIER, "/json_portal")
-    page.select_option("#create-json select[name=preset]", "")
+    choose_new_rule(page)
     page.fill("#create-json input[name=dataset_pattern]", PATTERN)
     fill_rule(page, DT_ONLY)
     page.fill("#preset-form input[name=preset_name]", "dt-only")
