@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from runreg.certification import comparison, presets, service
+from runreg.certification import comparison, service
 from runreg.certification.runners import InlineRunner
 from runreg.kernel.errors import InvalidInput, PermissionDenied
 from runreg.registry import service as registry
@@ -34,29 +34,29 @@ def submit(db: Database, rule: object, **kwargs: object) -> int:
 
 
 def test_saved_presets_are_owned_and_used_by_name(year: Database) -> None:
-    assert presets.save_preset(year, actor=CERTIFIER, name="dt", rule=DT_ONLY, dataset_pattern=PROMPT)
-    assert [(p.name, p.owner) for p in presets.list_presets(year) if p.owner] == [("dt", CERTIFIER.name)]
+    assert service.save_preset(year, actor=CERTIFIER, name="dt", rule=DT_ONLY, dataset_pattern=PROMPT)
+    assert [(p.name, p.owner) for p in service.list_presets(year) if p.owner] == [("dt", CERTIFIER.name)]
     with pytest.raises(PermissionDenied, match="certification:preset:write .owner certifier@cern.ch."):
-        presets.save_preset(year, actor=SHIFTER, name="dt", rule=RULE)
+        service.save_preset(year, actor=SHIFTER, name="dt", rule=RULE)
     with pytest.raises(PermissionDenied):
-        presets.delete_preset(year, actor=SHIFTER, name="dt")
+        service.delete_preset(year, actor=SHIFTER, name="dt")
     with pytest.raises(InvalidInput, match="preset of the configuration"):
-        presets.save_preset(year, actor=EXPERT, name="golden", rule=RULE)
+        service.save_preset(year, actor=EXPERT, name="golden", rule=RULE)
     with pytest.raises(InvalidInput, match="rule/and/0/==/0"):
-        presets.save_preset(year, actor=CERTIFIER, name="bad", rule={"and": [{"==": [{"var": "x.y"}, 1]}]})
+        service.save_preset(year, actor=CERTIFIER, name="bad", rule={"and": [{"==": [{"var": "x.y"}, 1]}]})
 
     job = service.get(
         year, service.submit(year, InlineRunner(year), actor=CERTIFIER, preset="dt", dataset_pattern=PROMPT)
     )
     assert job.rule == DT_ONLY and job.result["json"] == {"380001": [[1, 20]], "380002": [[1, 7]]}
 
-    assert not presets.save_preset(year, actor=EXPERT, name="dt", rule=RULE)  # experts edit anyone's
+    assert not service.save_preset(year, actor=EXPERT, name="dt", rule=RULE)  # experts edit anyone's
     assert (
-        presets.find_preset(year, "dt").rule == RULE
-        and presets.find_preset(year, "dt").owner == CERTIFIER.name
+        service.find_preset(year, "dt").rule == RULE
+        and service.find_preset(year, "dt").owner == CERTIFIER.name
     )
-    presets.delete_preset(year, actor=CERTIFIER, name="dt")
-    assert presets.find_preset(year, "dt") is None
+    service.delete_preset(year, actor=CERTIFIER, name="dt")
+    assert service.find_preset(year, "dt") is None
 
 
 def test_tags_by_the_owner_and_the_official_flag_by_certification(year: Database) -> None:

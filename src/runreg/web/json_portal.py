@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from runreg.certification import comparison, presets, service
+from runreg.certification import comparison, service
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.web import json_view
 from runreg.web.page import Page, page, perform, posted, render
@@ -54,7 +54,7 @@ def create_form(current: Page = PAGE, load: str = "", after_save: str = "") -> H
     """The create panel again: `load` fills it from the chosen preset; after a preset was saved or deleted it
     keeps what was typed and selects the preset by the name saved, if it still exists."""
     values = {key: current.request.query_params.get(key, "") for key in FORM_FIELDS}
-    known = {p.name: p for p in presets.list_presets(current.db)}
+    known = {p.name: p for p in service.list_presets(current.db)}
     if load and values["preset"] in known:
         chosen = known[values["preset"]]
         values.update(_preset_values(chosen))
@@ -119,7 +119,7 @@ async def save_preset(request: Request) -> Response:
     return _form_write(
         current,
         form,
-        lambda rule: presets.save_preset(
+        lambda rule: service.save_preset(
             current.db,
             actor=current.actor,
             name=name,
@@ -138,7 +138,7 @@ async def delete_preset(request: Request) -> Response:
     name = form.get("preset", "")
     return perform(
         current,
-        lambda: presets.delete_preset(current.db, actor=current.actor, name=name),
+        lambda: service.delete_preset(current.db, actor=current.actor, name=name),
         f"preset {name!r} deleted",
         changed="presets-changed",
     )
@@ -276,13 +276,13 @@ def _listing(current: Page, tab: str, before: int | None) -> dict[str, Any]:
 def _defaults(current: Page) -> dict[str, str]:
     values = dict.fromkeys(FORM_FIELDS, "")
     values["policy"] = "refuse"
-    golden = presets.find_preset(current.db, DEFAULT_PRESET)
+    golden = service.find_preset(current.db, DEFAULT_PRESET)
     if golden is not None:
         values.update(_preset_values(golden))
     return values
 
 
-def _preset_values(preset: presets.Preset) -> dict[str, str]:
+def _preset_values(preset: service.Preset) -> dict[str, str]:
     return {
         "preset": preset.name,
         "dataset_pattern": preset.dataset_pattern,
@@ -300,7 +300,7 @@ def _panel(current: Page, values: Mapping[str, str], error: InvalidInput | None 
             rule = json_view.parse_rule(values.get("json_logic", ""))
         except InvalidInput:
             rule = None
-    all_presets = presets.list_presets(current.db)
+    all_presets = service.list_presets(current.db)
     return {
         "values": values,
         "presets": all_presets,
