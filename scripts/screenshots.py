@@ -71,6 +71,11 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("config-versions", "/config/versions", EXPERT, None),
     ("config-diff", "/config/diff", EXPERT, None),
     ("config-playground", "/log?kind=human", SHIFTER, _playground),
+    ("json-portal", "/json_portal?tab=all", CERTIFIER, None),
+    ("json-portal-shifter-disabled", "/json_portal", SHIFTER, None),
+    ("json-result", "/json_portal/1", CERTIFIER, None),
+    ("json-rule-check", "/json_portal", CERTIFIER, "#create-json button:has-text('Check rule')"),
+    ("json-compare", "/json_portal/compare?a=2&b=1", CERTIFIER, None),
 ]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 import runreg
 from runreg.certification import service as certification
-from runreg.certification.tables import json_jobs
+from runreg.certification.tables import json_jobs, json_presets
 from runreg.configuration import service as configuration
 from runreg.configuration.tables import config_versions
 from runreg.eventlog.tables import change_sets
@@ -106,6 +106,14 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
     # Refused before any source is used: `None` would fail on first use.
     "workflows.update": lambda db, a: workflows.update(db, None, actor=a),  # type: ignore[arg-type]
     "workflows.update_one": lambda db, a: workflows.update_one(db, None, name="wf", actor=a),  # type: ignore[arg-type]
+    "certification.set_official": lambda db, a: certification.set_official(
+        db, actor=a, job_id=1, official=True
+    ),
+    "certification.set_tags": lambda db, a: certification.set_tags(db, actor=a, job_id=1, tags="mine"),
+    "certification.save_preset": lambda db, a: certification.save_preset(
+        db, actor=a, name="mine", rule={"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}
+    ),
+    "certification.delete_preset": lambda db, a: certification.delete_preset(db, actor=a, name="dt"),
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
 NOT_GATED = {"configuration.ensure_default", "configuration.authorize", "configuration.refusal"}
@@ -133,11 +141,11 @@ def test_every_service_write_is_listed_here() -> None:
     assert writes - NOT_GATED == set(WRITES), "add new service writes to WRITES (and gate them)"
 
 
-def written(db: Database) -> tuple[int, int, int]:
+def written(db: Database) -> tuple[int, int, int, int]:
     with db.reading() as conn:
         return tuple(  # type: ignore[return-value]
             conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in (change_sets, config_versions, json_jobs)
+            for table in (change_sets, config_versions, json_jobs, json_presets)
         )
 
 
@@ -155,6 +163,9 @@ def world(db: Database) -> Database:
         db, actor=SHIFTER, run_number=RUN, edits=[FlagEdit("dt-dt", 5, 6, "BAD", "noise")], comment="noise"
     )
     certification.submit(db, NullRunner(), actor=CERTIFIER, dataset_pattern="online", preset="golden")
+    certification.save_preset(
+        db, actor=CERTIFIER, name="dt", rule={"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}
+    )
     return db
 
 

@@ -36,6 +36,8 @@ ACTIONS: dict[str, str] = {
     "certification:json:create": "submit a golden JSON",
     "certification:json:delete": "delete a golden JSON",
     "certification:json:official": "mark a golden JSON official or not",
+    "certification:json:tag": "change the tags of a golden JSON",
+    "certification:preset:write": "create, edit or delete a saved golden-JSON preset",
     # Historic DQM and Stats2
     "trends:extract": "extract trend points from DQM files",
     "trends:recompute": "recompute a trend from the stored histograms",

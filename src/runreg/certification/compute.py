@@ -122,7 +122,8 @@ def _result(
     with_names: dict[str, list[list[int]]] = {}
     anti_with_names: dict[str, list[list[int]]] = {}
     lumi = {key: {"total": 0.0, "in_json": 0.0} for key in LUMINOSITY_KEYS}
-    luminosity_of = _Luminosity()
+    luminosity_of = Luminosity()
+    by_run_rows: dict[str, dict[str, Any]] = {}
     by_combination: dict[tuple[str, ...], dict[str, Any]] = {}
     for run_number, run_datasets in sorted(by_run.items()):
         span = IntervalSet.span(1, max(ds.ls_count for ds in run_datasets))
@@ -132,9 +133,14 @@ def _result(
         if span - good:
             anti[str(run_number)] = (span - good).as_lists()
         reference = run_datasets[0]  # luminosity is the run's: every dataset of a run sees the same values
+        run_row: dict[str, Any] = {"ls": len(span), "ls_in_json": len(good)}
         for key in LUMINOSITY_KEYS:
-            lumi[key]["total"] += luminosity_of(reference.oms.get(key), span)
-            lumi[key]["in_json"] += luminosity_of(reference.oms.get(key), good)
+            total = luminosity_of(reference.oms.get(key), span)
+            in_json = luminosity_of(reference.oms.get(key), good)
+            lumi[key]["total"] += total
+            lumi[key]["in_json"] += in_json
+            run_row[key], run_row[f"{key}_in_json"] = total, in_json
+        by_run_rows[str(run_number)] = run_row
         for ds in run_datasets:
             ok = passed[(ds.run_number, ds.name)]
             label = f"{ds.run_number}-{ds.name}"
@@ -156,12 +162,14 @@ def _result(
         "anti_json_with_dataset_names": anti_with_names,
         "datasets": len(datasets),
         "runs": len(by_run),
+        "ls_in_json": sum(map(len, combined.values())),
         "min_run_number": min(by_run) if by_run else None,
         "max_run_number": max(by_run) if by_run else None,
         "luminosity": {
             key: {**values, "lost": values["total"] - values["in_json"]} for key, values in lumi.items()
         },
         "failures": _failures(by_combination),
+        "by_run": by_run_rows,
     }
 
 
@@ -215,7 +223,7 @@ class _Cumulative:
         return sum(self.upto(last) - self.upto(first - 1) for first, last in where)
 
 
-class _Luminosity:
+class Luminosity:
     """Σ max(0, value) over LS intervals (missing, null or negative values count 0), one prefix-sum table per
     range map, for the duration of one computation."""
 

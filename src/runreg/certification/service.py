@@ -1,7 +1,8 @@
-"""The JSON portal: submit a golden-JSON job, follow it, read and manage its stored result."""
+"""The JSON portal: submit a golden-JSON job, follow it, read and manage its stored result; saved presets."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -10,11 +11,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import delete as delete_rows
 
 from runreg.access.actions import Target
 from runreg.certification import compute, patterns, store
-from runreg.certification.engine import CompiledRule
-from runreg.certification.tables import json_jobs
+from runreg.certification.engine import CompiledRule, Needs
+from runreg.certification.tables import json_jobs, json_presets
 from runreg.configuration import service as configuration
 from runreg.kernel import limits
 from runreg.kernel.actors import Actor
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 POLICIES = ("refuse", "union", "intersection", "first")
 #: A running job whose holder has not beaten for this long is taken as abandoned (it beats 4 times as often).
 JOB_LEASE_S = 120.0
+MAX_LIST = 500
+MAX_TAGS = 500
 
 
 class JobNotFound(NotFound):
@@ -38,6 +42,13 @@ class JobRunner(Protocol):
     """Where jobs run: a Celery worker through Redis in production, a thread of this process by default."""
 
     def submit(self, job_id: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class DatasetMatches:
+    names: int
+    runs: int
+    examples: list[str]
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class Job:
     error: str | None
     result: dict[str, Any] | None
     deleted: bool
+    runs: int | None = None  # counts of a job listed without its result
+    ls_in_json: int | None = None
 
 
 def submit(
@@ -82,14 +95,14 @@ def submit(
     limits.check_text("created_by", actor.name, limits.MAX_NAME_CHARS)
     limits.check_text("tags", tags)
     limits.check_text("dataset_pattern", dataset_pattern, limits.MAX_PATTERN_CHARS)
-    config = configuration.current_configuration(db)
     if preset is not None:
-        found = next((p for p in config.json_presets if p.name == preset), None)
+        found = find_preset(db, preset)
         if found is None:
             raise InvalidInput("preset", f"no JSON preset named {preset!r}")
         rule = found.rule if rule is None else rule
     if rule is None or rule == {}:
         raise InvalidInput("json_logic", "Empty json logic sent")
+    tags = _clean_tags(tags)
     if policy not in POLICIES:
         raise InvalidInput("policy", f"{policy!r} is not one of {', '.join(POLICIES)}")
     CompiledRule(rule)  # raises InvalidInput naming where the rule is wrong
@@ -271,13 +284,80 @@ def count_by_status(db: Database) -> dict[str, int]:
         return {status: count for status, count in conn.execute(query)}
 
 
-def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -> list[Job]:
+def list_jobs(
+    db: Database,
+    *,
+    limit: int = 50,
+    include_deleted: bool = False,
+    created_by: str | None = None,
+    official: bool | None = None,
+    before: int | None = None,
+    with_result: bool = True,
+) -> list[Job]:
+    """Newest first; only one person's, only the official ones, only those older than job `before`.
+    Without the result (a year's result is megabytes), a job carries only its runs and LS counts."""
     limits.check_ids(limit=limit)
-    query = select(json_jobs).order_by(json_jobs.c.id.desc()).limit(limit)
+    columns = [c for c in json_jobs.c if with_result or c.name != "result"]
+    query = select(*columns).order_by(json_jobs.c.id.desc()).limit(min(max(limit, 1), MAX_LIST))
+    if not with_result:
+        query = query.add_columns(
+            json_jobs.c.result["runs"].as_integer().label("result_runs"),
+            json_jobs.c.result["ls_in_json"].as_integer().label("result_ls"),
+        )
     if not include_deleted:
         query = query.where(json_jobs.c.deleted.is_(False))
+    if created_by is not None:
+        query = query.where(json_jobs.c.created_by == created_by)
+    if official is not None:
+        query = query.where(json_jobs.c.official.is_(official))
+    if before is not None:
+        query = query.where(json_jobs.c.id < before)
     with db.reading() as conn:
         return [_job(row) for row in conn.execute(query)]
+
+
+def matching_datasets(db: Database, *, dataset_pattern: str, examples: int = 5) -> DatasetMatches:
+    """How many dataset names (and runs having them) a pattern matches, with a few of the names: what the
+    create form previews while the pattern is typed. Raises InvalidInput for a malformed pattern."""
+    patterns.similar_to(dataset_pattern)
+    with db.reading() as conn:
+        counts = store.dataset_name_runs(conn)
+    names = sorted(name for name in counts if patterns.matches(dataset_pattern, name))
+    return DatasetMatches(len(names), sum(counts[n] for n in names), names[:examples])
+
+
+def check_rule(*, rule: Any) -> Needs:
+    """What a rule reads, or InvalidInput naming the node where it is wrong (the editor's check)."""
+    if rule is None or rule == {}:
+        raise InvalidInput("json_logic", "Empty json logic sent")
+    return CompiledRule(rule).needs()
+
+
+def set_official(db: Database, *, actor: Actor, job_id: int, official: bool) -> None:
+    """Mark a JSON official (or not): for those who may certification:json:official."""
+    with db.transaction() as conn:
+        _load(conn, job_id)
+        configuration.authorize(conn, actor=actor, action="certification:json:official")
+        conn.execute(update(json_jobs).where(json_jobs.c.id == job_id).values(official=official))
+
+
+def set_tags(db: Database, *, actor: Actor, job_id: int, tags: str) -> str:
+    """Replace a JSON's tags (comma-separated, trimmed, duplicates dropped); by its owner or experts."""
+    cleaned = _clean_tags(tags)
+    with db.transaction() as conn:
+        job = _load(conn, job_id)
+        configuration.authorize(
+            conn, actor=actor, action="certification:json:tag", target=Target(owner=job.created_by)
+        )
+        conn.execute(update(json_jobs).where(json_jobs.c.id == job_id).values(tags=cleaned))
+    return cleaned
+
+
+def _clean_tags(tags: str) -> str:
+    cleaned = ", ".join(dict.fromkeys(t.strip() for t in tags.split(",") if t.strip()))
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput("tags", f"at most {MAX_TAGS} characters of tags, got {len(cleaned)}")
+    return cleaned
 
 
 def delete(db: Database, *, actor: Actor, job_id: int) -> None:
@@ -323,6 +403,110 @@ def _job(row: Any) -> Job:
         row.config_version,
         row.attempts,
         row.error,
-        row.result,
+        getattr(row, "result", None),
         row.deleted,
+        getattr(row, "result_runs", None),
+        getattr(row, "result_ls", None),
     )
+
+
+# --- presets: the configuration's (read-only here) and those people save, edit and delete ----------------
+PRESET_ACTION = "certification:preset:write"
+MAX_NAME = 128
+MAX_DESCRIPTION = 2000
+MAX_RULE_TEXT = 100_000
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named rule: `owner` None for the configuration's presets, else who saved it."""
+
+    name: str
+    description: str
+    dataset_pattern: str
+    rule: Any
+    owner: str | None
+
+
+class PresetNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"there is no saved JSON preset named {name!r}", details={"preset": name})
+
+
+def list_presets(db: Database) -> list[Preset]:
+    """The configuration's presets first, then the saved ones by name."""
+    configured = [
+        Preset(p.name, p.description, p.dataset_pattern, p.rule, None)
+        for p in configuration.current_configuration(db).json_presets
+    ]
+    with db.reading() as conn:
+        saved = [_preset(row) for row in store.saved_presets(conn)]
+    return configured + saved
+
+
+def find_preset(db: Database, name: str) -> Preset | None:
+    """A preset by name: the configuration's, else a saved one."""
+    return next((p for p in list_presets(db) if p.name == name), None)
+
+
+def save_preset(
+    db: Database,
+    *,
+    actor: Actor,
+    name: str,
+    rule: Any,
+    dataset_pattern: str = "",
+    description: str = "",
+) -> bool:
+    """Create a preset (owned by `actor`) or replace one of the same name (by its owner, or experts).
+    Returns True when it was created. The configuration's presets are changed in the configuration."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("preset_name", "a preset needs a name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput("preset_name", f"at most {MAX_NAME} characters, got {len(name)}")
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput("description", f"at most {MAX_DESCRIPTION} characters, got {len(description)}")
+    if any(p.name == name for p in configuration.current_configuration(db).json_presets):
+        raise InvalidInput(
+            "preset_name", f"{name!r} is a preset of the configuration: change it there, or pick another name"
+        )
+    if rule is None or rule == {}:
+        raise InvalidInput("json_logic", "a preset needs a rule")
+    if len(json.dumps(rule)) > MAX_RULE_TEXT:
+        raise InvalidInput("json_logic", f"a preset's rule is at most {MAX_RULE_TEXT} characters of JSON")
+    CompiledRule(rule)  # raises InvalidInput naming the node
+    if dataset_pattern:
+        patterns.similar_to(dataset_pattern)
+    now = datetime.now(UTC)
+    with db.transaction() as conn:
+        existing = store.saved_presets(conn, name)
+        owner = existing[0].created_by if existing else actor.name
+        configuration.authorize(conn, actor=actor, action=PRESET_ACTION, target=Target(owner=owner))
+        values = {
+            "description": description,
+            "dataset_pattern": dataset_pattern,
+            "rule": rule,
+            "updated_at": now,
+        }
+        if existing:
+            conn.execute(update(json_presets).where(json_presets.c.name == name).values(**values))
+        else:
+            conn.execute(insert(json_presets).values(name=name, created_by=owner, created_at=now, **values))
+    return not existing
+
+
+def delete_preset(db: Database, *, actor: Actor, name: str) -> None:
+    """Delete a saved preset (its owner, or experts). Jobs made with it keep their own copy of the rule."""
+    with db.transaction() as conn:
+        existing = store.saved_presets(conn, name)
+        if not existing:
+            raise PresetNotFound(name)
+        configuration.authorize(
+            conn, actor=actor, action=PRESET_ACTION, target=Target(owner=existing[0].created_by)
+        )
+        conn.execute(delete_rows(json_presets).where(json_presets.c.name == name))
+
+
+def _preset(row: Any) -> Preset:
+    return Preset(row.name, row.description, row.dataset_pattern, row.rule, row.created_by)

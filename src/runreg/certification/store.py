@@ -1,4 +1,5 @@
-"""Read what the certification engine needs from the registry projections, in one consistent snapshot."""
+"""Read what the certification engine needs from the registry projections, in one consistent snapshot, and
+the saved golden-JSON presets."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from runreg.certification.tables import json_presets
 from runreg.eventlog.tables import change_sets
 from runreg.kernel.ranges import RangeMap
 from runreg.registry.model import ONLINE
@@ -34,6 +36,29 @@ def latest_change_set(conn: Connection) -> int:
 
 def dataset_names(conn: Connection) -> list[str]:
     return list(conn.execute(select(datasets.c.name).distinct()).scalars())
+
+
+def dataset_name_runs(conn: Connection) -> dict[str, int]:
+    """Every dataset name with the number of runs that have it."""
+    query = select(datasets.c.name, func.count()).group_by(datasets.c.name)
+    return {name: count for name, count in conn.execute(query)}
+
+
+def online_values(
+    conn: Connection, run_numbers: Iterable[int], keys: Iterable[str]
+) -> dict[int, dict[str, RangeMap]]:
+    """The online per-LS values of `keys` (e.g. luminosity) of each run."""
+    wanted = [DatasetHeader(run, ONLINE, {}, {}, {}, 0) for run in sorted(set(run_numbers))]
+    values = ls_values(conn, wanted, components=(), oms_keys=keys)
+    return {run: oms for (run, _name), (_rr, oms) in values.items()}
+
+
+def saved_presets(conn: Connection, name: str | None = None) -> list[Any]:
+    """Saved presets by name (all, or the one called `name`)."""
+    query = select(json_presets).order_by(json_presets.c.name)
+    if name is not None:
+        query = query.where(json_presets.c.name == name)
+    return list(conn.execute(query))
 
 
 def headers(conn: Connection, names: Iterable[str]) -> list[DatasetHeader]:

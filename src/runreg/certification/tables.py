@@ -1,4 +1,4 @@
-"""Golden-JSON jobs: what was asked, by whom, its progress, and the stored result."""
+"""Golden-JSON jobs (what was asked, by whom, its progress, the stored result) and saved presets."""
 
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Table, Text
 
@@ -31,4 +31,18 @@ json_jobs = Table(
     # is gone or silent, and a live holder's job is never run twice.
     Column("claimed_by", String(255), nullable=True),
     Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+)
+
+# Golden-JSON presets people save in the portal (the configured ones are the configuration's json_presets).
+json_presets = Table(
+    "json_presets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("dataset_pattern", Text, nullable=False, server_default=""),
+    Column("rule", Json, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
