@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, case, insert, null, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from runreg.eventlog.tables import change_sets, events
@@ -148,3 +148,60 @@ def events_of_change_set(conn: Connection, change_set_id: int) -> list[StoredEve
         StoredEvent(r.id, r.change_set_id, r.run_number, r.stream_version, r.type, r.payload)
         for r in conn.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One event of a run's stream with its change set; `payload` is None for the types not asked for."""
+
+    change_set: ChangeSet
+    stream_version: int
+    type: str
+    dataset: str | None
+    target: str | None
+    first_ls: int | None
+    last_ls: int | None
+    manual: bool
+    payload: dict[str, Any] | None
+
+
+def run_log(conn: Connection, run_number: int, *, payload_types: Sequence[str]) -> list[LoggedEvent]:
+    """Every event of a run with its change set, newest first, in ONE query. Only events of
+    `payload_types` carry their payload: the others (bulky per-LS OMS values) come as bare facts."""
+    payload = case((events.c.type.in_(list(payload_types)), events.c.payload), else_=null())
+    query = (
+        select(
+            change_sets,
+            events.c.stream_version,
+            events.c.type,
+            events.c.dataset,
+            events.c.target,
+            events.c.first_ls,
+            events.c.last_ls,
+            events.c.manual,
+            type_coerce(payload, events.c.payload.type).label("payload"),
+        )
+        .join(events, events.c.change_set_id == change_sets.c.id)
+        .where(events.c.run_number == run_number)
+        .order_by(events.c.stream_version.desc())
+    )
+    sets: dict[int, ChangeSet] = {}
+    out = []
+    for r in conn.execute(query):
+        change_set = sets.get(r.id) or sets.setdefault(
+            r.id, ChangeSet(r.id, r.author, r.actor_kind, r.comment, r.created_at, r.reverts)
+        )
+        out.append(
+            LoggedEvent(
+                change_set,
+                r.stream_version,
+                r.type,
+                r.dataset,
+                r.target,
+                r.first_ls,
+                r.last_ls,
+                bool(r.manual),
+                r.payload,
+            )
+        )
+    return out

@@ -59,6 +59,20 @@ def derive_oms_attributes(
     return attributes
 
 
+def run_rule_context(
+    reduced: Mapping[str, Any], oms_attributes: Mapping[str, Any], rr: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What class and significance rules read (rr_backend §4.6): LS attributes reduced over the run, the OMS
+    attributes, then the RR attributes (later wins)."""
+    return {**reduced, **oms_attributes, **rr}
+
+
+def component_run_context(oms_attributes: Mapping[str, Any], rr: Mapping[str, Any]) -> dict[str, Any]:
+    """The run part of what an online component rule reads; each LS's own OMS values go on top. RR's
+    `beams_present_and_stable` is left out so the LS's beam bits decide."""
+    return {**oms_attributes, **{k: v for k, v in rr.items() if k != "beams_present_and_stable"}}
+
+
 def kept_ls_values(per_key: Mapping[str, RangeMap]) -> dict[str, RangeMap]:
     return {key: per_key[key] for key in LS_WHITELIST if key in per_key}
 

@@ -13,7 +13,7 @@ from runreg.access.actions import Target
 from runreg.classifiers import classify, jsonlogic
 from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
-from runreg.ingestion import model, store
+from runreg.ingestion import model, store, why
 from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges
@@ -73,18 +73,15 @@ class Classifier:
         reduced = classify.reduce_ls_attributes(per_ls)
         rr = {"class": base_rr.get("class", ""), "significant": False}
         if oms_attributes.get("hlt_key") is not None:
-            context = {**reduced, **oms_attributes, **base_rr}
+            context = model.run_rule_context(reduced, oms_attributes, base_rr)
             rr["class"] = classify.run_class(context, self.config.class_classifiers)
-        context = {**reduced, **oms_attributes, **base_rr, **rr}
+        context = model.run_rule_context(reduced, oms_attributes, {**base_rr, **rr})
         rr["significant"] = classify.is_significant(
             context, rr["class"], self.config.significance_classifiers
         )
         if not (rr["significant"] or significant_anyway):
             return rr, None
-        run_context = {
-            **oms_attributes,
-            **{k: v for k, v in {**base_rr, **rr}.items() if k != "beams_present_and_stable"},
-        }
+        run_context = model.component_run_context(oms_attributes, {**base_rr, **rr})
         return rr, self.components.statuses(run_context, per_ls, ls_count)
 
 
@@ -275,3 +272,10 @@ def mark_significant(
         db, actor=actor, run_number=run_number, rr={"significant": True}, comment="marked significant"
     )
     return _refresh(db, source, actor=actor, run_number=run_number, reset=False)
+
+
+def explain(db: Database, *, run_number: int, ls: int, as_of: int | None = None) -> why.Explanation:
+    """Why the run has its class, significance and each online component's automatic status on LS `ls`:
+    every rule of the current configuration traced on the run (as of change set `as_of`, or now)."""
+    run = registry.run_state(db, run_number, as_of=as_of)
+    return why.explain(run, configuration.current_configuration(db), ls)

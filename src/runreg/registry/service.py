@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from runreg.access.actions import Target
 from runreg.configuration import service as configuration
+from runreg.configuration.model import Configuration
 from runreg.eventlog import store as eventlog
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import (
@@ -466,6 +467,52 @@ def component_ranges(run: RunState, dataset: str = ONLINE) -> dict[str, list[dic
 def history(db: Database, *, run_number: int | None = None, limit: int = 50) -> list[eventlog.ChangeSet]:
     with db.reading() as conn:
         return eventlog.list_change_sets(conn, run_number=run_number, limit=limit)
+
+
+#: Events whose payload a run's history shows (who set which status or attribute); per-LS OMS values are
+#: listed as facts only.
+HISTORY_PAYLOADS = ("RunCreated", "RunAttributesChanged", "FlagsSet", "FlagsCleared", "DatasetCreated")
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a run's page shows, read in one snapshot: the run (now, or right after change set `as_of`), the
+    configuration it is judged with, and its whole log (newest first) — for per-component history and the
+    as-of selector, without one query per component."""
+
+    run: RunState
+    configuration: Configuration
+    log: list[eventlog.LoggedEvent]
+    as_of: eventlog.ChangeSet | None = None
+
+    @property
+    def change_sets(self) -> list[eventlog.ChangeSet]:
+        """The change sets that touched the run, newest first."""
+        seen: dict[int, eventlog.ChangeSet] = {}
+        for event in self.log:
+            seen.setdefault(event.change_set.id, event.change_set)
+        return list(seen.values())
+
+
+def run_view(db: Database, *, run_number: int, as_of: int | None = None) -> RunView:
+    """A run with its log and the current configuration, in one read transaction. With `as_of`, the run as it
+    was right after that change set (which must have touched it) and the log up to it."""
+    with db.reading() as conn:
+        log = eventlog.run_log(conn, run_number, payload_types=HISTORY_PAYLOADS)
+        config = configuration.current(conn)[1]
+        if as_of is None:
+            run = store.load_run(conn, run_number)
+            if run is None:
+                raise RunNotFound(run_number)
+            return RunView(run, config, log)
+        picked = next((e.change_set for e in log if e.change_set.id == as_of), None)
+        if not log:
+            raise RunNotFound(run_number)
+        if picked is None:
+            raise InvalidInput("as_of", f"change set {as_of} did not change run {run_number}")
+        run = model.fold(run_number, _events(conn, run_number, up_to_change_set=as_of))
+        assert run is not None  # the change set touched the run, so its stream starts before it
+        return RunView(run, config, [e for e in log if e.change_set.id <= as_of], picked)
 
 
 # ----------------------------------------------------------------------------------------------
