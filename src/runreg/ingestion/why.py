@@ -125,9 +125,7 @@ def explain(run: RunState, config: Configuration, ls: int) -> Explanation:
         _component_verdict(component, rules, ls_context, stored_flags, ls)
         for component, rules in _component_rules(config).items()
     ]
-    return Explanation(
-        run.run_number, ls, run.ls_count, run_class, significance, components, dict(ls_values)
-    )
+    return Explanation(run.run_number, ls, run.ls_count, run_class, significance, components, dict(ls_values))
 
 
 def _component_rules(config: Configuration) -> dict[str, list[Any]]:

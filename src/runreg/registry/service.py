@@ -81,6 +81,16 @@ def _workspace_of(component: str) -> str | None:
         return None  # an unknown component is refused by the model, after the permission check
 
 
+def flag_edit_target(run_number: int, dataset: str, component: str) -> dict[str, Any]:
+    """The target `registry:flags:write` is checked on; pages ask the gate ahead with the same one."""
+    return {
+        "run": run_number,
+        "dataset": dataset,
+        "workspace": _workspace_of(component),
+        "component": component,
+    }
+
+
 # ----------------------------------------------------------------------------------------------
 # The one write path
 # ----------------------------------------------------------------------------------------------
@@ -296,13 +306,7 @@ def edit_flags(
     with db.transaction() as conn:
         for edit in edits:
             _authorize(
-                conn,
-                actor,
-                "registry:flags:write",
-                run=run_number,
-                dataset=dataset,
-                workspace=_workspace_of(edit.component),
-                component=edit.component,
+                conn, actor, "registry:flags:write", **flag_edit_target(run_number, dataset, edit.component)
             )
         config = configuration.current(conn)[1]
         known = config.components("online" if dataset == ONLINE else "offline")
