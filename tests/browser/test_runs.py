@@ -1,5 +1,5 @@
 """The run page in Chromium: LS edits with their bar and history, errors next to the field, sign-off refusals,
-the run as of an older change set, the classifiers' trace on an LS, and what a visitor without e-groups sees."""
+the run as of an older change set, the classifiers' trace on an LS, what a visitor without e-groups sees."""
 
 from __future__ import annotations
 

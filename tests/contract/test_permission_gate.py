@@ -104,7 +104,12 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
     "certification.delete": lambda db, a: certification.delete(db, actor=a, job_id=1),
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
-NOT_GATED = {"configuration.ensure_default", "configuration.authorize", "configuration.refusal"}
+NOT_GATED = {
+    "configuration.ensure_default",
+    "configuration.authorize",
+    "configuration.refusal",
+    "configuration.refusals",
+}
 
 
 def service_writes() -> set[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, insert, null, select, type_coerce
+from sqlalchemy import Connection, case, insert, null, select, true, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from runreg.eventlog.tables import change_sets, events
@@ -165,13 +165,24 @@ class LoggedEvent:
     payload: dict[str, Any] | None
 
 
-def run_log(conn: Connection, run_number: int, *, payload_types: Sequence[str]) -> list[LoggedEvent]:
-    """Every event of a run with its change set, newest first, in ONE query. Only events of
-    `payload_types` carry their payload: the others (bulky per-LS OMS values) come as bare facts."""
+def run_log(
+    conn: Connection,
+    run_number: int,
+    *,
+    payload_types: Sequence[str],
+    limit: int | None = None,
+    up_to: int | None = None,
+) -> list[LoggedEvent]:
+    """The events of a run's newest `limit` change sets (all when None; only those up to change set `up_to`
+    when given) with their change sets, newest first: one query for the events, one for their change sets,
+    whatever the number of components. Only events of `payload_types` carry their payload: the others (bulky
+    per-LS OMS values) come as bare facts."""
+    mine = events.c.run_number == run_number
+    bounded = events.c.change_set_id <= up_to if up_to is not None else true()
     payload = case((events.c.type.in_(list(payload_types)), events.c.payload), else_=null())
     query = (
         select(
-            change_sets,
+            events.c.change_set_id,
             events.c.stream_version,
             events.c.type,
             events.c.dataset,
@@ -179,29 +190,27 @@ def run_log(conn: Connection, run_number: int, *, payload_types: Sequence[str]) 
             events.c.first_ls,
             events.c.last_ls,
             events.c.manual,
-            type_coerce(payload, events.c.payload.type).label("payload"),
+            type_coerce(payload, events.c.payload.type),
         )
-        .join(events, events.c.change_set_id == change_sets.c.id)
-        .where(events.c.run_number == run_number)
+        .where(mine, bounded)
         .order_by(events.c.stream_version.desc())
     )
-    sets: dict[int, ChangeSet] = {}
-    out = []
-    for r in conn.execute(query):
-        change_set = sets.get(r.id) or sets.setdefault(
-            r.id, ChangeSet(r.id, r.author, r.actor_kind, r.comment, r.created_at, r.reverts)
+    if limit is not None:
+        newest = (
+            select(events.c.change_set_id)
+            .where(mine, bounded)
+            .group_by(events.c.change_set_id)
+            .order_by(events.c.change_set_id.desc())
+            .limit(limit)
         )
-        out.append(
-            LoggedEvent(
-                change_set,
-                r.stream_version,
-                r.type,
-                r.dataset,
-                r.target,
-                r.first_ls,
-                r.last_ls,
-                bool(r.manual),
-                r.payload,
-            )
-        )
-    return out
+        query = query.where(events.c.change_set_id.in_(newest.scalar_subquery()))
+    rows = conn.execute(query).all()
+    ids = sorted({row[0] for row in rows})
+    sets = {
+        r.id: ChangeSet(r.id, r.author, r.actor_kind, r.comment, r.created_at, r.reverts)
+        for r in conn.execute(select(change_sets).where(change_sets.c.id.in_(ids)))
+    }
+    return [
+        LoggedEvent(sets[cs], version, kind, dataset, target, first, last, bool(manual), body)
+        for cs, version, kind, dataset, target, first, last, manual, body in rows
+    ]

@@ -498,25 +498,32 @@ class RunView:
         return list(seen.values())
 
 
+#: Change sets of a run the run page shows (history, as-of selector); older ones are in the log.
+RUN_VIEW_CHANGE_SETS = 300
+
+
 def run_view(db: Database, *, run_number: int, as_of: int | None = None) -> RunView:
-    """A run with its log and the current configuration, in one read transaction. With `as_of`, the run as it
-    was right after that change set (which must have touched it) and the log up to it."""
+    """A run with its newest change sets' events and the current configuration, in one read transaction.
+    With `as_of`, the run as it was right after that change set (which must have touched it) and the log up
+    to it."""
     with db.reading() as conn:
-        log = eventlog.run_log(conn, run_number, payload_types=HISTORY_PAYLOADS)
+        log = eventlog.run_log(
+            conn, run_number, payload_types=HISTORY_PAYLOADS, limit=RUN_VIEW_CHANGE_SETS, up_to=as_of
+        )
         config = configuration.current(conn)[1]
         if as_of is None:
             run = store.load_run(conn, run_number)
             if run is None:
                 raise RunNotFound(run_number)
             return RunView(run, config, log)
-        picked = next((e.change_set for e in log if e.change_set.id == as_of), None)
         if not log:
-            raise RunNotFound(run_number)
-        if picked is None:
+            raise InvalidInput("as_of", f"run {run_number} has no change set up to {as_of}")
+        picked = log[0].change_set
+        if picked.id != as_of:
             raise InvalidInput("as_of", f"change set {as_of} did not change run {run_number}")
         run = model.fold(run_number, _events(conn, run_number, up_to_change_set=as_of))
         assert run is not None  # the change set touched the run, so its stream starts before it
-        return RunView(run, config, [e for e in log if e.change_set.id <= as_of], picked)
+        return RunView(run, config, log, picked)
 
 
 # ----------------------------------------------------------------------------------------------

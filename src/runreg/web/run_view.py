@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from runreg.configuration.model import Configuration
 from runreg.eventlog.store import ChangeSet, LoggedEvent
@@ -137,18 +139,44 @@ def ls_bar(ranges: RangeMap, ls_count: int) -> list[dict[str, Any]]:
     total = max(ls_count, ranges.last_ls if ranges else 0)
     pieces = [(first, last, value) for first, last, value in ranges.slice(1, total)] if total else []
     pieces += [(first, last, {}) for first, last in ranges.gaps(1, total)] if total else []
-    return [
-        {
-            "first": first,
-            "last": last,
-            "status": value.get("status") or Status.EMPTY.value,
-            "comment": value.get("comment", ""),
-            "cause": value.get("cause", ""),
-            "x": first - 1,
-            "width": last - first + 1,
-        }
-        for first, last, value in sorted(pieces, key=lambda piece: piece[0])
-    ]
+    out = []
+    for first, last, value in sorted(pieces, key=lambda piece: piece[0]):
+        status = value.get("status") or Status.EMPTY.value
+        out.append(
+            {
+                "first": first,
+                "last": last,
+                "status": status,
+                "css": status.replace(" ", "_"),
+                "comment": value.get("comment", ""),
+                "cause": value.get("cause", ""),
+                "x": first - 1,
+                "width": last - first + 1,
+            }
+        )
+    return out
+
+
+def lsbar_svg(component: str, segments: Sequence[Mapping[str, Any]]) -> Markup:
+    """A component's segments (ls_bar) as a proportional SVG bar, one rect per segment with its LS range,
+    status, comment and cause on hover. Built here, not in the template: a long run has hundreds of
+    segments per page and this is the page's hottest loop."""
+    last = segments[-1]["last"] if segments else 0
+    rects = []
+    for s in segments:
+        span = f"{s['first']}–{s['last']}" if s["last"] != s["first"] else f"{s['first']}"
+        title = f"LS {span}: {s['status']}"
+        title += f" — {s['comment']}" if s["comment"] else ""
+        title += f" (cause: {s['cause']})" if s["cause"] else ""
+        rects.append(
+            f'<rect x="{s["x"]}" width="{s["width"]}" y="0" height="10" class="{s["css"]}" '
+            f'data-first="{s["first"]}" data-last="{s["last"]}" data-status="{escape(s["status"])}">'
+            f"<title>{escape(title)}</title></rect>"
+        )
+    return Markup(
+        f'<svg class="lsbar" viewBox="0 0 {last} 10" preserveAspectRatio="none" role="img" '
+        f'aria-label="{escape(component)}: statuses of LS 1–{last}">{"".join(rects)}</svg>'
+    )
 
 
 def axis_ticks(ls_count: int) -> list[int]:
@@ -161,40 +189,45 @@ def axis_ticks(ls_count: int) -> list[int]:
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One change set's changes to one thing: who (kind: manual, automatic or agent) wrote what, in which
+    layer; for a component, the LS ranges it set as (first, last, status, comment, cause)."""
+
     change_set: ChangeSet
-    kind: str  # manual | automatic | agent: who made the change
-    layer: str  # manual | automatic: which layer it was written to
-    what: str
-    first_ls: int | None = None
-    last_ls: int | None = None
-    status: str = ""
-    comment: str = ""
-    cause: str = ""
+    kind: str
+    layer: str
+    what: str = ""
+    ranges: list[tuple[int, int, str, str, str]] = field(default_factory=list)
 
 
-def _entry(event: LoggedEvent, what: str, **fields: Any) -> HistoryEntry:
+def _entry(event: LoggedEvent, what: str = "") -> HistoryEntry:
     kind = KIND_LABELS.get(event.change_set.actor_kind, event.change_set.actor_kind)
-    return HistoryEntry(event.change_set, kind, "manual" if event.manual else "automatic", what, **fields)
+    return HistoryEntry(event.change_set, kind, "manual" if event.manual else "automatic", what)
 
 
 def component_history(log: Iterable[LoggedEvent], dataset: str = ONLINE) -> dict[str, list[HistoryEntry]]:
-    """Per component, its flag changes newest first (the log is newest first)."""
+    """Per component, one entry per change set that touched it (newest first, as the log), with the ranges
+    it set in LS order; a cleared range has the status "cleared"."""
     out: dict[str, list[HistoryEntry]] = {}
     for event in log:
         if event.dataset != dataset or event.target is None or event.type not in ("FlagsSet", "FlagsCleared"):
             continue
+        entries = out.setdefault(event.target, [])
+        if not entries or entries[-1].change_set.id != event.change_set.id:
+            entries.append(_entry(event))
         triplet = (event.payload or {}).get("triplet") or {}
-        out.setdefault(event.target, []).append(
-            _entry(
-                event,
-                "set" if event.type == "FlagsSet" else "cleared",
-                first_ls=event.first_ls,
-                last_ls=event.last_ls,
-                status=triplet.get("status", ""),
-                comment=triplet.get("comment", ""),
-                cause=triplet.get("cause", ""),
+        status = triplet.get("status", "") if event.type == "FlagsSet" else "cleared"
+        entries[-1].ranges.append(
+            (
+                event.first_ls or 0,
+                event.last_ls or 0,
+                status,
+                triplet.get("comment", ""),
+                triplet.get("cause", ""),
             )
         )
+    for entries in out.values():
+        for entry in entries:
+            entry.ranges.sort()
     return out
 
 
@@ -218,9 +251,12 @@ def run_history(log: Iterable[LoggedEvent]) -> list[HistoryEntry]:
 LS_VIEWS = ("rr", "oms", "joint")
 
 
-def ls_table(run: RunState, view: str, components: Sequence[str]) -> dict[str, Any]:
-    """Ranges of LS with the same values (registry.readmodels), as columns and rows to draw. DCS bits come
-    first in the registry's whitelist order, then other OMS keys, then components in page order."""
+def ls_table(
+    run: RunState, view: str, components: Sequence[str], *, limit: int | None = None
+) -> dict[str, Any]:
+    """Ranges of LS with the same values (registry.readmodels), as columns and rows to draw (the first
+    `limit` rows). DCS bits come first in the registry's whitelist order, then other OMS keys, then
+    components in page order."""
     if view == "oms":
         rows = readmodels.oms_ranges(run)
     elif view == "joint":
@@ -233,7 +269,8 @@ def ls_table(run: RunState, view: str, components: Sequence[str]) -> dict[str, A
     component_columns += sorted(present - set(bits) - set(component_columns) - _oms_keys(run))
     other_oms = sorted((present & _oms_keys(run)) - set(bits))
     columns = [(k, "oms") for k in bits + other_oms] + [(c, "rr") for c in component_columns]
-    return {"view": view, "columns": columns, "rows": rows}
+    shown_rows = rows if limit is None else rows[:limit]
+    return {"view": view, "columns": columns, "rows": shown_rows, "total": len(rows)}
 
 
 def _oms_keys(run: RunState) -> set[str]:

@@ -28,6 +28,8 @@ CHANGED = "run-changed"
 #: The statuses a person sets, in the order of the status bars.
 EDIT_STATUSES = [s.value for s in Status if s in USER_STATUSES]
 OTHER_CLASS = "__other__"
+#: LS table rows drawn before "show all": a long run's RR view has a row per boundary of any component.
+LS_TABLE_ROWS = 200
 
 
 # -- reading ------------------------------------------------------------------------------------------------
@@ -44,14 +46,13 @@ def run_page(run_number: int, current: Page = PAGE) -> Response:
     context = _main_context(current, view)
     if current.request.headers.get("hx-request") == "true":
         return render(current, "runs/_main.html", **context)
-    ls_view = params.get("ls_view", "rr")
-    ls_view = ls_view if ls_view in run_view.LS_VIEWS else "rr"
+    ls_view = params.get("ls_view", "oms")
     why_ls = int(params["ls"]) if params.get("ls", "").isdigit() else None
     return render(
         current,
         "runs/run.html",
         **context,
-        table=run_view.ls_table(view.run, ls_view, context["order"]),
+        ls_view=ls_view if ls_view in run_view.LS_VIEWS else "oms",
         why_ls=why_ls,
     )
 
@@ -66,8 +67,9 @@ def lumisections(run_number: int, current: Page = PAGE) -> Response:
     except RunregError as exc:
         return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
     order = [c for c, _ in run_view.component_order(view.run, view.configuration)]
-    chosen = params.get("view", "rr")
-    table = run_view.ls_table(view.run, chosen if chosen in run_view.LS_VIEWS else "rr", order)
+    chosen = params.get("view", "oms")
+    limit = None if params.get("all") == "1" else LS_TABLE_ROWS
+    table = run_view.ls_table(view.run, chosen if chosen in run_view.LS_VIEWS else "oms", order, limit=limit)
     return render(current, "runs/_lumisections.html", run=view.run, table=table, as_of_id=as_of)
 
 
@@ -116,6 +118,8 @@ def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
 
     online = run.datasets.get(ONLINE)
     order = run_view.component_order(run, config)
+    if not readonly:  # every button's question to the gate, with one configuration read
+        current.ask_ahead(_checks(run, [c for c, _ in order]))
     bars = {
         component: run_view.ls_bar(online.flags[component].effective(), run.ls_count)
         if online and component in online.flags
@@ -145,9 +149,29 @@ def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
         "statuses": EDIT_STATUSES,
         "history_limit": run_view.HISTORY_LIMIT,
         "shown": run_view.shown,
+        "lsbar_svg": run_view.lsbar_svg,
         "values": {},
         "errors": {},
     }
+
+
+def _checks(run: registry_model.RunState, components: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The (action, target) of every write button of the page, as the services will check them."""
+    number = run.run_number
+    checks: list[tuple[str, dict[str, Any]]] = [
+        (action, {"run": number})
+        for action in (
+            *registry.RR_ATTRIBUTE_ACTIONS.values(),
+            "registry:run:refresh",
+            "registry:run:reset_and_refresh",
+        )
+    ]
+    checks += [
+        ("registry:run:move", {"run": number, "from_state": run.status, "to_state": to})
+        for to in moves(run.status)
+    ]
+    checks += [("registry:flags:write", registry.flag_edit_target(number, ONLINE, c)) for c in components]
+    return checks
 
 
 def _class_names(config: Configuration) -> list[str]:
@@ -224,6 +248,7 @@ async def edit_flags(run_number: int, component: str, request: Request) -> Respo
         write,
         f"{component}: LS {form.get('first_ls')}–{form.get('last_ls')} set to {form.get('status')}",
         form="runs/_flag_form.html",
+        standalone=True,
         target=f"#flag-form-{component}",
         run_number=run_number,
         component=component,
