@@ -273,6 +273,47 @@ def ls_table(
     return {"view": view, "columns": columns, "rows": shown_rows, "total": len(rows)}
 
 
+def ls_table_body(table: Mapping[str, Any], run_number: int, as_of: int | None = None) -> Markup:
+    """The LS table's rows as HTML: ranges × columns is thousands of cells for a long run, the hottest loop
+    of that partial. The LS range links to the why trace of its first LS."""
+    columns = [key for key, _ in table["columns"]]
+    suffix = f"&as_of={as_of}" if as_of is not None else ""
+    out = []
+    for row in table["rows"]:
+        start, end = row["start"], row["end"]
+        span = f"{start}–{end}" if end != start else f"{start}"
+        cells = [
+            f'<tr><td class="num lsnum"><a href="#why" hx-get="/runs/{run_number}/why?ls={start}{suffix}" '
+            f'hx-target="#why" hx-swap="outerHTML">{span}</a></td>'
+        ]
+        cells += [_cell(key, row) for key in columns]
+        cells.append("</tr>")
+        out.append("".join(cells))
+    if not out:
+        out.append(
+            f'<tr><td colspan="{len(columns) + 1}" class="empty">No lumisection values in this view.</td>'
+            "</tr>"
+        )
+    return Markup("\n".join(out))
+
+
+def _cell(column: str, row: Mapping[str, Any]) -> str:
+    if column not in row:
+        return '<td class="tick null"></td>'
+    value, key = row[column], escape(column)
+    if isinstance(value, Mapping):
+        status = value.get("status") or Status.EMPTY.value
+        title = f' title="{escape(value["comment"])}"' if value.get("comment") else ""
+        return f'<td><span class="pill {status.replace(" ", "_")}"{title}>{escape(status)}</span></td>'
+    if value is True:
+        return f'<td class="tick yes" title="{key} true">✓</td>'
+    if value is False:
+        return f'<td class="tick no" title="{key} false">✗</td>'
+    if value is None:
+        return f'<td class="tick null" title="{key}: null">∅</td>'
+    return f'<td class="val">{escape(str(value))}</td>'
+
+
 def _oms_keys(run: RunState) -> set[str]:
     online = run.datasets.get(ONLINE)
     return set(online.oms) if online else set()

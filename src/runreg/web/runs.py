@@ -70,7 +70,14 @@ def lumisections(run_number: int, current: Page = PAGE) -> Response:
     chosen = params.get("view", "oms")
     limit = None if params.get("all") == "1" else LS_TABLE_ROWS
     table = run_view.ls_table(view.run, chosen if chosen in run_view.LS_VIEWS else "oms", order, limit=limit)
-    return render(current, "runs/_lumisections.html", run=view.run, table=table, as_of_id=as_of)
+    return render(
+        current,
+        "runs/_lumisections.html",
+        run=view.run,
+        table=table,
+        as_of_id=as_of,
+        ls_table_body=run_view.ls_table_body,
+    )
 
 
 @router.get("/runs/{run_number}/why", response_class=HTMLResponse)
