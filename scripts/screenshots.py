@@ -31,6 +31,22 @@ PAGES: list[tuple[str, str, str, str | None]] = [
         "#all-runs td.component .bar.commented, #all-runs td.component .bar",
     ),
     ("online-visitor-disabled", "/online/global", VISITOR, None),
+    ("run-page", "/runs/380013", SHIFTER, None),
+    (
+        "run-component-history",
+        "/runs/380013",
+        SHIFTER,
+        "article[data-component='dt-dt'] button[data-panel=history]",
+    ),
+    ("run-ls-table-joint", "/runs/380013?ls_view=joint#lumisections", SHIFTER, None),
+    (
+        "run-why",
+        "/runs/380013?ls=5#why",
+        SHIFTER,
+        "#why details.verdict[data-subject='tracker-pixel'] summary",
+    ),
+    ("run-as-of", "/runs/380013", SHIFTER, "#run-history tbody tr:last-child a"),
+    ("run-visitor-disabled", "/runs/380013", VISITOR, None),
 ]
 
 

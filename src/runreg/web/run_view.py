@@ -232,19 +232,53 @@ def component_history(log: Iterable[LoggedEvent], dataset: str = ONLINE) -> dict
 
 
 def run_history(log: Iterable[LoggedEvent]) -> list[HistoryEntry]:
-    """The run's own changes newest first: creation and RR attribute changes (class, state, stop reason,
-    significance); OMS-only updates are named by the keys they changed."""
-    out = []
+    """Every change set of the log (newest first) with what it did to the run: creation, RR attribute
+    changes (class, state, stop reason, significance), the OMS keys it updated, the flags it set."""
+    out: list[HistoryEntry] = []
+    parts: dict[int, list[str]] = {}
+    flags: dict[int, dict[str, list[tuple[int, int, str]]]] = {}
     for event in log:
-        payload = event.payload or {}
+        if not out or out[-1].change_set.id != event.change_set.id:
+            out.append(_entry(event))
+            parts[event.change_set.id], flags[event.change_set.id] = [], {}
+        said, payload = parts[event.change_set.id], event.payload or {}
         if event.type == "RunCreated":
-            out.append(_entry(event, "run created"))
+            said.insert(0, "run created")
         elif event.type == "RunAttributesChanged":
-            rr = ", ".join(f"{k} → {shown(v) or '(empty)'}" for k, v in sorted(payload.get("rr", {}).items()))
-            oms = sorted(payload.get("oms", {}))
-            parts = ([rr] if rr else []) + ([f"OMS: {', '.join(oms)}"] if oms else [])
-            out.append(_entry(event, "; ".join(parts) or "attributes"))
-    return out
+            rr = payload.get("rr", {})
+            said += [f"{k} → {shown(v) or '(empty)'}" for k, v in sorted(rr.items())]
+            if payload.get("oms"):
+                said.append(f"OMS: {', '.join(sorted(payload['oms']))}")
+        elif event.type in ("FlagsSet", "FlagsCleared") and event.target:
+            status = (
+                ((payload.get("triplet") or {}).get("status", "")) if event.type == "FlagsSet" else "cleared"
+            )
+            flags[event.change_set.id].setdefault(event.target, []).append(
+                (event.first_ls or 0, event.last_ls or 0, status)
+            )
+        elif event.type.startswith("OmsValues") and "OMS LS values" not in said:
+            said.append("OMS LS values")
+    return [
+        HistoryEntry(
+            entry.change_set,
+            entry.kind,
+            entry.layer,
+            "; ".join(parts[entry.change_set.id] + _flags_said(flags[entry.change_set.id])),
+        )
+        for entry in out
+    ]
+
+
+def _flags_said(flags: Mapping[str, list[tuple[int, int, str]]]) -> list[str]:
+    """One component's few ranges in full (`dt-dt: LS 10–20 BAD`); many components as a count."""
+    if len(flags) > 3:
+        return [f"flags of {len(flags)} components"]
+    return [
+        f"{component}: "
+        + ", ".join(f"LS {first}–{last} {status}" for first, last, status in sorted(ranges)[:4])
+        + (f" and {len(ranges) - 4} more" if len(ranges) > 4 else "")
+        for component, ranges in sorted(flags.items())
+    ]
 
 
 # -- the LS table ------------------------------------------------------------------------------------------

@@ -285,7 +285,7 @@ async def edit_attribute(run_number: int, key: str, request: Request) -> Respons
             actor=current.actor,
             run_number=run_number,
             rr={key: value},
-            comment=form.get("comment", "").strip() or f"{key} set to {value or '(empty)'}",
+            comment=form.get("comment", "").strip() or f"{key.replace('_', ' ')} set to {value or '(empty)'}",
         ),
         f"run {run_number}: {key.replace('_', ' ')} set to {value or '(empty)'}",
         form="runs/_attribute_form.html",

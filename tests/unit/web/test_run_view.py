@@ -69,7 +69,7 @@ def test_history_groups_a_change_sets_ranges_per_component_newest_first() -> Non
     assert [h.change_set.id for h in history["tracker-pixel"]] == [1]
 
 
-def test_run_history_names_rr_changes_and_the_oms_keys_an_update_changed() -> None:
+def test_run_history_says_what_each_change_set_did() -> None:
     created = ChangeSet(1, "oms-ingestion", "automatic", "run creation", WHEN)
     moved = ChangeSet(2, "alice@cern.ch", "human", "sign-off", WHEN)
     log = [
@@ -82,7 +82,12 @@ def test_run_history_names_rr_changes_and_the_oms_keys_an_update_changed() -> No
         LoggedEvent(created, 1, "RunCreated", None, None, None, None, False, {"oms": {}, "rr": {}}),
         LoggedEvent(created, 1, "OmsValuesSet", "online", None, 1, 5, False, None),
     ]
-    assert [h.what for h in run_view.run_history(log)] == ["state → SIGNOFF", "OMS: end_time", "run created"]
+    log.insert(0, flag(ChangeSet(3, "bob@cern.ch", "human", "HV", WHEN), 4, "dt-dt", 10, 20, "BAD"))
+    assert [h.what for h in run_view.run_history(log)] == [
+        "dt-dt: LS 10–20 BAD",
+        "state → SIGNOFF",
+        "run created; OMS: end_time; OMS LS values",
+    ]
 
 
 def test_rules_read_as_conditions() -> None:
