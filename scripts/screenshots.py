@@ -76,6 +76,22 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("json-result", "/json_portal/1", CERTIFIER, None),
     ("json-rule-check", "/json_portal", CERTIFIER, "#create-json button:has-text('Check rule')"),
     ("json-compare", "/json_portal/compare?a=2&b=1", CERTIFIER, None),
+    ("run-page", "/runs/380013", SHIFTER, None),
+    (
+        "run-component-history",
+        "/runs/380013",
+        SHIFTER,
+        "article[data-component='dt-dt'] button[data-panel=history]",
+    ),
+    ("run-ls-table-joint", "/runs/380013?ls_view=joint#lumisections", SHIFTER, None),
+    (
+        "run-why",
+        "/runs/380013?ls=5#why",
+        SHIFTER,
+        "#why details.verdict[data-subject='tracker-pixel'] summary",
+    ),
+    ("run-as-of", "/runs/380013", SHIFTER, "#run-history tbody tr:last-child a"),
+    ("run-visitor-disabled", "/runs/380013", VISITOR, None),
 ]
 
 

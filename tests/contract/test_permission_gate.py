@@ -116,7 +116,12 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
     "certification.delete_preset": lambda db, a: certification.delete_preset(db, actor=a, name="dt"),
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
-NOT_GATED = {"configuration.ensure_default", "configuration.authorize", "configuration.refusal"}
+NOT_GATED = {
+    "configuration.ensure_default",
+    "configuration.authorize",
+    "configuration.refusal",
+    "configuration.refusals",
+}
 
 
 def service_writes() -> set[str]:

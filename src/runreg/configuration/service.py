@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,13 +80,24 @@ def authorize(conn: Connection, *, actor: Actor, action: str, target: Target = N
 def refusal(db: Database, *, actor: Actor | None, action: str, target: Target = NO_TARGET) -> str | None:
     """The gate's answer without acting on it: None if allowed, else the refusal the write would get. Pages
     show what the actor may not do as disabled, with this reason."""
+    return refusals(db, actor=actor, checks=[(action, target)])[0]
+
+
+def refusals(db: Database, *, actor: Actor | None, checks: Sequence[tuple[str, Target]]) -> list[str | None]:
+    """refusal() for many (action, target) checks with one configuration read: a page drawing one button
+    per component asks them all at once."""
     if actor is None:
-        return "sign in to do this"
-    try:
-        policy.authorize(actor, action, target, current_configuration(db).permissions)
-    except PermissionDenied as refused:
-        return refused.message
-    return None
+        return ["sign in to do this" for _ in checks]
+    permissions = current_configuration(db).permissions
+    out: list[str | None] = []
+    for action, target in checks:
+        try:
+            policy.authorize(actor, action, target, permissions)
+        except PermissionDenied as refused:
+            out.append(refused.message)
+        else:
+            out.append(None)
+    return out
 
 
 def ensure_default(db: Database, *, actor: Actor) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, case, func, insert, null, select, true, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from runreg.eventlog.tables import change_sets, events
@@ -196,4 +196,70 @@ def events_of_change_set(conn: Connection, change_set_id: int) -> list[StoredEve
     return [
         StoredEvent(r.id, r.change_set_id, r.run_number, r.stream_version, r.type, r.payload)
         for r in conn.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One event of a run's stream with its change set; `payload` is None for the types not asked for."""
+
+    change_set: ChangeSet
+    stream_version: int
+    type: str
+    dataset: str | None
+    target: str | None
+    first_ls: int | None
+    last_ls: int | None
+    manual: bool
+    payload: dict[str, Any] | None
+
+
+def run_log(
+    conn: Connection,
+    run_number: int,
+    *,
+    payload_types: Sequence[str],
+    limit: int | None = None,
+    up_to: int | None = None,
+) -> list[LoggedEvent]:
+    """The events of a run's newest `limit` change sets (all when None; only those up to change set `up_to`
+    when given) with their change sets, newest first: one query for the events, one for their change sets,
+    whatever the number of components. Only events of `payload_types` carry their payload: the others (bulky
+    per-LS OMS values) come as bare facts."""
+    mine = events.c.run_number == run_number
+    bounded = events.c.change_set_id <= up_to if up_to is not None else true()
+    payload = case((events.c.type.in_(list(payload_types)), events.c.payload), else_=null())
+    query = (
+        select(
+            events.c.change_set_id,
+            events.c.stream_version,
+            events.c.type,
+            events.c.dataset,
+            events.c.target,
+            events.c.first_ls,
+            events.c.last_ls,
+            events.c.manual,
+            type_coerce(payload, events.c.payload.type),
+        )
+        .where(mine, bounded)
+        .order_by(events.c.stream_version.desc())
+    )
+    if limit is not None:
+        newest = (
+            select(events.c.change_set_id)
+            .where(mine, bounded)
+            .group_by(events.c.change_set_id)
+            .order_by(events.c.change_set_id.desc())
+            .limit(limit)
+        )
+        query = query.where(events.c.change_set_id.in_(newest.scalar_subquery()))
+    rows = conn.execute(query).all()
+    ids = sorted({row[0] for row in rows})
+    sets = {
+        r.id: ChangeSet(r.id, r.author, r.actor_kind, r.comment, r.created_at, r.reverts)
+        for r in conn.execute(select(change_sets).where(change_sets.c.id.in_(ids)))
+    }
+    return [
+        LoggedEvent(sets[cs], version, kind, dataset, target, first, last, bool(manual), body)
+        for cs, version, kind, dataset, target, first, last, manual, body in rows
     ]

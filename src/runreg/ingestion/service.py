@@ -16,7 +16,7 @@ from runreg.access.actions import Target
 from runreg.classifiers import classify, jsonlogic
 from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
-from runreg.ingestion import model, store
+from runreg.ingestion import model, store, why
 from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import InvalidInput, InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges
@@ -440,3 +440,10 @@ def mark_significant(
         db, actor=actor, run_number=run_number, rr={"significant": True}, comment="marked significant"
     )
     return _refresh(db, source, actor=actor, run_number=run_number, reset=False)
+
+
+def explain(db: Database, *, run_number: int, ls: int, as_of: int | None = None) -> why.Explanation:
+    """Why the run has its class, significance and each online component's automatic status on LS `ls`:
+    every rule of the current configuration traced on the run (as of change set `as_of`, or now)."""
+    run = registry.run_state(db, run_number, as_of=as_of)
+    return why.explain(run, configuration.current_configuration(db), ls)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from runreg.access.actions import Target
 from runreg.configuration import service as configuration
+from runreg.configuration.model import Configuration
 from runreg.eventlog import store as eventlog
 from runreg.kernel import limits
 from runreg.kernel.actors import Actor, ActorKind
@@ -79,6 +80,16 @@ def _workspace_of(component: str) -> str | None:
         return split_component(component)[0]
     except ValueError:
         return None  # an unknown component is refused by the model, after the permission check
+
+
+def flag_edit_target(run_number: int, dataset: str, component: str) -> dict[str, Any]:
+    """The target `registry:flags:write` is checked on; pages ask the gate ahead with the same one."""
+    return {
+        "run": run_number,
+        "dataset": dataset,
+        "workspace": _workspace_of(component),
+        "component": component,
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -302,13 +313,7 @@ def edit_flags(
     with db.transaction() as conn:
         for edit in edits:
             _authorize(
-                conn,
-                actor,
-                "registry:flags:write",
-                run=run_number,
-                dataset=dataset,
-                workspace=_workspace_of(edit.component),
-                component=edit.component,
+                conn, actor, "registry:flags:write", **flag_edit_target(run_number, dataset, edit.component)
             )
         config = configuration.current(conn)[1]
         known = config.components("online" if dataset == ONLINE else "offline")
@@ -488,6 +493,59 @@ def history(db: Database, *, run_number: int | None = None, limit: int = 50) -> 
     limits.check_ids(run_number=run_number, limit=limit)
     with db.reading() as conn:
         return eventlog.list_change_sets(conn, run_number=run_number, limit=limit)
+
+
+#: Events whose payload a run's history shows (who set which status or attribute); per-LS OMS values are
+#: listed as facts only.
+HISTORY_PAYLOADS = ("RunCreated", "RunAttributesChanged", "FlagsSet", "FlagsCleared", "DatasetCreated")
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a run's page shows, read in one snapshot: the run (now, or right after change set `as_of`), the
+    configuration it is judged with, and its whole log (newest first) — for per-component history and the
+    as-of selector, without one query per component."""
+
+    run: RunState
+    configuration: Configuration
+    log: list[eventlog.LoggedEvent]
+    as_of: eventlog.ChangeSet | None = None
+
+    @property
+    def change_sets(self) -> list[eventlog.ChangeSet]:
+        """The change sets that touched the run, newest first."""
+        seen: dict[int, eventlog.ChangeSet] = {}
+        for event in self.log:
+            seen.setdefault(event.change_set.id, event.change_set)
+        return list(seen.values())
+
+
+#: Change sets of a run the run page shows (history, as-of selector); older ones are in the log.
+RUN_VIEW_CHANGE_SETS = 300
+
+
+def run_view(db: Database, *, run_number: int, as_of: int | None = None) -> RunView:
+    """A run with its newest change sets' events and the current configuration, in one read transaction.
+    With `as_of`, the run as it was right after that change set (which must have touched it) and the log up
+    to it."""
+    with db.reading() as conn:
+        log = eventlog.run_log(
+            conn, run_number, payload_types=HISTORY_PAYLOADS, limit=RUN_VIEW_CHANGE_SETS, up_to=as_of
+        )
+        config = configuration.current(conn)[1]
+        if as_of is None:
+            run = store.load_run(conn, run_number)
+            if run is None:
+                raise RunNotFound(run_number)
+            return RunView(run, config, log)
+        if not log:
+            raise InvalidInput("as_of", f"run {run_number} has no change set up to {as_of}")
+        picked = log[0].change_set
+        if picked.id != as_of:
+            raise InvalidInput("as_of", f"change set {as_of} did not change run {run_number}")
+        run = model.fold(run_number, _events(conn, run_number, up_to_change_set=as_of))
+        assert run is not None  # the change set touched the run, so its stream starts before it
+        return RunView(run, config, log, picked)
 
 
 # ----------------------------------------------------------------------------------------------

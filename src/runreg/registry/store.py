@@ -44,19 +44,35 @@ def load_run(conn: Connection, run_number: int, *, for_update: bool = False) -> 
     )
     for ds in conn.execute(select(datasets).where(datasets.c.run_number == run_number)):
         run.datasets[ds.name] = DatasetState(ds.name, dict(ds.attributes))
+    f = flag_ranges.c
     flag_query = (
-        select(flag_ranges)
-        .where(flag_ranges.c.run_number == run_number, flag_ranges.c.layer != EFFECTIVE)
-        .order_by(flag_ranges.c.first_ls)
+        select(f.dataset, f.component, f.layer, f.first_ls, f.last_ls, f.status, f.comment, f.cause)
+        .where(f.run_number == run_number, f.layer != EFFECTIVE)
+        .order_by(f.first_ls)
     )
-    for fr in conn.execute(flag_query):
-        layer = run.datasets[fr.dataset].component(fr.component).layer(Layer(fr.layer))
-        layer.assign(fr.first_ls, fr.last_ls, {"status": fr.status, "comment": fr.comment, "cause": fr.cause})
+    # The projection holds each map's own maximal, disjoint ranges: they are taken as stored, sorted by LS.
+    flags: dict[tuple[str, str, str], list[Any]] = {}
+    for dataset, component, layer, first, last, status, comment, cause in conn.execute(flag_query).all():
+        flags.setdefault((dataset, component, layer), []).append(
+            (first, last, {"status": status, "comment": comment, "cause": cause})
+        )
+    for (dataset, component, layer), ranges in flags.items():
+        component_flags = run.datasets[dataset].component(component)
+        if Layer(layer) is Layer.MANUAL:
+            component_flags.manual = RangeMap.from_stored(ranges)
+        else:
+            component_flags.automatic = RangeMap.from_stored(ranges)
+    o = oms_ranges.c
     oms_query = (
-        select(oms_ranges).where(oms_ranges.c.run_number == run_number).order_by(oms_ranges.c.first_ls)
+        select(o.dataset, o.key, o.first_ls, o.last_ls, o.value)
+        .where(o.run_number == run_number)
+        .order_by(o.first_ls)
     )
-    for om in conn.execute(oms_query):
-        run.datasets[om.dataset].oms.setdefault(om.key, RangeMap()).assign(om.first_ls, om.last_ls, om.value)
+    values: dict[tuple[str, str], list[Any]] = {}
+    for dataset, key, first, last, value in conn.execute(oms_query).all():
+        values.setdefault((dataset, key), []).append((first, last, value))
+    for (dataset, key), ranges in values.items():
+        run.datasets[dataset].oms[key] = RangeMap.from_stored(ranges)
     return run
 
 

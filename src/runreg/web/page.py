@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,14 @@ class Page:
                 self.db, actor=self.actor, action=action, target=key[1]
             )
         return self.refusals[key]
+
+    def ask_ahead(self, checks: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Ask the gate about many (action, target) pairs with one configuration read, so a page with a
+        button per component does not read it once per button; refusal() then answers from these."""
+        keys = [(action, Target(**target)) for action, target in checks]
+        keys = [key for key in dict.fromkeys(keys) if key not in self.refusals]
+        answers = configuration.refusals(self.db, actor=self.actor, checks=keys)
+        self.refusals.update(zip(keys, answers, strict=True))
 
     def url(self, path: str, **params: Any) -> str:
         query = urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)

@@ -1,0 +1,346 @@
+"""The run page: a run's OMS and RR attributes, its components' LS with edits and history, its LS table, the
+run as of any change set, and why the classifiers decide what they decide on an LS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from runreg.configuration import service as configuration
+from runreg.configuration.model import Configuration
+from runreg.ingestion import service as ingestion
+from runreg.kernel.errors import InvalidInput, NotFound, RunregError, http_status
+from runreg.kernel.quality import USER_STATUSES, Status
+from runreg.kernel.ranges import RangeMap
+from runreg.registry import model as registry_model
+from runreg.registry import service as registry
+from runreg.registry.model import ONLINE
+from runreg.web import run_view
+from runreg.web.display import moves
+from runreg.web.page import Page, page, perform, posted, render
+
+router = APIRouter(include_in_schema=False)
+PAGE = Depends(page)
+CHANGED = "run-changed"
+#: The statuses a person sets, in the order of the status bars.
+EDIT_STATUSES = [s.value for s in Status if s in USER_STATUSES]
+OTHER_CLASS = "__other__"
+#: LS table rows drawn before "show all": a long run's RR view has a row per boundary of any component.
+LS_TABLE_ROWS = 200
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+@router.get("/runs/{run_number}", response_class=HTMLResponse)
+def run_page(run_number: int, current: Page = PAGE) -> Response:
+    """The whole page; an htmx request (after a write) gets only its main part."""
+    params = current.request.query_params
+    try:
+        as_of = _optional_int(params.get("as_of"), "as_of")
+        view = registry.run_view(current.db, run_number=run_number, as_of=as_of)
+    except RunregError as exc:
+        status = http_status(exc)
+        return render(current, "runs/error.html", status_code=status, run_number=run_number, error=exc)
+    context = _main_context(current, view)
+    if current.request.headers.get("hx-request") == "true":
+        return render(current, "runs/_main.html", **context)
+    ls_view = params.get("ls_view", "oms")
+    why_ls = int(params["ls"]) if params.get("ls", "").isdigit() else None
+    return render(
+        current,
+        "runs/run.html",
+        **context,
+        ls_view=ls_view if ls_view in run_view.LS_VIEWS else "oms",
+        why_ls=why_ls,
+    )
+
+
+@router.get("/runs/{run_number}/lumisections", response_class=HTMLResponse)
+def lumisections(run_number: int, current: Page = PAGE) -> Response:
+    """The LS table in one of its views (OMS, RR, joint)."""
+    params = current.request.query_params
+    try:
+        as_of = _optional_int(params.get("as_of"), "as_of")
+        view = registry.run_view(current.db, run_number=run_number, as_of=as_of)
+    except RunregError as exc:
+        return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
+    order = [c for c, _ in run_view.component_order(view.run, view.configuration)]
+    chosen = params.get("view", "oms")
+    limit = None if params.get("all") == "1" else LS_TABLE_ROWS
+    table = run_view.ls_table(view.run, chosen if chosen in run_view.LS_VIEWS else "oms", order, limit=limit)
+    return render(
+        current,
+        "runs/_lumisections.html",
+        run=view.run,
+        table=table,
+        as_of_id=as_of,
+        ls_table_body=run_view.ls_table_body,
+    )
+
+
+@router.get("/runs/{run_number}/why", response_class=HTMLResponse)
+def why(run_number: int, current: Page = PAGE) -> Response:
+    """Every classifier traced on one LS: the class, the significance, each component's status."""
+    params = current.request.query_params
+    try:
+        as_of = _optional_int(params.get("as_of"), "as_of")
+        ls = _optional_int(params.get("ls") or "1", "ls") or 1
+        explanation = ingestion.explain(current.db, run_number=run_number, ls=ls, as_of=as_of)
+    except RunregError as exc:
+        return render(
+            current,
+            "runs/_why.html",
+            status_code=http_status(exc),
+            run_number=run_number,
+            error=exc,
+            ls=params.get("ls", ""),
+            as_of=params.get("as_of"),
+            shown=run_view.shown,
+            rule_text=run_view.rule_text,
+        )
+    return render(
+        current,
+        "runs/_why.html",
+        run_number=run_number,
+        explanation=explanation,
+        ls=ls,
+        as_of=as_of,
+        shown=run_view.shown,
+        rule_text=run_view.rule_text,
+    )
+
+
+def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
+    run, config = view.run, view.configuration
+    readonly = (
+        f"read-only: run {run.run_number} as of change set {view.as_of.id}; open the current run to edit"
+        if view.as_of
+        else None
+    )
+
+    def gate(action: str, **target: Any) -> str | None:
+        return readonly or current.refusal(action, **target)
+
+    online = run.datasets.get(ONLINE)
+    order = run_view.component_order(run, config)
+    if not readonly:  # every button's question to the gate, with one configuration read
+        current.ask_ahead(_checks(run, [c for c, _ in order]))
+    bars = {
+        component: run_view.ls_bar(online.flags[component].effective(), run.ls_count)
+        if online and component in online.flags
+        else run_view.ls_bar(RangeMap(), run.ls_count)
+        for component, _ in order
+    }
+    return {
+        "run": run,
+        "view": view,
+        "as_of": view.as_of,
+        "as_of_id": view.as_of.id if view.as_of else None,
+        "readonly": readonly,
+        "gate": gate,
+        "flag_target": lambda component: registry.flag_edit_target(run.run_number, ONLINE, component),
+        "order": [c for c, _ in order],
+        "certifiable": {c for c, certifiable in order if certifiable},
+        "bars": bars,
+        "ticks": run_view.axis_ticks(run.ls_count),
+        "summaries": registry_model.triplet_summary(online, run.ls_count) if online else {},
+        "history": run_view.component_history(view.log),
+        "run_history": run_view.run_history(view.log),
+        "change_sets": view.change_sets,
+        "groups": run_view.attribute_groups(run.oms),
+        "rr_rows": run_view.rr_rows(run),
+        "moves": moves(run.status),
+        "classes": _class_names(config),
+        "statuses": EDIT_STATUSES,
+        "history_limit": run_view.HISTORY_LIMIT,
+        "shown": run_view.shown,
+        "lsbar_svg": run_view.lsbar_svg,
+        "values": {},
+        "errors": {},
+    }
+
+
+def _checks(run: registry_model.RunState, components: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The (action, target) of every write button of the page, as the services will check them."""
+    number = run.run_number
+    checks: list[tuple[str, dict[str, Any]]] = [
+        (action, {"run": number})
+        for action in (
+            *registry.RR_ATTRIBUTE_ACTIONS.values(),
+            "registry:run:refresh",
+            "registry:run:reset_and_refresh",
+        )
+    ]
+    checks += [
+        ("registry:run:move", {"run": number, "from_state": run.status, "to_state": to})
+        for to in moves(run.status)
+    ]
+    checks += [("registry:flags:write", registry.flag_edit_target(number, ONLINE, c)) for c in components]
+    return checks
+
+
+def _class_names(config: Configuration) -> list[str]:
+    names: list[str] = []
+    for classifier in sorted(config.class_classifiers, key=lambda c: c.priority):
+        if classifier.class_name not in names:
+            names.append(classifier.class_name)
+    return names
+
+
+def _optional_int(text: str | None, field: str) -> int | None:
+    if text is None or text.strip() == "":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(field, f"must be a whole number, got {text!r}") from None
+
+
+def _ls_number(form: dict[str, str], field: str) -> int:
+    value = _optional_int(form.get(field), field)
+    if value is None:
+        raise InvalidInput(field, "an LS number is required")
+    return value
+
+
+# -- writing ------------------------------------------------------------------------------------------------
+def _submit(
+    current: Page,
+    write: Callable[[], Any],
+    done: str,
+    *,
+    form: str,
+    target: str,
+    **context: Any,
+) -> Response:
+    """perform() one write; when the service refuses the input, the form comes back in place of the one
+    posted with the reason next to the field that caused it (400), and nothing was written."""
+    refused: list[InvalidInput] = []
+
+    def attempt() -> Any:
+        try:
+            return write()
+        except InvalidInput as exc:
+            refused.append(exc)
+            raise
+
+    response = perform(current, attempt, done, changed=CHANGED)
+    if not refused:
+        return response
+    response = render(current, form, status_code=400, error=refused[0], **context)
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@router.post("/runs/{run_number}/flags/{component}", response_class=HTMLResponse)
+async def edit_flags(run_number: int, component: str, request: Request) -> Response:
+    current, form = await posted(request)
+
+    def write() -> Any:
+        first, last = _ls_number(form, "first_ls"), _ls_number(form, "last_ls")
+        status, comment = form.get("status", ""), form.get("comment", "").strip()
+        return registry.edit_flags(
+            current.db,
+            actor=current.actor,
+            run_number=run_number,
+            edits=[registry.FlagEdit(component, first, last, status, comment, form.get("cause", ""))],
+            comment=comment or f"{component}: LS {first}–{last} {status}",
+        )
+
+    return _submit(
+        current,
+        write,
+        f"{component}: LS {form.get('first_ls')}–{form.get('last_ls')} set to {form.get('status')}",
+        form="runs/_flag_form.html",
+        standalone=True,
+        target=f"#flag-form-{component}",
+        run_number=run_number,
+        component=component,
+        values=form,
+        statuses=EDIT_STATUSES,
+        refusal=current.refusal(
+            "registry:flags:write", **registry.flag_edit_target(run_number, ONLINE, component)
+        ),
+    )
+
+
+@router.post("/runs/{run_number}/attribute/{key}", response_class=HTMLResponse)
+async def edit_attribute(run_number: int, key: str, request: Request) -> Response:
+    """The class (one of the classifiers' classes, or typed) or the stop reason."""
+    current, form = await posted(request)
+    if key not in ("class", "stop_reason"):
+        raise NotFound(f"the run page edits no attribute {key!r}")
+    if key == "class" and form.get("value") == OTHER_CLASS:
+        value = form.get("other", "").strip()
+    else:
+        value = form.get("value", "").strip()
+    action = registry.RR_ATTRIBUTE_ACTIONS[key]
+    return _submit(
+        current,
+        lambda: registry.change_run_attributes(
+            current.db,
+            actor=current.actor,
+            run_number=run_number,
+            rr={key: value},
+            comment=form.get("comment", "").strip() or f"{key.replace('_', ' ')} set to {value or '(empty)'}",
+        ),
+        f"run {run_number}: {key.replace('_', ' ')} set to {value or '(empty)'}",
+        form="runs/_attribute_form.html",
+        target=f"#attribute-form-{key}",
+        run_number=run_number,
+        key=key,
+        values=form,
+        current_value=value,
+        classes=_class_names(configuration.current_configuration(current.db)),
+        refusal=current.refusal(action, run=run_number),
+    )
+
+
+@router.post("/runs/{run_number}/significant", response_class=HTMLResponse)
+async def make_significant(run_number: int, request: Request) -> Response:
+    current, _form = await posted(request)
+    return perform(
+        current,
+        lambda: ingestion.mark_significant(
+            current.db, request.app.state.oms, actor=current.actor, run_number=run_number
+        ),
+        f"run {run_number} is significant; its LS statuses were computed",
+        changed=CHANGED,
+    )
+
+
+@router.post("/runs/{run_number}/move", response_class=HTMLResponse)
+async def move(run_number: int, request: Request) -> Response:
+    current, form = await posted(request)
+    to_state = form.get("to_state", "")
+    return perform(
+        current,
+        lambda: registry.move_run(
+            current.db,
+            actor=current.actor,
+            run_number=run_number,
+            to_state=to_state,
+            comment=form.get("comment", ""),
+        ),
+        f"run {run_number} moved to {to_state}",
+        changed=CHANGED,
+    )
+
+
+@router.post("/runs/{run_number}/refresh", response_class=HTMLResponse)
+async def refresh(run_number: int, request: Request) -> Response:
+    """Re-read the run from OMS now; `reset` classifies from a blank base. Manual decisions stay."""
+    current, form = await posted(request)
+    reset = form.get("reset") == "1"
+    return perform(
+        current,
+        lambda: ingestion.refresh_run(
+            current.db, request.app.state.oms, actor=current.actor, run_number=run_number, reset=reset
+        ),
+        f"run {run_number} {'reset and refreshed' if reset else 'refreshed'} from OMS "
+        "(statuses a person set are kept)",
+        changed=CHANGED,
+    )
