@@ -15,6 +15,7 @@ from runreg.kernel.actors import SYSTEM
 from runreg.storage import migrate
 from runreg.storage.database import Database
 from runreg.storage.schema import metadata
+from runreg.trends import tables as _trends_tables  # noqa: F401 — registers the trends tables for _reset
 
 PG_ADMIN_URL = os.environ.get("RUNREG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

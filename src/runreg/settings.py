@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     jobs_backend: str = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
     job_visibility_timeout_s: int = 3600
+    # Historic DQM: the tree of `<Subsystem>/*.ini` trend configs (default: the one shipped in
+    # runreg/trends/default_config) and the root under which DQM GUI ROOT files are found.
+    trends_config_dir: Path | None = None
+    trends_files_root: Path = Path("var/dqm_files")
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ import runreg.configuration.tables  # noqa: F401
 import runreg.eventlog.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
 import runreg.registry.tables  # noqa: F401
+import runreg.trends.tables  # noqa: F401
 from runreg.storage import migrate
 from runreg.storage.database import Database
 from runreg.storage.schema import metadata
