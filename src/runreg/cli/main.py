@@ -10,6 +10,7 @@ from runreg.configuration.cli import app as config_app
 from runreg.ingestion.cli import app as ingest_app
 from runreg.registry.cli import changes_app, runs_app
 from runreg.storage import migrate
+from runreg.trends.cli import app as trends_app
 
 app = typer.Typer(help="runreg: data-quality bookkeeping for CMS.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -19,6 +20,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(changes_app, name="changes")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(json_app, name="json")
+app.add_typer(trends_app, name="trends")
 
 
 @db_app.command("upgrade")

@@ -31,6 +31,8 @@ from runreg.registry.legacy_api import router as registry_legacy
 from runreg.registry.pages import router as registry_pages
 from runreg.settings import Settings, get_settings
 from runreg.storage.database import Database
+from runreg.trends.api import router as trends_router
+from runreg.trends.legacy_api import router as trends_legacy
 
 API_PREFIX = "/api/v1"
 STATUS_OF = [
@@ -75,6 +77,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(ingestion_router, prefix=API_PREFIX)
     app.include_router(configuration_router, prefix=API_PREFIX)
     app.include_router(certification_router, prefix=API_PREFIX)
+    app.include_router(trends_router, prefix=API_PREFIX)
     app.include_router(registry_pages)
     _include_legacy(app)
     return app
@@ -103,6 +106,7 @@ def _include_legacy(app: FastAPI) -> None:
     app.include_router(registry_legacy)
     app.include_router(ingestion_legacy)
     app.include_router(certification_legacy)
+    app.include_router(trends_legacy)
 
 
 def error_response(request: Request, exc: RunregError) -> JSONResponse:

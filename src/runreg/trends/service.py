@@ -37,6 +37,22 @@ def config_tree(config_dir: Path | None = None) -> ConfigTree:
     return read_tree(config_dir or default_config_dir())
 
 
+_tree_cache: dict[tuple[str, int, int], ConfigTree] = {}
+
+
+def cached_config_tree() -> ConfigTree:
+    """The configured tree, read again only when one of its .ini files changes."""
+    from runreg.settings import get_settings
+
+    root = get_settings().trends_config_dir or default_config_dir()
+    stamps = [p.stat().st_mtime_ns for p in root.glob("*/*.ini")] if root.is_dir() else []
+    key = (str(root), len(stamps), max(stamps, default=0))
+    if key not in _tree_cache:
+        _tree_cache.clear()
+        _tree_cache[key] = read_tree(root)
+    return _tree_cache[key]
+
+
 def _authorize(conn: Connection, actor: Actor, action: str, key: str) -> None:
     """The one permission gate (runreg.configuration.authorize). Until the gate is merged the import fails
     and writes stay allowed, as every other write of runreg was before it."""

@@ -275,3 +275,94 @@ def save_directory_marks(conn: Connection, marks: dict[str, DirectoryMark]) -> N
             for p, m in marks.items()
         ],
     )
+
+
+# -- reads for the API ----------------------------------------------------------------------------------------
+def _listing_query() -> Any:
+    return (
+        sa.select(
+            trends.c.id.label("trend_id"),
+            trend_configs.c.subsystem,
+            trend_configs.c.name,
+            trend_configs.c.y_title,
+            trend_configs.c.plot_title,
+            trend_configs.c.metric,
+            trend_configs.c.relative_path,
+            trend_configs.c.histo1_path,
+            trend_configs.c.histo2_path,
+            trend_configs.c.reference_path,
+            trend_datasets.c.primary_dataset,
+            trend_datasets.c.processing_string,
+        )
+        .join(trend_configs, trend_configs.c.id == trends.c.config_id)
+        .join(trend_datasets, trend_datasets.c.id == trends.c.dataset_id)
+        .where(trend_configs.c.active)
+    )
+
+
+def _has_points() -> Any:
+    return sa.exists().where(trend_points.c.trend_id == trends.c.id)
+
+
+def trend_listing(
+    conn: Connection,
+    *,
+    subsystem: str | None = None,
+    pd: str | None = None,
+    ps: str | None = None,
+    trend_ids_: Sequence[int] | None = None,
+) -> list[Any]:
+    """Active trends with at least one point, ordered by subsystem and name."""
+    query = _listing_query().where(_has_points())
+    if subsystem is not None:
+        query = query.where(trend_configs.c.subsystem == subsystem)
+    if pd is not None:
+        query = query.where(trend_datasets.c.primary_dataset == pd)
+    if ps is not None:
+        query = query.where(trend_datasets.c.processing_string == ps)
+    if trend_ids_ is not None:
+        query = query.where(trends.c.id.in_(list(trend_ids_)))
+    return conn.execute(query.order_by(trend_configs.c.subsystem, trend_configs.c.name, trends.c.id)).all()
+
+
+def points_of(conn: Connection, trend_ids_: Sequence[int], runs: tuple[int, int] | None) -> list[Any]:
+    query = (
+        sa.select(
+            trend_points.c.trend_id, trend_points.c.run_number, trend_points.c.value, trend_points.c.error
+        )
+        .where(trend_points.c.trend_id.in_(list(trend_ids_)), _in_runs(trend_points.c.run_number, runs))
+        .order_by(trend_points.c.trend_id, trend_points.c.run_number)
+    )
+    return conn.execute(query).all()
+
+
+def rejections_of(conn: Connection, trend_id: int, runs: tuple[int, int] | None) -> list[Any]:
+    query = (
+        sa.select(trend_rejections.c.run_number, trend_rejections.c.reason)
+        .where(trend_rejections.c.trend_id == trend_id, _in_runs(trend_rejections.c.run_number, runs))
+        .order_by(trend_rejections.c.run_number)
+    )
+    return conn.execute(query).all()
+
+
+def point_runs(conn: Connection) -> list[int]:
+    return list(
+        conn.execute(
+            sa.select(trend_points.c.run_number).distinct().order_by(trend_points.c.run_number)
+        ).scalars()
+    )
+
+
+def done_file(conn: Connection, pd: str, ps: str, run_number: int) -> Any:
+    query = (
+        sa.select(trend_files)
+        .join(trend_datasets, trend_datasets.c.id == trend_files.c.dataset_id)
+        .where(trend_datasets.c.primary_dataset == pd, trend_datasets.c.processing_string == ps)
+        .where(trend_files.c.run_number == run_number, trend_files.c.status == DONE)
+    )
+    return conn.execute(query).first()
+
+
+def ledger_counts(conn: Connection) -> dict[str, int]:
+    query = sa.select(trend_files.c.status, sa.func.count()).group_by(trend_files.c.status)
+    return {status: int(count) for status, count in conn.execute(query)}
