@@ -119,13 +119,17 @@ class Histogram:
         """The fill sums, from the stored statistics when ROOT kept them, else from the in-range bins."""
         if self.stats.get("tsumw"):
             return self.stats
-        w = self.bin_entries[1:-1] if self.is_profile and self.bin_entries is not None else self.in_range()
-        w = w if self.dimension == 1 else w
+        if self.is_profile and self.bin_entries is not None:
+            w = self.bin_entries[1:-1] if self.dimension == 1 else self.bin_entries[1:-1, 1:-1]
+            w2 = w
+        else:
+            # Σw² of the fills is the sum of the bins' variances (ROOT's fSumw2).
+            w, w2 = self.in_range(), self.in_range_errors() ** 2
         if self.dimension == 1:
             x = self.x_centers
             sums = {
                 "tsumw": w.sum(),
-                "tsumw2": (w**2).sum(),
+                "tsumw2": w2.sum(),
                 "tsumwx": (w * x).sum(),
                 "tsumwx2": (w * x * x).sum(),
             }
@@ -135,7 +139,7 @@ class Histogram:
             return {k: float(v) for k, v in sums.items()}
         x, y = np.meshgrid(self.x_centers, self.y_centers, indexing="ij")
         sums = {
-            "tsumw": w.sum(), "tsumw2": (w**2).sum(), "tsumwx": (w * x).sum(), "tsumwx2": (w * x * x).sum(),
+            "tsumw": w.sum(), "tsumw2": w2.sum(), "tsumwx": (w * x).sum(), "tsumwx2": (w * x * x).sum(),
             "tsumwy": (w * y).sum(), "tsumwy2": (w * y * y).sum(), "tsumwxy": (w * x * y).sum(),
         }  # fmt: skip
         return {k: float(v) for k, v in sums.items()}

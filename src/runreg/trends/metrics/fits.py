@@ -55,6 +55,24 @@ def accepted(values: np.ndarray, errors: np.ndarray, par: int, high: float = mat
     return float(values[par]), float(errors[par])
 
 
+def _landau_fit(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray], start: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A Landau fit from the configured start; if it does not converge, once more from the data (peak bin
+    centre, a tenth of the window, the amplitude of the maximum) — a far start should not lose the point."""
+    try:
+        return fit(_landau_model, data, start, _POSITIVE_SCALE)
+    except Undefined:
+        x, y, _ = data
+        peak = int(np.argmax(y))
+        return fit(
+            _landau_model,
+            data,
+            [float(x[peak]), float(x[-1] - x[0]) / 10, float(y[peak]) * 5.5],
+            _POSITIVE_SCALE,
+        )
+
+
 def _landau_model(x: np.ndarray, mpv: float, sigma: float, norm: float) -> np.ndarray:
     return norm * landau(x, mpv, sigma)
 
@@ -86,7 +104,7 @@ class Landau(Metric):
         h = inputs.main
         data = window(h, self.min, self.max)
         start = _start(self.defaults or ((self.min + self.max) / 2, (self.max - self.min) / 10), h, 3)
-        return accepted(*fit(_landau_model, data, start, _POSITIVE_SCALE), self.par)
+        return accepted(*_landau_fit(data, start), self.par)
 
 
 def _max_centre(h: Histogram) -> float:
@@ -111,7 +129,7 @@ class LandauAroundMax(Metric):
         c = _max_centre(h)
         data = window(h, c * self.lowFrac, c * self.highFrac)
         start = [c, abs(c) / 10 or 1.0, h.maximum() * 5.0]
-        return accepted(*fit(_landau_model, data, start, _POSITIVE_SCALE), self.par, self.hLimit)
+        return accepted(*_landau_fit(data, start), self.par, self.hLimit)
 
 
 @fits
@@ -128,7 +146,7 @@ class LandauAroundMaxBin(Metric):
         c = float(h.x_centers[int(np.argmax(contents))])
         data = window(h, c - self.width, c + self.width)
         start = [c, self.width / 4 or 1.0, h.maximum() * 5.0]
-        return accepted(*fit(_landau_model, data, start, _POSITIVE_SCALE), self.par)
+        return accepted(*_landau_fit(data, start), self.par)
 
 
 @fits
@@ -150,7 +168,7 @@ class LandauTest(Metric):
         low, high = (self.min2, self.max2) if late else (self.min1, self.max1)
         defaults = self.defaults or ((low + high) / 2, (high - low) / 10)
         start = _start(defaults if late else [v * 1.58 for v in defaults], h, 3)
-        return accepted(*fit(_landau_model, window(h, low, high), start, _POSITIVE_SCALE), self.par, 60000)
+        return accepted(*_landau_fit(window(h, low, high), start), self.par, 60000)
 
 
 @fits
