@@ -408,9 +408,10 @@ def _recompute_config(
 
 
 def _recompute_stale(db: Database, tree: ConfigTree) -> list[str]:
-    """Configs whose definition changed since their points were computed are recomputed by themselves."""
+    """Configs whose definition changed since their points were computed, and configs added since, are
+    (re)computed from the stored histograms by themselves."""
     with db.reading() as conn:
-        stale = store.stale_config_ids(conn)
+        stale = store.stale_config_ids(conn) | store.configs_without_trends(conn)
         rows = store.config_rows(conn)
     by_key = tree.by_key()
     done = []

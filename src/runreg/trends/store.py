@@ -117,6 +117,14 @@ def stale_config_ids(conn: Connection) -> set[int]:
     return set(conn.execute(query).scalars())
 
 
+def configs_without_trends(conn: Connection) -> set[int]:
+    """Active configs no dataset has a trend of yet (added since the files were extracted)."""
+    query = sa.select(trend_configs.c.id).where(
+        trend_configs.c.active, ~sa.exists().where(trends.c.config_id == trend_configs.c.id)
+    )
+    return set(conn.execute(query).scalars())
+
+
 def stored_runs(conn: Connection, dataset: int, runs: tuple[int, int] | None) -> list[int]:
     query = (
         sa.select(trend_histograms.c.run_number)
