@@ -30,7 +30,9 @@ def test_nan_and_inf_are_rejected_with_the_reason() -> None:
     assert outcome == Rejection("S/Thing", "value is nan")
     infinite = th1([1.0], 4, 0, 4)
     infinite.errors[2] = np.inf
-    assert evaluate(config("basic.MaxExcursion()"), {"A/main": infinite}, 1, {}) == Rejection("S/Thing", "error is inf")
+    assert evaluate(config("basic.MaxExcursion()"), {"A/main": infinite}, 1, {}) == Rejection(
+        "S/Thing", "error is inf"
+    )
 
 
 def test_threshold_is_the_minimum_number_of_entries() -> None:
@@ -38,7 +40,9 @@ def test_threshold_is_the_minimum_number_of_entries() -> None:
     assert evaluate(config("basic.Count()", "threshold = 6"), {"A/main": h}, 1, {}) == Rejection(
         "S/Thing", "5 entries, fewer than the threshold 6"
     )
-    assert evaluate(config("basic.Count()", "threshold = 5"), {"A/main": h}, 1, {}) == Point("S/Thing", 5.0, 0.0)
+    assert evaluate(config("basic.Count()", "threshold = 5"), {"A/main": h}, 1, {}) == Point(
+        "S/Thing", 5.0, 0.0
+    )
 
 
 def test_a_missing_optional_me_gives_no_point() -> None:
