@@ -51,9 +51,8 @@ def test_every_me_of_the_shipped_configs_is_in_a_good_file_and_one_is_missing_on
 
 def test_a_corrupt_file_cannot_be_read(manifest) -> None:
     corrupt = next(f for f in manifest.files if f.corrupt)
-    with pytest.raises(Exception):  # noqa: B017 — any read error will do
-        with uproot.open(corrupt.path) as handle:
-            handle[me_key(corrupt.run, "PixelPhase1/Digis/adc_PXBarrel")].values()
+    with pytest.raises(Exception), uproot.open(corrupt.path) as handle:  # noqa: B017 — any read error will do
+        handle[me_key(corrupt.run, "PixelPhase1/Digis/adc_PXBarrel")].values()
 
 
 def _charge_mean(path: Path, run: int) -> float:

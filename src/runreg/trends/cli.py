@@ -75,12 +75,14 @@ def extract(
         return
     if report.discovery is not None:
         console.print(
-            f"discovered {report.discovery.new_files} new files ({report.discovery.directories_listed} directories listed)"
+            f"discovered {report.discovery.new_files} new files "
+            f"({report.discovery.directories_listed} directories listed)"
         )
     if report.recomputed:
         console.print(f"recomputed changed configs: {', '.join(report.recomputed)}")
     console.print(
-        f"{report.done} files done, {len(report.failed)} failed; {report.points} points, {report.rejections} without a value"
+        f"{report.done} files done, {len(report.failed)} failed; "
+        f"{report.points} points, {report.rejections} without a value"
     )
     for path, reason in report.failed.items():
         console.print(f"[red]failed[/red] {path}: {reason.splitlines()[0]}")
@@ -102,7 +104,8 @@ def recompute(
             runs=parse_runs(runs),
         )
     console.print(
-        f"{report.config}: {report.trends} trends, {report.runs} runs, {report.points} points, {report.rejections} without a value"
+        f"{report.config}: {report.trends} trends, {report.runs} runs, "
+        f"{report.points} points, {report.rejections} without a value"
     )
 
 

@@ -30,7 +30,8 @@ class DqmFileName:
 
     @property
     def dataset_name(self) -> str:
-        return f"/{self.primary_dataset}/{self.era}-{self.processing_string}-v{self.processing_version}/{self.tier}"
+        processing = f"{self.era}-{self.processing_string}-v{self.processing_version}"
+        return f"/{self.primary_dataset}/{processing}/{self.tier}"
 
 
 def parse_name(name: str) -> DqmFileName | None:

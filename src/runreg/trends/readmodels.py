@@ -103,7 +103,8 @@ class Series:
 
 
 def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list[Series], dict[int, RunInfo]]:
-    """The selected points of every non-empty active trend matching `where` (subsystem, pd, ps, trend_ids_)."""
+    """The selected points of every non-empty active trend matching `where` (subsystem, pd, ps,
+    trend_ids_)."""
     with db.reading() as conn:
         listing = store.trend_listing(conn, **where)
         rows = store.points_of(conn, [t.trend_id for t in listing], selection.bounds) if listing else []
@@ -127,7 +128,7 @@ def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list
     return result, infos
 
 
-# -- the original's shapes ------------------------------------------------------------------------------------
+# -- the original's shapes -------------------------------------------------------------------------
 def legacy_data(
     db: Database, *, subsystem: str, pd: str, ps: str, selection: RunSelection, trend_id: int | None = None
 ) -> list[dict[str, Any]]:
@@ -222,13 +223,17 @@ def expand_url(
         raise NotFound(f"no processed DQM file of run {run} in {pd} / {ps}", details={"run": run})
     folder = me_path.rsplit("/", 1)[0]
     if what == "gui":
-        url = f"{DQM_GUI}/start?runnr={run};dataset={found.dataset_name};workspace=Everything;root={folder};focus={me_path};zoom=yes;"
+        url = (
+            f"{DQM_GUI}/start?runnr={run};dataset={found.dataset_name};workspace=Everything;"
+            f"root={folder};focus={me_path};zoom=yes;"
+        )
     else:
-        url = f"{DQM_GUI}/plotfairy/archive/{run}{found.dataset_name}/{me_path}?v=1510330581101995531;w=1906;h=933"
+        image = f"{run}{found.dataset_name}/{me_path}"
+        url = f"{DQM_GUI}/plotfairy/archive/{image}?v=1510330581101995531;w=1906;h=933"
     return url.replace("+", "%2B").replace(" ", "%20")
 
 
-# -- runreg's own API -----------------------------------------------------------------------------------------
+# -- runreg's own API ------------------------------------------------------------------------------
 def trend_rows(db: Database, *, subsystem: str | None, pd: str | None, ps: str | None) -> list[Any]:
     with db.reading() as conn:
         return store.trend_listing(conn, subsystem=subsystem, pd=pd, ps=ps)

@@ -64,7 +64,7 @@ def _authorize(conn: Connection, actor: Actor, action: str, key: str) -> None:
     authorize(conn, actor=actor, action=action, target=Target(kind="trends", key=key))
 
 
-# -- configs ------------------------------------------------------------------------------------------------
+# -- configs ---------------------------------------------------------------------------------------
 @dataclass
 class SyncReport:
     added: list[str] = field(default_factory=list)
@@ -100,7 +100,7 @@ def sync_configs(db: Database, *, tree: ConfigTree) -> SyncReport:
         return _sync(conn, tree)
 
 
-# -- discovery ------------------------------------------------------------------------------------------------
+# -- discovery -------------------------------------------------------------------------------------
 @dataclass
 class DiscoveryReport:
     new_files: int = 0
@@ -171,7 +171,7 @@ def _plan(rows: Sequence[Any], explicit: bool) -> list[FileJob]:
     ]
 
 
-# -- extraction ------------------------------------------------------------------------------------------------
+# -- extraction ------------------------------------------------------------------------------------
 @dataclass
 class ExtractReport:
     configs: int = 0
@@ -343,7 +343,7 @@ def _rows(
     return points, rejections
 
 
-# -- recomputation ------------------------------------------------------------------------------------------------
+# -- recomputation ---------------------------------------------------------------------------------
 @dataclass
 class RecomputeReport:
     config: str

@@ -30,7 +30,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-# -- configs ----------------------------------------------------------------------------------------------
+# -- configs ---------------------------------------------------------------------------------------
 def config_rows(conn: Connection) -> dict[str, Any]:
     """'Subsystem/name' -> row."""
     rows = conn.execute(sa.select(trend_configs)).all()
@@ -70,7 +70,7 @@ def deactivate_configs(conn: Connection, ids: Iterable[int]) -> None:
         conn.execute(sa.update(trend_configs).where(trend_configs.c.id.in_(ids)).values(active=False))
 
 
-# -- datasets and trends ----------------------------------------------------------------------------------
+# -- datasets and trends ---------------------------------------------------------------------------
 def dataset_id(conn: Connection, pd: str, ps: str, *, create: bool = False) -> int | None:
     query = sa.select(trend_datasets.c.id).where(
         trend_datasets.c.primary_dataset == pd, trend_datasets.c.processing_string == ps
@@ -140,7 +140,7 @@ def set_computed_hash(conn: Connection, trend_ids_: Iterable[int], value: str) -
         conn.execute(sa.update(trends).where(trends.c.id.in_(ids)).values(computed_hash=value))
 
 
-# -- points -------------------------------------------------------------------------------------------------
+# -- points ----------------------------------------------------------------------------------------
 def _in_runs(column: Any, runs: tuple[int, int] | None) -> Any:
     return sa.true() if runs is None else column.between(runs[0], runs[1])
 
@@ -171,7 +171,7 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-# -- files ---------------------------------------------------------------------------------------------------
+# -- files -----------------------------------------------------------------------------------------
 def known_paths(conn: Connection) -> set[str]:
     return set(conn.execute(sa.select(trend_files.c.path)).scalars())
 
@@ -230,7 +230,7 @@ def file_by_path(conn: Connection, path: str) -> Any:
     return conn.execute(sa.select(trend_files).where(trend_files.c.path == path)).first()
 
 
-# -- histograms ----------------------------------------------------------------------------------------------
+# -- histograms ------------------------------------------------------------------------------------
 def replace_histograms(
     conn: Connection,
     dataset: int,
@@ -265,7 +265,7 @@ def stored_histograms(
     return conn.execute(query)
 
 
-# -- directories ----------------------------------------------------------------------------------------------
+# -- directories -----------------------------------------------------------------------------------
 def directory_marks(conn: Connection) -> dict[str, DirectoryMark]:
     rows = conn.execute(sa.select(trend_directories)).all()
     return {row.path: DirectoryMark(row.mtime_ns, tuple(row.subdirectories)) for row in rows}
@@ -285,7 +285,7 @@ def save_directory_marks(conn: Connection, marks: dict[str, DirectoryMark]) -> N
     )
 
 
-# -- reads for the API ----------------------------------------------------------------------------------------
+# -- reads for the API -----------------------------------------------------------------------------
 def _listing_query() -> Any:
     return (
         sa.select(

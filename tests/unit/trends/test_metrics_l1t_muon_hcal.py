@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from runreg.trends.metrics import Inputs, Undefined
-from runreg.trends.metrics import hcal, l1t, muon
+from runreg.trends.metrics import Inputs, Undefined, hcal, l1t, muon
 from tests.unit.trends.builders import from_contents, map2d, th1
 
 CURVE = np.array([0, 0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.95, 0.95])
@@ -43,7 +42,8 @@ def test_plateau_and_range() -> None:
     curve = np.array([0, 0, 0.1, 0.5, 0.9, 0.95, 0.96, 0.94, 0.95, 0.97, 0.95, 0.96])
     errors = np.where(curve > 0, 0.01, 0.0)
     h = from_contents(curve, 0, 120, errors=errors)
-    # x(0.5) = 35; x(0.2) = 25 + 0.1·10/0.4 = 27.5; x(0.8) = 35 + 0.3·10/0.4 = 42.5 -> plateau from 35 + 30 = 65
+    # x(0.5) = 35; x(0.2) = 25 + 0.1·10/0.4 = 27.5; x(0.8) = 35 + 0.3·10/0.4 = 42.5
+    # -> plateau from 35 + 2·15 = 65
     keep = slice(6, 12)  # centres 65 .. 115
     w = (curve[keep] / errors[keep]) ** 2
     assert run(l1t.TurnOnPlateauEff(), h)[0] == pytest.approx((w * curve[keep]).sum() / w.sum())

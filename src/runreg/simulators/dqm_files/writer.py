@@ -86,8 +86,9 @@ def _th2(me: MonitorElement, filled: Filled) -> Any:
     return identify.to_TH2x(
         fName=_name(me), fTitle=_name(me), data=data.T.ravel().astype(float), fEntries=float(x.size),
         fTsumw=float(wi.sum()), fTsumw2=float((wi * wi).sum()), fTsumwx=float((wi * xi).sum()),
-        fTsumwx2=float((wi * xi * xi).sum()), fTsumwy=float((wi * yi).sum()), fTsumwy2=float((wi * yi * yi).sum()),
-        fTsumwxy=float((wi * xi * yi).sum()), fSumw2=sumw2.T.ravel().astype(float),
+        fTsumwx2=float((wi * xi * xi).sum()), fTsumwy=float((wi * yi).sum()),
+        fTsumwy2=float((wi * yi * yi).sum()), fTsumwxy=float((wi * xi * yi).sum()),
+        fSumw2=sumw2.T.ravel().astype(float),
         fXaxis=_axis("xaxis", me.x), fYaxis=_axis("yaxis", me.y),
     )  # fmt: skip
 
@@ -106,6 +107,7 @@ def _profile(me: MonitorElement, filled: Filled) -> Any:
     return identify.to_TProfile(
         fName=_name(me), fTitle=_name(me), data=per_bin(w * y), fEntries=float(x.size),
         fTsumw=float(wi.sum()), fTsumw2=float((wi * wi).sum()), fTsumwx=float((wi * xi).sum()),
-        fTsumwx2=float((wi * xi * xi).sum()), fTsumwy=float((wi * yi).sum()), fTsumwy2=float((wi * yi * yi).sum()),
-        fSumw2=per_bin(w * y * y), fBinEntries=per_bin(w), fBinSumw2=per_bin(w * w), fXaxis=_axis("xaxis", me.x),
+        fTsumwx2=float((wi * xi * xi).sum()), fTsumwy=float((wi * yi).sum()),
+        fTsumwy2=float((wi * yi * yi).sum()), fSumw2=per_bin(w * y * y), fBinEntries=per_bin(w),
+        fBinSumw2=per_bin(w * w), fXaxis=_axis("xaxis", me.x),
     )  # fmt: skip

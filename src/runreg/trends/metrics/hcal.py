@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
+
 from runreg.trends.histogram import Histogram
 from runreg.trends.metrics.base import Inputs, Metric, Undefined, register, require_2d
 
@@ -49,26 +51,31 @@ def rbx_map() -> dict[str, tuple[Channel, ...]]:
     return rbxs
 
 
-def _live_channels(inputs: Inputs, rbx: str, depths: tuple[int, ...]) -> list[float]:
+@cache
+def _cells(rbx: str, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ieta bins, iphi bins) of the RBX's channels at one depth, as index arrays."""
+    chosen = [(eta, phi) for eta, phi, d in rbx_map()[rbx] if d == depth]
+    return np.array([c[0] for c in chosen], dtype=int), np.array([c[1] for c in chosen], dtype=int)
+
+
+def _live_channels(inputs: Inputs, rbx: str, depths: tuple[int, ...]) -> np.ndarray:
     """Contents of the RBX's non-zero channels, each read from the map of its own depth."""
-    channels = rbx_map().get(rbx)
-    if channels is None:
+    if rbx not in rbx_map():
         raise Undefined(f"unknown RBX {rbx!r}")
     if not 1 <= len(depths) <= 3:
         raise Undefined("depths names one to three depth maps")
     maps: list[Histogram | None] = [inputs.main, inputs.histo1, inputs.histo2]
-    values = []
+    found = []
     for slot, depth in enumerate(depths):
         h = maps[slot]
         if h is None:
             raise Undefined(f"the map of depth {depth} ({('main', 'histo1', 'histo2')[slot]}) is missing")
         require_2d(h, "RBX metrics")
-        for eta, phi, d in channels:
-            if d == depth and 0 < eta < min(86, h.nx + 1) and 0 < phi < min(73, h.ny + 1):
-                content = h.content(eta, phi)
-                if content != 0:
-                    values.append(content)
-    return values
+        eta, phi = _cells(rbx, depth)
+        inside = (eta > 0) & (eta < min(86, h.nx + 1)) & (phi > 0) & (phi < min(73, h.ny + 1))
+        contents = h.values[eta[inside], phi[inside]]
+        found.append(contents[contents != 0])
+    return np.concatenate(found)
 
 
 @hcal
@@ -81,9 +88,9 @@ class RBXMean(Metric):
 
     def compute(self, inputs: Inputs) -> tuple[float, float]:
         values = _live_channels(inputs, self.rbx, self.depths)
-        if not values:
+        if values.size == 0:
             raise Undefined(f"no live channel in {self.rbx}")
-        return sum(values) / len(values), 0.0
+        return float(values.mean()), 0.0
 
 
 @hcal
@@ -93,4 +100,4 @@ class RBXCountNonZeroChan(Metric):
     depths: tuple[int, ...]
 
     def compute(self, inputs: Inputs) -> tuple[float, float]:
-        return float(len(_live_channels(inputs, self.rbx, self.depths))), 0.0
+        return float(_live_channels(inputs, self.rbx, self.depths).size), 0.0

@@ -64,7 +64,7 @@ def gauss(x: np.ndarray, mean: float, sigma: float) -> np.ndarray:
     return np.exp(-0.5 * ((np.asarray(x, dtype=float) - mean) / sigma) ** 2)
 
 
-_G_NODES, _G_WEIGHTS = np.polynomial.hermite_e.hermegauss(48)
+_G_NODES, _G_WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
 _G_WEIGHTS = _G_WEIGHTS / _G_WEIGHTS.sum()
 
 
