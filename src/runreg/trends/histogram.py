@@ -245,22 +245,3 @@ def histogram_1d(
         x_labels=labels,
     )
 
-
-def histogram_2d(
-    values: np.ndarray,
-    x_edges: np.ndarray,
-    y_edges: np.ndarray,
-    *,
-    errors: np.ndarray | None = None,
-    entries: float | None = None,
-) -> Histogram:
-    """A TH2 from contents with flow bins (shape (nx+2, ny+2))."""
-    values = np.asarray(values, dtype=float)
-    return Histogram(
-        kind="TH2",
-        values=values,
-        errors=np.sqrt(np.abs(values)) if errors is None else np.asarray(errors, dtype=float),
-        x_edges=np.asarray(x_edges, dtype=float),
-        y_edges=np.asarray(y_edges, dtype=float),
-        entries=float(values.sum() if entries is None else entries),
-    )

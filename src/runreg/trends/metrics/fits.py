@@ -92,13 +92,19 @@ def _start(defaults: Sequence[float], h: Histogram, count: int) -> list[float]:
 _POSITIVE_SCALE = [(None, None), (1e-9, None), (0, None)]
 
 
-@fits
 @dataclass(frozen=True)
-class Landau(Metric):
+class WindowFit(Metric):
+    """A fit on [min, max] from the starting values `defaults`, returning parameter `par`."""
+
     par: int
     min: float
     max: float
     defaults: tuple[float, ...] = ()
+
+
+@fits
+@dataclass(frozen=True)
+class Landau(WindowFit):
 
     def compute(self, inputs: Inputs) -> tuple[float, float]:
         h = inputs.main
@@ -173,11 +179,7 @@ class LandauTest(Metric):
 
 @fits
 @dataclass(frozen=True)
-class Gaussian(Metric):
-    par: int
-    min: float
-    max: float
-    defaults: tuple[float, ...] = ()
+class Gaussian(WindowFit):
 
     def compute(self, inputs: Inputs) -> tuple[float, float]:
         h = inputs.main
@@ -189,13 +191,8 @@ class Gaussian(Metric):
 
 @fits
 @dataclass(frozen=True)
-class GauLand(Metric):
+class GauLand(WindowFit):
     """Landau plus Gauss sharing their location (parameter 0), each amplitude starting at max/2."""
-
-    par: int
-    min: float
-    max: float
-    defaults: tuple[float, ...] = ()
 
     def compute(self, inputs: Inputs) -> tuple[float, float]:
         h = inputs.main
