@@ -15,7 +15,7 @@ from runreg.kernel.actors import SYSTEM
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.simulators.dqm_files.generator import file_name, write_file
 from runreg.storage.database import Database
-from runreg.trends import readmodels, service
+from runreg.trends import readmodels, runinfo, service
 from runreg.trends.tables import trend_files, trend_histograms, trend_points, trend_rejections, trends
 from tests.contract.trends_support import (
     ADC,
@@ -268,8 +268,26 @@ def test_the_api_reads_sort_by_run_and_leave_empty_trends_out(db: Database, file
         "Tracker": {"Muon-Tagged": ["ReReco-Pix-2024"], "ZeroBias": ["PromptReco"]},
     }
     # no run is in the registry: with significance required, nothing is shown
+    runinfo.forget()
     strict = readmodels.RunSelection.build(latest=2)
     assert (
         readmodels.legacy_data(db, subsystem="PixelPhase1", pd="ZeroBias", ps="PromptReco", selection=strict)
         == []
     )
+
+
+def test_a_config_subset_and_an_explicit_file_list(db: Database, files, tmp_path: Path) -> None:
+    root, manifest = files
+    tree = write_tree(tmp_path / "cfg")
+    report = _extract(db, tree, root, config_keys=["Tracker/NumberOfTrack_mean"])
+    assert (
+        report.configs == 1
+        and _points(db, "Tracker/NumberOfTrack_mean")
+        and not _points(db, "PixelPhase1/ADC_mean")
+    )
+    assert set(_status(db).values()) == {"pending", "superseded"} or set(_status(db).values()) == {"pending"}
+    _extract(db, tree, root)  # the subset left the ledger alone: the full pass does every config
+    assert len(_points(db, "PixelPhase1/ADC_mean")) == len([f for f in manifest.newest() if not f.corrupt])
+    target = next(f for f in manifest.newest() if not f.corrupt)
+    again = _extract(db, tree, root, files=[str(target.path)])
+    assert again.planned == [str(target.path)] and again.done == 1  # named files are reprocessed

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from runreg.http.app import create_app
 from runreg.kernel.actors import SYSTEM
 from runreg.storage.database import Database
-from runreg.trends import service
+from runreg.trends import runinfo, service
 from tests.builders.runs import create_collision_run
 from tests.contract.trends_support import ADC, RUNS, make_files, root_mean, write_tree
 
@@ -25,6 +25,7 @@ def dqm_files(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 @pytest.fixture
 def client(db: Database, dqm_files, tmp_path: Path) -> TestClient:
+    runinfo.forget()  # the registry is rebuilt for every test
     root, _ = dqm_files
     service.extract(db, actor=SYSTEM, tree=write_tree(tmp_path / "cfg"), root=root)
     for run in RUNS[:3]:

@@ -10,6 +10,8 @@ from runreg.trends import readmodels, service
 from runreg.trends.schemas import PointOut, RejectionOut, RunFacts, SeriesOut, TrendOut, TrendQuery
 
 router = APIRouter(prefix="/trends", tags=["trends"])
+# A POST that only reads (a golden JSON does not fit in a query string): the permission test tells it by this.
+READ_ONLY = {"x-read-only": True}
 
 
 def _trend(row: Any) -> TrendOut:
@@ -53,7 +55,7 @@ def list_trends(
     return [_trend(row) for row in rows]
 
 
-@router.post("/query", response_model=list[SeriesOut])
+@router.post("/query", response_model=list[SeriesOut], openapi_extra=READ_ONLY)
 def query(request: Request, body: TrendQuery) -> list[SeriesOut]:
     """Points of the matching trends, sorted by run; latest N per trend; a golden JSON keeps only its runs."""
     selection = readmodels.RunSelection.build(

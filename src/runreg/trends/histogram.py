@@ -244,4 +244,3 @@ def histogram_1d(
         entries=float(values.sum() if entries is None else entries),
         x_labels=labels,
     )
-

@@ -3,6 +3,8 @@ certification) — never over HTTP, always current — and golden-JSON restricti
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +34,58 @@ class RunInfo:
         return {key: self.oms.get(key) for key in OMS_KEYS}
 
 
+class _Recent:
+    """Run facts read in the last `MAX_AGE_S` seconds, per database: a chart re-read, or several charts of one
+    page, do not ask the registry again; a sign-off shows within that delay."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.facts: dict[tuple[str, int], tuple[float, RunInfo | None]] = {}
+
+    def get(self, url: str, runs: list[int]) -> tuple[dict[int, RunInfo], list[int]]:
+        now, known, missing = time.monotonic(), {}, []
+        with self.lock:
+            for run in runs:
+                hit = self.facts.get((url, run))
+                if hit is None or now - hit[0] > MAX_AGE_S:
+                    missing.append(run)
+                elif hit[1] is not None:
+                    known[run] = hit[1]
+        return known, missing
+
+    def put(self, url: str, runs: list[int], found: dict[int, RunInfo]) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if len(self.facts) > MAX_CACHED:
+                self.facts.clear()
+            for run in runs:
+                self.facts[(url, run)] = (now, found.get(run))
+
+
+def forget() -> None:
+    """Drop the recent run facts (tests that rebuild the registry)."""
+    with _recent.lock:
+        _recent.facts.clear()
+
+
+MAX_AGE_S = 30.0
+MAX_CACHED = 500_000
+_recent = _Recent()
+
+
 def run_infos(db: Database, runs: Iterable[int]) -> dict[int, RunInfo]:
-    """Registry facts of `runs` (those the registry does not know are absent), one listing page per 10,000."""
-    wanted = sorted(set(runs))
+    """Registry facts of `runs` (those the registry does not know are absent), at most MAX_AGE_S old."""
+    known, missing = _recent.get(db.url, sorted(set(runs)))
+    if missing:
+        fetched = _fetch(db, missing)
+        _recent.put(db.url, missing, fetched)
+        known.update(fetched)
+    return known
+
+
+def _fetch(db: Database, wanted: list[int]) -> dict[int, RunInfo]:
+    """One listing page per 10,000 runs of the registry over the span of `wanted`."""
     found: dict[int, RunInfo] = {}
-    if not wanted:
-        return found
     first, last, page = wanted[0], wanted[-1], 0
     while True:
         rows, total = registry.search(

@@ -105,7 +105,6 @@ class WindowFit(Metric):
 @fits
 @dataclass(frozen=True)
 class Landau(WindowFit):
-
     def compute(self, inputs: Inputs) -> tuple[float, float]:
         h = inputs.main
         data = window(h, self.min, self.max)
@@ -180,7 +179,6 @@ class LandauTest(Metric):
 @fits
 @dataclass(frozen=True)
 class Gaussian(WindowFit):
-
     def compute(self, inputs: Inputs) -> tuple[float, float]:
         h = inputs.main
         data = window(h, self.min, self.max)
