@@ -291,3 +291,9 @@ def test_a_config_subset_and_an_explicit_file_list(db: Database, files, tmp_path
     target = next(f for f in manifest.newest() if not f.corrupt)
     again = _extract(db, tree, root, files=[str(target.path)])
     assert again.planned == [str(target.path)] and again.done == 1  # named files are reprocessed
+    older = next(
+        f
+        for f in manifest.files
+        if f.version == 1 and any(g.version == 2 and g.run == f.run for g in manifest.files)
+    )
+    assert _extract(db, tree, root, files=[str(older.path)]).planned == []  # never over a newer version

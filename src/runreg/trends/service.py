@@ -153,22 +153,21 @@ class FileJob:
     dataset_id: int
 
 
-def _plan(rows: Sequence[Any], explicit: bool) -> list[FileJob]:
-    """The newest version of each (dataset, run) unless it is already done; older versions are never read.
-    Explicitly named files are (re)processed whatever their status."""
+def _plan(rows: Sequence[Any], named: Sequence[str] | None = None) -> list[FileJob]:
+    """The newest version of each (dataset, run), unless it is already done; older versions are never read.
+    Named files are reprocessed whatever their status, if they are the newest of their run."""
     best: dict[tuple[int, int], Any] = {}
     for row in rows:
-        if row.status == store.SUPERSEDED and not explicit:
-            continue
         key = (row.dataset_id, row.run_number)
         rank = (row.processing_version, row.version, row.id)
         if key not in best or rank > (best[key].processing_version, best[key].version, best[key].id):
             best[key] = row
-    chosen = [row for row in best.values() if explicit or row.status in (store.PENDING, store.FAILED)]
-    return [
-        FileJob(r.id, r.path, r.run_number, r.dataset_id)
-        for r in sorted(chosen, key=lambda r: (r.run_number, r.id))
-    ]
+    if named is None:
+        chosen = [row for row in best.values() if row.status in (store.PENDING, store.FAILED)]
+    else:
+        chosen = [row for row in best.values() if row.path in set(named)]
+    chosen.sort(key=lambda r: (r.run_number, r.id))
+    return [FileJob(r.id, r.path, r.run_number, r.dataset_id) for r in chosen]
 
 
 # -- extraction ------------------------------------------------------------------------------------
@@ -223,7 +222,7 @@ def extract(
         _authorize(conn, actor, "trends:extract", "*")
         if dry_run:
             rows = store.file_rows(conn, runs=runs)
-            report.planned = [job.path for job in _plan(rows, explicit=False)]
+            report.planned = [job.path for job in _plan(rows)]
             return report
         ids = _sync(conn, tree).ids
         registered = _register_files(conn, files) if files else None
@@ -232,8 +231,8 @@ def extract(
     if root is not None and files is None:
         report.discovery = discover(db, root=root)
     with db.reading() as conn:
-        rows = store.file_rows(conn, runs=runs, paths=registered)
-    plan = _plan(rows, explicit=registered is not None)
+        rows = store.file_rows(conn, runs=runs)
+    plan = _plan(rows, registered)
     report.planned = [job.path for job in plan]
     hashes = {ids[c.key]: c.computation_hash() for c in selected}
     partial = config_keys is not None

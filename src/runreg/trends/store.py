@@ -194,15 +194,11 @@ def add_file(conn: Connection, path: str, name: DqmFileName) -> None:
     )
 
 
-def file_rows(
-    conn: Connection, *, runs: tuple[int, int] | None = None, paths: Sequence[str] | None = None
-) -> list[Any]:
+def file_rows(conn: Connection, *, runs: tuple[int, int] | None = None) -> list[Any]:
     query = sa.select(trend_files, trend_datasets.c.primary_dataset, trend_datasets.c.processing_string).join(
         trend_datasets, trend_datasets.c.id == trend_files.c.dataset_id
     )
     query = query.where(_in_runs(trend_files.c.run_number, runs))
-    if paths is not None:
-        query = query.where(trend_files.c.path.in_(list(paths)))
     return conn.execute(query.order_by(trend_files.c.run_number, trend_files.c.id)).all()
 
 
