@@ -30,8 +30,11 @@ class RunInfo:
     oms: dict[str, Any] = field(default_factory=dict)
     certification: dict[str, Any] = field(default_factory=dict)
 
+    summary: dict[str, Any] = field(default_factory=dict)  # the OMS_KEYS of `oms`, built once per run
+
     def oms_info(self) -> dict[str, Any]:
-        return {key: self.oms.get(key) for key in OMS_KEYS}
+        """The original's `oms_info` (shared by every point of this run: do not change it)."""
+        return self.summary
 
 
 class _Recent:
@@ -106,12 +109,14 @@ def _info(row: dict[str, Any]) -> RunInfo:
     triplets = (
         (row.get("DatasetTripletCache") or {}).get("triplet_summary") or row.get("triplet_summary") or {}
     )
+    oms = dict(row.get("oms_attributes") or {})
     return RunInfo(
         run_number=int(row["run_number"]),
         run_class=str(rr.get("class") or ""),
         significant=bool(rr.get("significant")),
-        oms=dict(row.get("oms_attributes") or {}),
+        oms=oms,
         certification=dict(triplets),
+        summary={key: oms.get(key) for key in OMS_KEYS},
     )
 
 
