@@ -10,11 +10,15 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml tools/jsonlogic-js/package.json
+$(STAMP): pyproject.toml tools/jsonlogic-js/package.json assets/package.json
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	cd tools/jsonlogic-js && npm ci --silent --no-audit --no-fund
+	# Browser assets the server serves itself (API docs; later the pages' scripts): the one npm step for them.
+	cd assets && npm ci --silent --no-audit --no-fund --ignore-scripts && npm run --silent vendor
+	# Debian's chromium for the browser tests (Playwright drives it by executable_path; no browser download).
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	touch $(STAMP)
 
 install: $(STAMP) ## install runreg and its development tools into .venv

@@ -50,7 +50,7 @@ from runreg.certification.compute import compute_json
 from runreg.configuration import service as configuration
 from runreg.configuration.model import default_configuration
 from runreg.ingestion.model import LS_WHITELIST, derive_oms_attributes
-from runreg.kernel.actors import SYSTEM, Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, SYSTEM, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import service
 from runreg.registry.model import ONLINE
@@ -70,8 +70,8 @@ NODE_LOOPS = 3
 BATCH = 50  # runs per unit of work of a build process
 ROOT = Path(__file__).resolve().parent
 NODE_SCRIPT = ROOT / "jsonlogic_per_ls.js"
-INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC)
-CERTIFIER = Actor("offline-dqm-automation", ActorKind.AUTOMATIC)
+INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
+CERTIFIER = Actor("offline-dqm-automation", ActorKind.AUTOMATIC, frozenset({"cms-dqm-runregistry-experts"}))
 CLASSES = {"collisions": "Collisions24", "cosmics": "Cosmics24", "commissioning": "Commissioning24"}
 # Certifiable offline components (24) + sub-columns of ecal, hcal and csc up to 40.
 EXTRA_COMPONENTS = [

@@ -6,7 +6,7 @@ each), replicates their projection rows with SQL to 50,000 runs (reads only touc
 are as real as the originals for this purpose), serves the app with uvicorn workers in their own processes and
 replays the original locustfile (rr_backend §11) with wrk: of 50 users, 3 in 4 are API users POSTing
 `/runs_filtered_ordered` (page_size 5, filter on run_number and rr_attributes.significant) without think time,
-1 in 4 are UI users loading the run list page `/` and thinking 1-5 s. Reports requests/s, latency percentiles
+1 in 4 are UI users loading the online run tables `/online/global` and thinking 1-5 s. Reports requests/s, latency percentiles
 (ms) and errors per kind.
 """
 
@@ -26,7 +26,7 @@ import httpx
 import psycopg
 
 from runreg.configuration import service as configuration
-from runreg.kernel.actors import SYSTEM, Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, SYSTEM, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import service
 from runreg.storage import migrate
@@ -36,7 +36,7 @@ PORT = 9592
 SEED_RUNS = 500
 COPIES = 100  # 500 × 100 = 50,000 runs
 GOOD = {"status": "GOOD", "comment": "", "cause": ""}
-WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 
 
 def seed(url: str) -> list[int]:

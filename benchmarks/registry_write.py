@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 
 from runreg.configuration import service as configuration
 from runreg.eventlog.tables import change_sets, events
-from runreg.kernel.actors import SYSTEM, Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, SYSTEM, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import service, store
 from runreg.registry.model import ONLINE
@@ -30,7 +30,7 @@ from runreg.storage import migrate
 from runreg.storage.database import Database
 
 LS = 2000
-WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 # The 38 per-LS OMS keys RR keeps (rr_backend.md §2.2).
 OMS_KEYS = [
     "rp_time_ready",

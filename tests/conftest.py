@@ -16,8 +16,17 @@ from runreg.storage import migrate
 from runreg.storage.database import Database
 from runreg.storage.schema import metadata
 from runreg.trends import tables as _trends_tables  # noqa: F401 — registers the trends tables for _reset
+from tests import profiles
 
+HYPOTHESIS_PROFILE = profiles.load()  # before any test module builds its @settings
+
+# Starlette's TestClient sends `Host: testserver`; the apps the tests build trust it (and the loopback names).
+os.environ.setdefault("RUNREG_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 PG_ADMIN_URL = os.environ.get("RUNREG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_report_header() -> str:
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE} (HYPOTHESIS_PROFILE=dev|ci; CI=true selects ci)"
 
 
 def _pg_admin() -> psycopg.Connection:

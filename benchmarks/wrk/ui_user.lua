@@ -2,7 +2,7 @@
 math.randomseed(os.time() + 1)
 
 request = function()
-  return wrk.format("GET", "/")
+  return wrk.format("GET", "/online/global")
 end
 
 delay = function()

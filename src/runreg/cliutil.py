@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,6 +11,7 @@ from rich.console import Console
 
 from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import RunregError
+from runreg.settings import get_settings
 from runreg.storage import migrate
 from runreg.storage.database import Database, database_from_settings
 
@@ -30,9 +30,14 @@ def database(*, check_schema: bool = True) -> Database:
     return db
 
 
-def cli_actor(name: str | None) -> Actor:
-    """The person at the terminal (an e-mail by --as or RUNREG_ACTOR, else the login name)."""
-    return Actor(name or os.environ.get("RUNREG_ACTOR") or getpass.getuser(), ActorKind.HUMAN)
+def cli_actor() -> Actor:
+    """The local operator: whoever runs the command on a machine holding the database URL. It acts with the
+    e-groups the settings give it (RUNREG_CLI_EGROUPS) and is recorded as `<RUNREG_CLI_OPERATOR> (<OS user>)`,
+    never as a name typed on the command line."""
+    settings = get_settings()
+    return Actor(
+        f"{settings.cli_operator} ({getpass.getuser()})", ActorKind.HUMAN, frozenset(settings.cli_egroups)
+    )
 
 
 @contextmanager

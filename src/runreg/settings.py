@@ -2,8 +2,12 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from runreg.kernel.limits import MAX_BODY_BYTES
 
 
 class Settings(BaseSettings):
@@ -12,6 +16,12 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{Path('var/runreg.sqlite').resolve()}"
     host: str = "127.0.0.1"
     port: int = 9500
+    # Host headers the server answers (comma-separated; "*.cern.ch" matches subdomains). Unset: the serve
+    # host, localhost and 127.0.0.1. Checked in dev mode too (DNS rebinding); probes and /metrics are exempt.
+    allowed_hosts: Annotated[list[str] | None, NoDecode] = None
+    # `serve --workers N`: seconds a worker process may take to start answering its supervisor before it is
+    # killed and replaced (uvicorn's default of 5 s kills workers that import slowly on a loaded host).
+    worker_startup_timeout_s: int = 60
     # Identity (docs/SECURITY.md). 1) A reverse proxy proves itself with this shared secret in the header
     # X-Runreg-Proxy-Secret and passes `email`, `egroups` (comma-separated) and `displayname` headers.
     proxy_secret: str | None = None
@@ -25,6 +35,10 @@ class Settings(BaseSettings):
     # the public client's local mode sends them (`email: api@api`, no e-groups: those come from dev_egroups).
     dev_identity: bool = False
     dev_egroups: list[str] = ["cms-dqm-runregistry-experts"]
+    # The local operator of the CLI: recorded as "<cli_operator> (<OS user>)" and granted what these e-groups
+    # are granted. Whoever can run the CLI holds the database URL, so the default is the experts.
+    cli_operator: str = "local-operator"
+    cli_egroups: list[str] = ["cms-dqm-runregistry-experts"]
     # OMS API v1; the defaults point at the local simulator (`python -m runreg.simulators.oms.server`).
     oms_url: str = "http://127.0.0.1:9510/agg/api/v1"
     oms_token_url: str | None = "http://127.0.0.1:9510/auth/token"
@@ -32,16 +46,31 @@ class Settings(BaseSettings):
     oms_client_secret: str = "simulator-secret"
     oms_audience: str = "cmsoms-prod"
     oms_timeout_s: float = 30.0
+    # Where `runreg serve --demo` runs its OMS simulator (another port lets two demos run side by side).
+    demo_oms_port: int = 9510
     # Golden-JSON jobs: "inprocess" (a thread of the server; the embedded default) or "celery" (workers
     # started with `runreg worker`, through Redis). A job whose worker dies is redelivered after the
     # visibility timeout.
     jobs_backend: str = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
     job_visibility_timeout_s: int = 3600
+    # Larger request bodies are refused with 413 before they are read (docs/decisions/0010-bounded-input.md).
+    max_body_bytes: int = MAX_BODY_BYTES
+
     # Historic DQM: the tree of `<Subsystem>/*.ini` trend configs (default: the one shipped in
     # runreg/trends/default_config) and the root under which DQM GUI ROOT files are found.
     trends_config_dir: Path | None = None
     trends_files_root: Path = Path("var/dqm_files")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
+
+    def trusted_hosts(self) -> list[str]:
+        return self.allowed_hosts or sorted({self.host, "localhost", "127.0.0.1"})
 
 
 @lru_cache(maxsize=1)

@@ -7,14 +7,14 @@ from typing import Any
 
 from runreg.ingestion import service as ingestion
 from runreg.integrations.oms import OmsSource
-from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import service
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
 
-OMS_WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC)
-DATASET_WORKER = Actor("dataset-creation", ActorKind.AUTOMATIC)
+OMS_WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
+DATASET_WORKER = Actor("dataset-creation", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 EXPERT = Actor("expert@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
 
 # The client suite's constants (rr_client §6.3, §6.4).
@@ -192,6 +192,7 @@ def _run(
         "beams_present_and_stable": collisions,
         "injection_scheme": "25ns_2556b_2544_2215_2332_144bpi_20injV3" if collisions else None,
         "start_time": f"2018-0{1 + run_number % 9}-12T08:{run_number % 60:02d}:00Z",
+        "end_time": f"2018-0{1 + run_number % 9}-12T20:{run_number % 60:02d}:00Z",
         "ls_duration": ls_count,
     }
     lumisections = []

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import service
 from runreg.storage.database import Database
 
-OMS_WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+OMS_WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 SHIFTER = Actor("alice@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-online-shifters"}))
+EXPERT = Actor("expert@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
+CERTIFIER = Actor("certifier@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-data-certification"}))
 GOOD = {"status": "GOOD", "comment": "", "cause": ""}
 
 DCS_BITS = [
@@ -45,6 +47,8 @@ def collision_oms_attributes(run_number: int, ls_count: int) -> dict[str, Any]:
         "dt_included": True,
         "recorded_lumi": 120.5,
         "ls_duration": ls_count,
+        # A finished run (sign-off needs an end time); pass `end_time=None` in `oms` for a run taking data.
+        "end_time": "2024-06-01T18:00:00Z",
     }
 
 
@@ -69,13 +73,14 @@ def create_collision_run(
     components: tuple[str, ...] = ("tracker-pixel", "tracker-strip", "dt-dt"),
     rr: dict[str, Any] | None = None,
     off: dict[str, tuple[int, int]] | None = None,
+    oms: dict[str, Any] | None = None,
 ) -> service.ChangeResult:
     """An OPEN Collisions24 run as ingestion would create it: OMS LS values and GOOD automatic flags."""
     return service.register_run(
         db,
         actor=OMS_WORKER,
         run_number=run_number,
-        oms_attributes=collision_oms_attributes(run_number, ls_count),
+        oms_attributes={**collision_oms_attributes(run_number, ls_count), **(oms or {})},
         rr_attributes={"class": "Collisions24", "significant": True, **(rr or {})},
         oms_lumisections=lumisections(ls_count, off=off),
         flags={component: RangeMap([(1, ls_count, GOOD)]) for component in components},

@@ -9,7 +9,7 @@ from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import ConfigVersionNotFound, InvalidInput, StaleVersion
 from runreg.storage.database import Database
 
-EXPERT = Actor("expert@cern.ch", ActorKind.HUMAN)
+EXPERT = Actor("expert@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
 
 
 def add_column(column: str):  # noqa: ANN201

@@ -12,7 +12,7 @@ from runreg.registry import filters, service
 from runreg.registry.service import FlagEdit
 from runreg.registry.tables import runs
 from runreg.storage.database import Database
-from tests.builders.runs import OMS_WORKER, SHIFTER, create_collision_run
+from tests.builders.runs import CERTIFIER, OMS_WORKER, SHIFTER, create_collision_run
 
 PROMPT = "/PromptReco/Collisions2024A/DQM"
 EXPRESS = "/Express/Cosmics2024/DQM"
@@ -74,18 +74,19 @@ def world(db: Database) -> Database:
     ]
     for run_number, name, attributes in datasets:
         service.create_dataset(
-            db, actor=SHIFTER, run_number=run_number, name=name, attributes=common | attributes
+            db, actor=OMS_WORKER, run_number=run_number, name=name, attributes=common | attributes
         )
-    service.change_dataset_attributes(
+    service.move_dataset(
         db,
-        actor=SHIFTER,
+        actor=CERTIFIER,
         run_number=1003,
         name=PROMPT,
-        attributes={"global_state": "SIGNOFF"},
+        workspace="global",
+        to_state="SIGNOFF",
         comment="sign",
     )
     bad = FlagEdit("dt-dt", 2, 4, "BAD", "noisy chamber")
-    service.edit_flags(db, actor=SHIFTER, run_number=1001, dataset=PROMPT, edits=[bad], comment="offline")
+    service.edit_flags(db, actor=CERTIFIER, run_number=1001, dataset=PROMPT, edits=[bad], comment="offline")
     return db
 
 

@@ -6,13 +6,16 @@ import pytest
 
 from runreg.certification import service
 from runreg.certification.runners import InlineRunner
+from runreg.configuration.model import default_configuration
 from runreg.kernel.actors import Actor, ActorKind
-from runreg.kernel.errors import InvalidInput
+from runreg.kernel.errors import InvalidInput, PermissionDenied
 from runreg.registry import service as registry
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
 from tests.builders.runs import OMS_WORKER, SHIFTER, create_collision_run
 
+EXPERT_EGROUP = "cms-dqm-runregistry-experts"
+EXPERT = Actor("expert@cern.ch", ActorKind.HUMAN, frozenset({EXPERT_EGROUP}))
 CERTIFIER = Actor("certifier@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-data-certification"}))
 PROMPT = "/PromptReco/Collisions2024A/DQM"
 RULE = {
@@ -89,7 +92,7 @@ def test_regenerating_as_of_the_pinned_change_set_gives_the_identical_json(year:
     before = service.get(year, job_id).result
     registry.edit_flags(
         year,
-        actor=SHIFTER,
+        actor=CERTIFIER,
         run_number=380001,
         dataset=PROMPT,
         edits=[FlagEdit("dt-dt", 1, 20, "BAD", "late finding")],
@@ -109,7 +112,7 @@ def test_two_matching_datasets_in_a_run_follow_the_policy(year: Database) -> Non
     offline_dataset(year, 380001, "/PromptReco/Collisions2024B/DQM")
     registry.edit_flags(
         year,
-        actor=SHIFTER,
+        actor=CERTIFIER,
         run_number=380001,
         dataset="/PromptReco/Collisions2024B/DQM",
         edits=[FlagEdit("dt-dt", 1, 2, "BAD", "only in B")],
@@ -161,8 +164,22 @@ def test_presets_and_soft_delete_by_owner_or_expert(year: Database) -> None:
     job_id = service.submit(
         year, InlineRunner(year), actor=CERTIFIER, preset="golden", dataset_pattern=PROMPT
     )
-    assert service.get(year, job_id).status == "done"
-    with pytest.raises(Exception, match="may delete"):
+    job = service.get(year, job_id)
+    assert job.status == "done", job.error
+    golden = next(p for p in default_configuration().json_presets if p.name == "golden")
+    assert job.rule == golden.rule
+    # The year's runs carry only three components: the golden rule's other components are missing, so no LS
+    # is golden, and the failures name such a component.
+    assert job.result["json"] == {}
+    assert job.result["anti_json"] == {"380001": [[1, 20]], "380002": [[1, 10]]}
+    assert any("lumisection.rr.hcal-hcal" in str(item["rule"]) for item in job.result["failures"]["by_rule"])
+
+    with pytest.raises(PermissionDenied, match="may not certification:json:delete .owner certifier@cern.ch."):
         service.delete(year, actor=SHIFTER, job_id=job_id)
+    assert [j.id for j in service.list_jobs(year)] == [job_id]
     service.delete(year, actor=CERTIFIER, job_id=job_id)
+    assert service.list_jobs(year) == []
+
+    other = service.submit(year, InlineRunner(year), actor=CERTIFIER, rule=RULE, dataset_pattern=PROMPT)
+    service.delete(year, actor=EXPERT, job_id=other)
     assert service.list_jobs(year) == []

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from runreg.kernel.actors import SYSTEM
-from runreg.kernel.errors import InvalidInput, NotFound
+from runreg.kernel.actors import SYSTEM, Actor, ActorKind
+from runreg.kernel.errors import InvalidInput, NotFound, PermissionDenied
 from runreg.simulators.dqm_files.generator import file_name, write_file
 from runreg.storage.database import Database
 from runreg.trends import readmodels, runinfo, service
@@ -297,3 +297,14 @@ def test_a_config_subset_and_an_explicit_file_list(db: Database, files, tmp_path
         if f.version == 1 and any(g.version == 2 and g.run == f.run for g in manifest.files)
     )
     assert _extract(db, tree, root, files=[str(older.path)]).planned == []  # never over a newer version
+
+
+def test_writes_go_through_the_permission_gate(db: Database, files, tmp_path: Path) -> None:
+    root, _ = files
+    tree = write_tree(tmp_path / "cfg")
+    stranger = Actor("someone@cern.ch", ActorKind.HUMAN, frozenset({"cms-zh"}))
+    with pytest.raises(PermissionDenied, match="trends:extract"):
+        service.extract(db, actor=stranger, tree=tree, root=root)
+    with pytest.raises(PermissionDenied, match="trends:recompute"):
+        service.recompute(db, actor=stranger, tree=tree, config_name="ADC_mean")
+    assert _status(db) == {}  # refused before anything was discovered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from runreg.http.app import create_app
 from runreg.registry import service
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
+from tests.builders.rich_tables import body_rows
 from tests.builders.runs import SHIFTER, create_collision_run
 
 RUNREG = [sys.executable, "-m", "runreg.cli.main"]
@@ -45,15 +47,33 @@ def test_revert_from_the_command_line(sqlite_env: dict[str, str]) -> None:
         db, actor=SHIFTER, run_number=380567, edits=[FlagEdit("dt-dt", 1, 20, "EXCLUDED")], comment="wrong"
     )
 
-    done = runreg(sqlite_env, "changes", "revert", str(edit.change_set_id), "--as", "bob@cern.ch")
+    refused = runreg(
+        {**sqlite_env, "RUNREG_CLI_EGROUPS": '["cms-dqm-runregistry-online-shifters"]'},
+        "changes",
+        "revert",
+        str(edit.change_set_id),
+    )
+    done = runreg(sqlite_env, "changes", "revert", str(edit.change_set_id))
     missing = runreg(sqlite_env, "changes", "revert", "999")
 
+    assert refused.returncode == 1 and "may not registry:change_set:revert" in refused.stderr
     assert done.returncode == 0, done.stderr
     assert service.run_state(db, 380567).datasets["online"].flags["dt-dt"].manual.items() == []
+    # The CLI acts as the configured local operator, recorded with the OS user.
+    (revert,) = [cs for cs in service.history(db, run_number=380567) if cs.reverts == edit.change_set_id]
+    assert revert.author == f"local-operator ({getpass.getuser()})"
     assert missing.returncode == 1 and "change set 999 does not exist" in missing.stderr
-    shown = runreg(sqlite_env, "runs", "ranges", "380567")
-    assert "dt-dt" in shown.stdout and "1-20" in shown.stdout
+    after = table_rows(runreg(sqlite_env, "runs", "ranges", "380567").stdout)
+    assert after == {  # dt-dt was EXCLUDED on 1-20 before the revert
+        "dt-dt": ["1-20", "GOOD", ""],
+        "tracker-pixel": ["1-20", "GOOD", ""],
+        "tracker-strip": ["1-20", "GOOD", ""],
+    }
     db.dispose()
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    return {row[0]: row[1:] for row in body_rows(text)}
 
 
 def test_http_reads_runs_as_of_and_reports_errors_as_json(db: Database) -> None:

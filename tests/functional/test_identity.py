@@ -102,6 +102,10 @@ def test_tokens_over_http_write_with_their_egroups(db: Database, jwks_url: str) 
     class_edit = client.put("/api/v1/runs/380567/class", json={"value": "Cosmics24"}, headers=bearer(token()))
 
     assert ok.status_code == 200, ok.text
+    ranges = client.get("/api/v1/runs/380567/lumisections/components").json()["dt-dt"]
+    assert [(r["start"], r["end"], r["status"]) for r in ranges] == [(1, 2, "STANDBY"), (3, 10, "GOOD")]
+    [last] = client.get("/api/v1/runs/380567/history").json()[:1]
+    assert (last["author"], last["actor_kind"]) == ("alice@cern.ch", "human")  # the token's person
     assert expired.status_code == 401 and expired.json()["error"]["code"] == "unauthenticated"
     assert class_edit.status_code == 403
     assert "cms-dqm-runregistry-experts" in class_edit.json()["error"]["message"]

@@ -25,7 +25,7 @@ from tests.contract.test_json_portal import offline_dataset
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 REDIS_URL = "redis://127.0.0.1:6379/15"
 VISIBILITY_TIMEOUT_S = 3
-CERTIFIER = Actor("certifier@cern.ch", ActorKind.HUMAN)
+CERTIFIER = Actor("certifier@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-data-certification"}))
 PATTERN = "/PromptReco/Collisions2024A/DQM"
 # Reading the LS number makes every LS its own segment: a deliberately slow job, so it can be killed mid-way.
 SLOW_RULE = {

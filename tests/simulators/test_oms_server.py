@@ -85,19 +85,23 @@ def test_lumisection_pages_are_capped_at_5000_and_sorted(http: httpx.Client) -> 
 
 
 @pytest.mark.parametrize(
-    ("path", "params"),
+    ("path", "params", "reason"),
     [
-        ("/agg/api/v1/lumisections", {}),
-        ("/agg/api/v1/lumisections", {"filter[run_number]": "abc"}),
-        ("/agg/api/v1/runs", {"sort": "-hlt_key"}),
-        ("/agg/api/v1/runs", {"fields": "run_number,nonsense"}),
-        ("/agg/api/v1/runs", {"filter[run_number][ABOUT]": 1}),
-        ("/agg/api/v1/runs", {"page[limit]": 0}),
+        ("/agg/api/v1/lumisections", {}, "exactly one filter[run_number]=R"),
+        ("/agg/api/v1/lumisections", {"filter[run_number]": "abc"}, "must be an integer, got 'abc'"),
+        ("/agg/api/v1/runs", {"sort": "-hlt_key"}, "cannot sort runs by '-hlt_key'"),
+        ("/agg/api/v1/runs", {"fields": "run_number,nonsense"}, "unknown fields: nonsense"),
+        ("/agg/api/v1/runs", {"filter[run_number][ABOUT]": 1}, "unknown filter operator 'ABOUT'"),
+        ("/agg/api/v1/runs", {"page[limit]": 0}, "page[limit] >= 1"),
     ],
 )
-def test_queries_it_cannot_answer_are_400_with_a_reason(http: httpx.Client, path: str, params: dict) -> None:
+def test_queries_it_cannot_answer_are_400_with_a_reason(
+    http: httpx.Client, path: str, params: dict, reason: str
+) -> None:
     answer = http.get(path, params=params, headers=_token(http))
-    assert answer.status_code == 400 and answer.json()["errors"][0]["detail"]
+    assert answer.status_code == 400
+    [error] = answer.json()["errors"]
+    assert (error["status"], error["title"]) == ("400", "Bad Request") and reason in error["detail"]
 
 
 def test_stats_count_requests_per_path_and_faults_are_consumed(http: httpx.Client) -> None:

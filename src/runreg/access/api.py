@@ -1,11 +1,10 @@
-"""FastAPI dependencies that give route handlers a verified, authorized actor."""
+"""FastAPI dependencies that give route handlers the caller's verified identity (services authorize it)."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
 from runreg.access.identity import identify
-from runreg.access.policy import authorize
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import Unauthenticated
 
@@ -15,14 +14,13 @@ def optional_actor(request: Request) -> Actor | None:
     return identify(request.headers, request.app.state.settings)
 
 
-def authorized_actor(request: Request) -> Actor:
-    """Writes: 401 without a verified identity, 403 unless an e-group permits this method and path."""
+def authenticated_actor(request: Request) -> Actor:
+    """Writes: 401 without a verified identity. Whether this actor may do the write is decided by the
+    service it calls (the one permission gate, `configuration.service.authorize`), whatever the entry
+    point."""
     actor = identify(request.headers, request.app.state.settings)
     if actor is None:
         raise Unauthenticated(
             "this action needs an identity: sign in through the SSO proxy or send a bearer token"
         )
-    # The app hands us the current permissions (part of the versioned configuration) through a provider,
-    # so access needs no knowledge of where configuration is stored.
-    authorize(actor, request.method, request.url.path, request.app.state.permissions())
     return actor

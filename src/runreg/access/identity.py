@@ -9,14 +9,20 @@ from typing import Any
 
 import jwt
 
-from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import Unauthenticated
 from runreg.settings import Settings
 
 PROXY_SECRET_HEADER = "x-runreg-proxy-secret"
 
 
-def identify(headers: Mapping[str, str], settings: Settings) -> Actor | None:
+#: Development mode only: the identity a browser chose on /dev/sign-in, as "email|egroup,egroup".
+DEV_IDENTITY_COOKIE = "runreg_dev_identity"
+
+
+def identify(
+    headers: Mapping[str, str], settings: Settings, cookies: Mapping[str, str] | None = None
+) -> Actor | None:
     """The actor behind a request, or None when it brings no identity at all.
 
     Headers claiming an identity are believed only from the proxy (shared secret) or in dev mode; a bearer
@@ -33,6 +39,9 @@ def identify(headers: Mapping[str, str], settings: Settings) -> Actor | None:
         return _from_headers(headers, default_egroups=())
     if settings.dev_identity and headers.get("email"):
         return _from_headers(headers, default_egroups=settings.dev_egroups)
+    if settings.dev_identity and cookies and cookies.get(DEV_IDENTITY_COOKIE):
+        email, _, egroups = cookies[DEV_IDENTITY_COOKIE].partition("|")
+        return _from_headers({"email": email, "egroups": egroups}, default_egroups=())
     return None
 
 
@@ -42,7 +51,7 @@ def _from_headers(headers: Mapping[str, str], *, default_egroups: Any) -> Actor 
         return None
     raw = headers.get("egroups")
     egroups = {g.strip() for g in raw.split(",") if g.strip()} if raw is not None else set(default_egroups)
-    return Actor(email, ActorKind.HUMAN, frozenset(egroups))
+    return Actor(email, ActorKind.HUMAN, _external(egroups))
 
 
 def _from_jwt(token: str, settings: Settings) -> Actor:
@@ -64,7 +73,12 @@ def _from_jwt(token: str, settings: Settings) -> Actor:
     groups = claims.get(settings.jwt_egroups_claim) or []
     if isinstance(groups, str):
         groups = [groups]
-    return Actor(str(email), ActorKind.HUMAN, frozenset(str(g) for g in groups))
+    return Actor(str(email), ActorKind.HUMAN, _external(str(g) for g in groups))
+
+
+def _external(egroups: Any) -> frozenset[str]:
+    """E-groups an outside identity may carry: never the one of runreg's own workers."""
+    return frozenset(egroups) - {SERVICES_EGROUP}
 
 
 @lru_cache(maxsize=4)

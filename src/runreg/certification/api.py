@@ -7,23 +7,24 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.certification import service
 from runreg.kernel.actors import Actor
+from runreg.kernel.limits import Id, Name, Pattern, Value
 
 router = APIRouter(tags=["golden JSON"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 class JsonRequest(BaseModel):
-    dataset_pattern: str = Field(
+    dataset_pattern: Pattern = Field(
         description="SQL SIMILAR TO pattern, e.g. /PromptReco/Collisions2024(C|D)/DQM"
     )
     rule: Any = Field(None, description="JSON-logic over dataset.*, run.*, lumisection.* (or use a preset)")
-    preset: str | None = Field(None, description="name of a configured preset, e.g. golden")
-    tags: str = ""
+    preset: Name | None = Field(None, description="name of a configured preset, e.g. golden")
+    tags: Value = ""
     official: bool = False
-    policy: str = Field(
+    policy: Value = Field(
         "refuse", description="two matching datasets in a run: refuse, union, intersection, first"
     )
 
@@ -65,13 +66,13 @@ def list_jobs(request: Request, limit: int = Query(50, ge=1, le=500)) -> list[di
 
 
 @router.get("/jsons/{job_id}")
-def get_job(request: Request, job_id: int) -> dict[str, Any]:
+def get_job(request: Request, job_id: Id) -> dict[str, Any]:
     """Status (queued, running with progress, done, failed) and, when done, the stored result."""
     return job_view(service.get(request.app.state.db, job_id))
 
 
 @router.delete("/jsons/{job_id}")
-def delete_job(request: Request, job_id: int, actor: Actor = WRITE) -> dict[str, Any]:
+def delete_job(request: Request, job_id: Id, actor: Actor = WRITE) -> dict[str, Any]:
     """Soft delete: by the owner or an expert."""
     service.delete(request.app.state.db, actor=actor, job_id=job_id)
     return {"id": job_id, "deleted": True}

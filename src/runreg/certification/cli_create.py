@@ -22,7 +22,6 @@ def create(
         "refuse", help="two matching datasets in a run: refuse, union, intersection, first"
     ),
     output: Path = typer.Option(None, "-o", "--output", help="write the golden JSON here (default: stdout)"),
-    as_actor: str = typer.Option(None, "--as", help="your e-mail"),
 ) -> None:
     """Compute a golden JSON here and now (the same job code the portal runs), showing its progress."""
     db = database()
@@ -31,7 +30,7 @@ def create(
         job_id = service.submit(
             db,
             InProcessRunner(db),
-            actor=cli_actor(as_actor),
+            actor=cli_actor(),
             rule=rule_json,
             preset=preset,
             dataset_pattern=datasets,

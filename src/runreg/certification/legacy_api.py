@@ -9,24 +9,25 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.certification import service
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput
+from runreg.kernel.limits import Id, Pattern, Value
 
 router = APIRouter(tags=["legacy (runregistry client)"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 class Generate(BaseModel):
     json_logic: Any
-    dataset_name_filter: str = ""
-    tags: str = ""
+    dataset_name_filter: Pattern = ""
+    tags: Value = ""
     official: bool = False
 
 
 class Poll(BaseModel):
-    id_json: int
+    id_json: Id
 
 
 @router.post("/json_portal/generate")
@@ -36,7 +37,7 @@ def generate(request: Request, body: Generate, actor: Actor = WRITE) -> dict[str
     if isinstance(rule, str):
         try:
             rule = json.loads(rule)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # too deep for the decoder: not JSON we can read
             raise InvalidInput("json_logic", "JSON logic sent is not in json format") from None
     if not body.dataset_name_filter:
         raise InvalidInput("dataset_name_filter", "No dataset name specified")

@@ -7,19 +7,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
+from runreg.access.actions import Target
 from runreg.certification import compute, patterns, store
 from runreg.certification.engine import CompiledRule
 from runreg.certification.tables import json_jobs
 from runreg.configuration import service as configuration
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import InvalidInput, NotFound, PermissionDenied
+from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
+from runreg.telemetry import metrics
 
 log = logging.getLogger(__name__)
 POLICIES = ("refuse", "union", "intersection", "first")
-EXPERTS = "cms-dqm-runregistry-experts"
 
 
 class JobNotFound(NotFound):
@@ -68,6 +70,13 @@ def submit(
 ) -> int:
     """Validate before any work (rule, preset, pattern, that some dataset matches), record the job pinned to
     the current change set and configuration, then queue it after the commit."""
+    with db.reading() as conn:
+        configuration.authorize(conn, actor=actor, action="certification:json:create")
+        if official:
+            configuration.authorize(conn, actor=actor, action="certification:json:official")
+    limits.check_text("created_by", actor.name, limits.MAX_NAME_CHARS)
+    limits.check_text("tags", tags)
+    limits.check_text("dataset_pattern", dataset_pattern, limits.MAX_PATTERN_CHARS)
     config = configuration.current_configuration(db)
     if preset is not None:
         found = next((p for p in config.json_presets if p.name == preset), None)
@@ -104,6 +113,7 @@ def submit(
             .returning(json_jobs.c.id)
         ).scalar_one()
     runner.submit(job_id)
+    metrics.json_job("submitted")
     return job_id
 
 
@@ -141,6 +151,7 @@ def run_job(db: Database, job_id: int) -> None:
                 .where(json_jobs.c.id == job_id)
                 .values(status="failed", error=message, finished_at=datetime.now(UTC))
             )
+        metrics.json_job("failed")
         return
     with db.transaction() as conn:
         conn.execute(
@@ -148,6 +159,7 @@ def run_job(db: Database, job_id: int) -> None:
             .where(json_jobs.c.id == job_id)
             .values(status="done", progress=1.0, result=result, finished_at=datetime.now(UTC), error=None)
         )
+    metrics.json_job("done")
 
 
 def _progress(db: Database, job_id: int, fraction: float) -> None:
@@ -156,11 +168,20 @@ def _progress(db: Database, job_id: int, fraction: float) -> None:
 
 
 def get(db: Database, job_id: int) -> Job:
+    limits.check_ids(job=job_id)
     with db.reading() as conn:
         return _load(conn, job_id)
 
 
+def count_by_status(db: Database) -> dict[str, int]:
+    """Jobs per status, whichever process runs them (for monitoring: queued jobs that stay queued)."""
+    query = select(json_jobs.c.status, func.count()).group_by(json_jobs.c.status)
+    with db.reading() as conn:
+        return {status: count for status, count in conn.execute(query)}
+
+
 def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -> list[Job]:
+    limits.check_ids(limit=limit)
     query = select(json_jobs).order_by(json_jobs.c.id.desc()).limit(limit)
     if not include_deleted:
         query = query.where(json_jobs.c.deleted.is_(False))
@@ -169,14 +190,13 @@ def list_jobs(db: Database, *, limit: int = 50, include_deleted: bool = False) -
 
 
 def delete(db: Database, *, actor: Actor, job_id: int) -> None:
-    """Soft delete, by the job's owner or an expert."""
+    """Soft delete, by whoever may delete this job (its owner, by the default configuration, or experts)."""
+    limits.check_ids(job=job_id)
     with db.transaction() as conn:
         job = _load(conn, job_id)
-        if job.created_by != actor.name and EXPERTS not in actor.egroups:
-            raise PermissionDenied(
-                f"only {job.created_by} or members of {EXPERTS} may delete JSON job {job_id}",
-                details={"egroups": [EXPERTS]},
-            )
+        configuration.authorize(
+            conn, actor=actor, action="certification:json:delete", target=Target(owner=job.created_by)
+        )
         conn.execute(update(json_jobs).where(json_jobs.c.id == job_id).values(deleted=True))
 
 

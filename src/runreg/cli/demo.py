@@ -16,17 +16,17 @@ from runreg.storage.database import Database
 
 #: Simulated seconds per real second: a 2,000-LS run (13 h of beam) grows by about 2.6 LS per second.
 DEMO_SPEED = 60.0
-DEMO_PORT = 9510
 INGESTION_INTERVAL_S = 5.0
 
 
 def start_demo(db: Database, settings: Settings) -> OmsClient:
-    """Start the simulator on 127.0.0.1:9510 and an ingestion loop pointed at it; returns the OMS client."""
+    """Start the simulator on 127.0.0.1:<demo_oms_port> (9510) and an ingestion loop pointed at it; returns the
+    OMS client."""
     world = OmsWorld()
     # Start twenty minutes into the twelfth run: eleven finished runs of every kind, one growing.
     opening = world.plans[min(11, len(world.plans) - 1)].start_time + timedelta(minutes=20)
     clock = SimulatedClock(opening, speed=DEMO_SPEED)
-    simulator = run_in_thread(create_app(world, clock), host="127.0.0.1", port=DEMO_PORT)
+    simulator = run_in_thread(create_app(world, clock), host="127.0.0.1", port=settings.demo_oms_port)
     oms = OmsClient(
         f"{simulator.base_url}/agg/api/v1",
         token_url=f"{simulator.base_url}/auth/token",

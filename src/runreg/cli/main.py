@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from runreg.certification.cli import app as json_app
@@ -9,6 +11,7 @@ from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
 from runreg.ingestion.cli import app as ingest_app
 from runreg.registry.cli import changes_app, runs_app
+from runreg.settings import Settings
 from runreg.storage import migrate
 from runreg.trends.cli import app as trends_app
 
@@ -50,26 +53,35 @@ def serve(
     workers: int = typer.Option(1, help="server processes (production: about two per core; not with --demo)"),
 ) -> None:
     """Serve the HTTP API and pages (refuses to start on an unmigrated database)."""
+    import logging
+
     import uvicorn
 
     from runreg.http.app import create_app
-    from runreg.http.logs import configure_logging
     from runreg.integrations.oms.client import OmsClient
     from runreg.settings import get_settings
+    from runreg.telemetry.logs import configure_logging, logging_config
 
-    settings = get_settings()
-    db = database()
     configure_logging()
-    if workers > 1 and not demo:
-        # Each worker process builds its own app (and database pool) from the settings.
-        uvicorn.run(
-            "runreg.http.app:app_from_settings",
-            factory=True,
-            workers=workers,
-            host=host or settings.host,
-            port=port or settings.port,
-            log_config=None,
+    settings = get_settings()
+    settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
+    if settings.allowed_hosts is None and settings.host not in ("127.0.0.1", "localhost"):
+        logging.getLogger("runreg.serve").warning(
+            "RUNREG_ALLOWED_HOSTS is not set: only requests addressed to %s are answered",
+            ", ".join(settings.trusted_hosts()),
         )
+    db = database()
+    # log_config is applied again in every worker process uvicorn spawns; uvicorn's access log is replaced
+    # by runreg.http.access.
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": logging_config(),
+        "access_log": False,
+    }
+    if workers > 1 and not demo:
+        db.dispose()  # the parent only supervises
+        _serve_workers(workers, settings, common)
         return
     if demo:
         from runreg.cli.demo import start_demo
@@ -79,8 +91,34 @@ def serve(
         oms = start_demo(db, settings)
     else:
         oms = OmsClient.from_settings(settings)
-    app = create_app(db, settings=settings, oms=oms)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
+    uvicorn.run(create_app(db, settings=settings, oms=oms), **common)
+
+
+def _serve_workers(workers: int, settings: Settings, common: dict[str, Any]) -> None:
+    """Each worker process builds its own app (and database pool) from the settings in its environment."""
+    import os
+    import shutil
+
+    import uvicorn
+
+    from runreg.telemetry import metrics
+
+    os.environ.update(RUNREG_HOST=settings.host, RUNREG_PORT=str(settings.port))
+    chosen = os.environ.get(metrics.MULTIPROC_ENV)
+    directory = metrics.prepare_multiprocess_dir(chosen)
+    try:
+        uvicorn.run(
+            "runreg.http.app:app_from_settings",
+            factory=True,
+            workers=workers,
+            # Also the supervisor's liveness timeout: its 5 s default killed workers still importing on a
+            # loaded host, over and over, so the server never became ready.
+            timeout_worker_healthcheck=settings.worker_startup_timeout_s,
+            **common,
+        )
+    finally:
+        if chosen is None:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 @app.command()
@@ -89,7 +127,8 @@ def worker(concurrency: int = typer.Option(1, help="jobs run at once by this wor
     from runreg.worker.celery_app import celery_app
 
     database()  # refuse to start on an outdated schema, like the server
-    celery_app.worker_main(["worker", "--loglevel", "info", "--concurrency", str(concurrency)])
+    # --quiet: no banner on stdout; everything else is logged as JSON lines (worker/celery_app.py).
+    celery_app.worker_main(["--quiet", "worker", "--loglevel", "info", "--concurrency", str(concurrency)])
 
 
 if __name__ == "__main__":

@@ -8,25 +8,26 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.configuration import service
 from runreg.configuration.model import to_document
 from runreg.kernel.actors import Actor
+from runreg.kernel.limits import MAX_YAML_BYTES, Comment, Id
 
 router = APIRouter(tags=["configuration"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 class ConfigImport(BaseModel):
-    yaml: str = Field(description="a whole configuration, as `runreg config export` writes it")
-    comment: str = Field(min_length=1)
-    expected_version: int | None = Field(
-        None, description="refuse (409) unless this is still the current one"
+    yaml: str = Field(
+        max_length=MAX_YAML_BYTES, description="a whole configuration, as `runreg config export` writes it"
     )
+    comment: Comment = Field(min_length=1)
+    expected_version: Id | None = Field(None, description="refuse (409) unless this is still the current one")
 
 
 class RestoreBody(BaseModel):
-    comment: str = ""
+    comment: Comment = ""
 
 
 def _version(v: service.ConfigVersion) -> dict[str, Any]:
@@ -67,21 +68,20 @@ def versions(request: Request, limit: int = Query(100, ge=1, le=1000)) -> list[d
 
 
 @router.get("/configuration/versions/{version}")
-def show_version(request: Request, version: int) -> dict[str, Any]:
+def show_version(request: Request, version: Id) -> dict[str, Any]:
     return to_document(service.show(request.app.state.db, version=version))
 
 
 @router.post("/configuration/versions/{version}/restore")
 def restore(
     request: Request,
-    version: int,
+    version: Id,
     body: RestoreBody | None = None,
     actor: Actor = WRITE,
 ) -> dict[str, int]:
-    """Make a past version current again, as a new version."""
-    return {
-        "version": service.restore(request.app.state.db, actor=actor, version=version, comment=body.comment)
-    }
+    """Make a past version current again, as a new version (the body is optional)."""
+    comment = body.comment if body else ""
+    return {"version": service.restore(request.app.state.db, actor=actor, version=version, comment=comment)}
 
 
 @router.get("/workspaces")

@@ -47,13 +47,12 @@ def import_(
     path: Path,
     comment: str = typer.Option(..., help="why this configuration changes"),
     expected_version: int = typer.Option(None, help="refuse if the current version is not this one"),
-    as_actor: str = typer.Option(None, "--as", help="your e-mail"),
 ) -> None:
     """Validate a YAML file and make it the new current version."""
     with reported_errors():
         version = service.import_yaml(
             database(),
-            actor=cli_actor(as_actor),
+            actor=cli_actor(),
             text=path.read_text(),
             comment=comment,
             expected_version=expected_version,
@@ -65,9 +64,8 @@ def import_(
 def restore(
     version: int,
     comment: str = typer.Option("", help="why"),
-    as_actor: str = typer.Option(None, "--as", help="your e-mail"),
 ) -> None:
     """Make a past version current again (as a new version)."""
     with reported_errors():
-        new = service.restore(database(), actor=cli_actor(as_actor), version=version, comment=comment)
+        new = service.restore(database(), actor=cli_actor(), version=version, comment=comment)
     console.print(f"configuration version {new} restores version {version}")

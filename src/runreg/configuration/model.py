@@ -10,22 +10,35 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from runreg.access.actions import Target, known_pattern, matches_action
 from runreg.classifiers import jsonlogic
+from runreg.kernel import limits
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.kernel.quality import USER_STATUSES, component_key, split_component
+from runreg.kernel.regex import compile_pattern
 
 Mode = Literal["online", "offline"]
 MODES: tuple[Mode, ...] = ("online", "offline")
-HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "*"]
 #: Statuses a classifier may assign, in display order.
 CLASSIFIER_STATUSES = ("GOOD", "BAD", "STANDBY", "EXCLUDED", "NOTSET")
 #: Top-level YAML keys with this prefix are ignored: the place for anchors (`&name`) reused below.
 YAML_FRAGMENT_PREFIX = "x-"
 
 _ERROR_TYPE = "runreg_configuration"
+#: The action whose loss would lock everyone out of the configuration.
+EDIT_CONFIGURATION = "configuration:import"
 
 
 def _problem(reason: str, path: str = "") -> PydanticCustomError:
@@ -68,6 +81,17 @@ def _check_regexp(value: str) -> str:
     return value
 
 
+def _check_dataset_regexp(value: str) -> str:
+    """Dataset regexps run on every DQM GUI sample name: RE2 (linear time), compiled once per process."""
+    if not value:
+        raise _problem("must not be empty")
+    try:
+        compile_pattern("regexp", value)
+    except InvalidInput as exc:
+        raise _problem(exc.reason) from None
+    return value
+
+
 def _check_status(value: str) -> str:
     if value not in USER_STATUSES:
         raise _problem(
@@ -90,6 +114,7 @@ Name = Annotated[str, AfterValidator(_check_name)]
 #: A JSON-logic rule (json-logic-js semantics), kept as plain JSON values.
 Rule = Annotated[JsonValue, AfterValidator(_check_rule)]
 Regexp = Annotated[str, AfterValidator(_check_regexp)]
+DatasetRegexp = Annotated[str, AfterValidator(_check_dataset_regexp)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
@@ -167,7 +192,7 @@ class DatasetAccepted(_Model):
     run_from: int | None = None
     run_to: int | None = None
     enabled: bool = True
-    regexps: list[Regexp] = Field(default_factory=list)
+    regexps: list[DatasetRegexp] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ordered_runs(self) -> DatasetAccepted:
@@ -175,17 +200,63 @@ class DatasetAccepted(_Model):
             raise _problem(f"run_from ({self.run_from}) is after run_to ({self.run_to})", "run_to")
         return self
 
+    def matches_gui_sample(self, sample: str) -> bool:
+        """Whether a DQM GUI sample name contains a match of one of `regexps` (unanchored search)."""
+        return any(compile_pattern("regexps", regexp).search(sample) for regexp in self.regexps)
 
-class PermissionRule(_Model):
-    """Grants one HTTP method ("*": any) on the request paths the regex `path` matches as a whole."""
 
-    method: HttpMethod
-    path: Regexp
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
 
-    def matches(self, method: str, path: str) -> bool:
-        if self.method != "*" and self.method != method.upper():
+
+def _check_action(value: str) -> str:
+    if not known_pattern(value):
+        raise _problem(
+            f"{value!r} names no known action (an action name such as 'registry:flags:write', "
+            "a prefix such as 'registry:*', or '*')"
+        )
+    return value
+
+
+#: A grant's constraint on one target field: one value or a list of values.
+Values = Annotated[list[NonEmpty], BeforeValidator(_as_list), Field(min_length=1)]
+
+
+class Grant(_Model):
+    """One named action (or a family of them), optionally only on some targets. A constrained field must
+    hold one of the listed values; `dataset` also takes `online` and `offline` (every dataset but online);
+    `own` restricts it to things the actor owns (their golden JSONs)."""
+
+    action: Annotated[str, AfterValidator(_check_action)]
+    dataset: Values | None = None
+    workspace: Values | None = None
+    component: Values | None = None
+    from_state: Values | None = None
+    to_state: Values | None = None
+    own: bool = False
+
+    def allows(self, action: str, target: Target, actor_name: str) -> bool:
+        if not matches_action(self.action, action):
             return False
-        return _compiled(self.path).fullmatch(path) is not None
+        if self.own and (target.owner is None or target.owner != actor_name):
+            return False
+        if self.dataset is not None and not _dataset_matches(self.dataset, target.dataset):
+            return False
+        return all(
+            allowed is None or value in allowed
+            for allowed, value in (
+                (self.workspace, target.workspace),
+                (self.component, target.component),
+                (self.from_state, target.from_state),
+                (self.to_state, target.to_state),
+            )
+        )
+
+
+def _dataset_matches(allowed: list[str], dataset: str | None) -> bool:
+    if dataset is None:
+        return False
+    return dataset in allowed or ("offline" in allowed and dataset != "online")
 
 
 class Permission(_Model):
@@ -193,10 +264,10 @@ class Permission(_Model):
 
     egroup: NonEmpty
     description: str = ""
-    rules: list[PermissionRule] = Field(default_factory=list)
+    grants: list[Grant] = Field(default_factory=list)
 
-    def allows(self, method: str, path: str) -> bool:
-        return any(rule.matches(method, path) for rule in self.rules)
+    def allows(self, action: str, target: Target, actor_name: str = "") -> bool:
+        return any(grant.allows(action, target, actor_name) for grant in self.grants)
 
 
 class JsonPreset(_Model):
@@ -272,6 +343,12 @@ class Configuration(_Model):
                 )
 
         yield from _duplicates("permissions", "egroup", "e-group", [p.egroup for p in self.permissions])
+        if not any(matches_action(g.action, EDIT_CONFIGURATION) for p in self.permissions for g in p.grants):
+            yield (
+                "permissions",
+                f"no e-group would be granted {EDIT_CONFIGURATION!r}: nobody could change the configuration "
+                "any more (keep at least one e-group, e.g. the experts, with that action)",
+            )
         yield from _duplicates("json_presets", "name", "preset name", [p.name for p in self.json_presets])
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -342,7 +419,27 @@ class _FlowSeq(list[Any]):
     """Emitted in flow style (`[a, b]`): column lists."""
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ExpansionBomb(Exception):
+    pass
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader (in C when libyaml is there) counting what merge keys (`<<: *a`) copy: merging merges
+    grows exponentially in the loader itself. Aliases (`*a`) are shared, not copied, when loading; their
+    expansion is bounded afterwards by counting the document's values (load_yaml)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.merged = 0
+
+    def flatten_mapping(self, node: Any) -> None:
+        super().flatten_mapping(node)
+        self.merged += len(node.value)
+        if self.merged > limits.MAX_YAML_NODES:
+            raise _ExpansionBomb
 
 
 class _Dumper(yaml.SafeDumper):
@@ -376,7 +473,7 @@ def _readable_rule(rule: Any) -> Any:
 
 
 def _for_people(document: dict[str, Any]) -> dict[str, Any]:
-    """Mark the nodes that read best on one line (rules, column lists, permission rules)."""
+    """Mark the nodes that read best on one line (rules, column lists, permission grants)."""
     for section, items in document.items():
         if not isinstance(items, list):
             continue
@@ -386,7 +483,10 @@ def _for_people(document: dict[str, Any]) -> dict[str, Any]:
             if section == "workspaces":
                 item["columns"] = _FlowSeq(item["columns"])
             if section == "permissions":
-                item["rules"] = [_FlowMap(rule) for rule in item["rules"]]
+                item["grants"] = [
+                    _FlowMap({k: v for k, v in grant.items() if v is not None and v is not False})
+                    for grant in item["grants"]
+                ]
     document["certifiable"] = {
         mode: {ws: _FlowSeq(cols) for ws, cols in by_ws.items()}
         for mode, by_ws in document["certifiable"].items()
@@ -409,9 +509,16 @@ def dump_yaml(cfg: Configuration) -> str:
 def load_yaml(text: str) -> Configuration:
     """Parse and validate YAML; InvalidInput("yaml", "line N ...") on syntax errors, else names the bad field.
 
-    Top-level keys starting with `x-` are dropped: they hold YAML anchors reused by the sections."""
+    Top-level keys starting with `x-` are dropped: they hold YAML anchors reused by the sections. Bounded:
+    at most MAX_YAML_BYTES, and MAX_YAML_NODES values once aliases and merge keys are expanded."""
+    if len(text) > limits.MAX_YAML_BYTES or len(text.encode(errors="surrogatepass")) > limits.MAX_YAML_BYTES:
+        raise InvalidInput("yaml", f"a configuration file is at most {limits.MAX_YAML_BYTES} bytes")
     try:
-        data = yaml.load(text, Loader=_Loader)  # the safe loader, in C when libyaml is there
+        data = yaml.load(text, Loader=_Loader)
+    except _ExpansionBomb:
+        raise InvalidInput("yaml", f"merge keys expand to more than {limits.MAX_YAML_NODES} values") from None
+    except RecursionError:
+        raise InvalidInput("yaml", f"nested deeper than {limits.MAX_JSON_DEPTH} levels") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
@@ -427,7 +534,18 @@ def load_yaml(text: str) -> Configuration:
         for key, value in data.items()
         if not (isinstance(key, str) and key.startswith(YAML_FRAGMENT_PREFIX))
     }
+    _check_expanded(document)
     return from_document(document)
+
+
+def _check_expanded(data: Any) -> None:
+    """A billion-laughs document is small as loaded (aliases share objects) but not once walked: count the
+    values it expands to, without recursion, stopping at the limit."""
+    found = limits.json_problem(data, max_nodes=limits.MAX_YAML_NODES, max_chars=limits.MAX_COMMENT_CHARS)
+    if found:
+        path, reason = found
+        where = limits.dotted("", path).lstrip(".") or "document"
+        raise InvalidInput("yaml", f"{where}: {reason} (aliases expanded)")
 
 
 # -- the shipped default -----------------------------------------------------------------------------------

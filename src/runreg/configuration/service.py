@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from runreg.access import policy
+from runreg.access.actions import Target
 from runreg.configuration.model import (
     Configuration,
     default_configuration,
@@ -18,9 +20,12 @@ from runreg.configuration.model import (
     to_document,
 )
 from runreg.configuration.tables import config_versions
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import ConfigVersionNotFound, StaleVersion
+from runreg.kernel.errors import ConfigVersionNotFound, PermissionDenied, StaleVersion
 from runreg.storage.database import Database
+
+NO_TARGET = Target()
 
 
 @dataclass(frozen=True)
@@ -33,33 +38,53 @@ class ConfigVersion:
 
 
 def current(conn: Connection) -> tuple[int, Configuration]:
-    """The newest configuration version and its content."""
-    row = conn.execute(select(config_versions).order_by(config_versions.c.id.desc()).limit(1)).first()
-    if row is None:
+    """The newest configuration version and its content, validated once per version and process: permission
+    checks, pages and classification read it on every request; parsing costs milliseconds, asking for the
+    newest id does not."""
+    newest = conn.execute(
+        select(config_versions.c.id, config_versions.c.created_at)
+        .order_by(config_versions.c.id.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
         return 0, default_configuration()
-    return row.id, from_document(row.document)
+    key = (
+        str(conn.engine.url),
+        newest.id,
+        newest.created_at,
+    )  # created_at too: a rebuilt database reuses ids
+    if key not in _parsed:
+        if len(_parsed) > 32:
+            _parsed.clear()
+        _parsed[key] = _load(conn, newest.id)
+    return newest.id, _parsed[key]
 
 
 _parsed: dict[tuple[str, int, datetime], Configuration] = {}
 
 
 def current_configuration(db: Database) -> Configuration:
-    """The current configuration, validated once per version and process: pages, permission checks and
-    classification read it on every request; parsing costs milliseconds, asking for the newest id does not."""
     with db.reading() as conn:
-        newest = conn.execute(
-            select(config_versions.c.id, config_versions.c.created_at)
-            .order_by(config_versions.c.id.desc())
-            .limit(1)
-        ).first()
-        if newest is None:
-            return default_configuration()
-        key = (db.url, newest.id, newest.created_at)  # created_at too: a rebuilt database reuses ids
-        if key not in _parsed:
-            if len(_parsed) > 32:
-                _parsed.clear()
-            _parsed[key] = current(conn)[1]
-        return _parsed[key]
+        return current(conn)[1]
+
+
+def authorize(conn: Connection, *, actor: Actor, action: str, target: Target = NO_TARGET) -> None:
+    """The one permission gate. Every write of every domain calls it inside its own transaction, with the
+    permissions of the configuration current in that transaction; refusals name the e-groups that would
+    grant the action (access.policy)."""
+    policy.authorize(actor, action, target, current(conn)[1].permissions)
+
+
+def refusal(db: Database, *, actor: Actor | None, action: str, target: Target = NO_TARGET) -> str | None:
+    """The gate's answer without acting on it: None if allowed, else the refusal the write would get. Pages
+    show what the actor may not do as disabled, with this reason."""
+    if actor is None:
+        return "sign in to do this"
+    try:
+        policy.authorize(actor, action, target, current_configuration(db).permissions)
+    except PermissionDenied as refused:
+        return refused.message
+    return None
 
 
 def ensure_default(db: Database, *, actor: Actor) -> int:
@@ -81,6 +106,7 @@ def edit(
 ) -> int:
     """Apply `change` to the current document, validate the result, and store it as a new version."""
     with db.transaction() as conn:
+        authorize(conn, actor=actor, action="configuration:import")
         version, config = _current_for_update(conn, expected_version)
         new_config = from_document(change(to_document(config)))
         return _insert(conn, new_config, actor=actor, comment=comment)
@@ -90,6 +116,7 @@ def replace(
     db: Database, *, actor: Actor, config: Configuration, comment: str, expected_version: int | None = None
 ) -> int:
     with db.transaction() as conn:
+        authorize(conn, actor=actor, action="configuration:import")
         _current_for_update(conn, expected_version)
         return _insert(conn, config, actor=actor, comment=comment)
 
@@ -107,6 +134,7 @@ def export_yaml(db: Database, *, version: int | None = None) -> str:
 
 
 def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
+    limits.check_ids(limit=limit)
     query = (
         select(
             config_versions.c.id,
@@ -123,6 +151,7 @@ def history(db: Database, *, limit: int = 100) -> list[ConfigVersion]:
 
 
 def show(db: Database, *, version: int | None = None) -> Configuration:
+    limits.check_ids(version=version)
     with db.reading() as conn:
         if version is None:
             return current(conn)[1]
@@ -131,7 +160,10 @@ def show(db: Database, *, version: int | None = None) -> Configuration:
 
 def restore(db: Database, *, actor: Actor, version: int, comment: str = "") -> int:
     """Make an old version current again, as a new version (history stays linear and complete)."""
+    limits.check_ids(version=version)
+    limits.check_authorship(actor.name, comment)
     with db.transaction() as conn:
+        authorize(conn, actor=actor, action="configuration:restore")
         old = _load(conn, version)
         _current_for_update(conn, None)
         return _insert(
@@ -147,6 +179,7 @@ def _load(conn: Connection, version: int) -> Configuration:
 
 
 def _current_for_update(conn: Connection, expected_version: int | None) -> tuple[int, Configuration]:
+    limits.check_ids(expected_version=expected_version)
     if conn.dialect.name == "postgresql":
         # Serialise configuration writers: versions are a single linear history.
         conn.exec_driver_sql("LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE")
@@ -162,6 +195,7 @@ def _current_for_update(conn: Connection, expected_version: int | None) -> tuple
 def _insert(
     conn: Connection, config: Configuration, *, actor: Actor, comment: str, restored_from: int | None = None
 ) -> int:
+    limits.check_authorship(actor.name, comment)
     return conn.execute(
         insert(config_versions)
         .values(

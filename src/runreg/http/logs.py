@@ -1,34 +1,16 @@
-"""Structured JSON logs, one line per request with its request id (also returned as X-Request-ID)."""
+"""One JSON access-log line per request with its request id (also returned as X-Request-ID)."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from contextvars import ContextVar
 
-from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-request_id: ContextVar[str] = ContextVar("request_id", default="-")
+from runreg.telemetry.logs import request_id
+
 access_log = logging.getLogger("runreg.http.access")
-
-
-class _RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
-        return True
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Every log line as a JSON object carrying the request id of the request it belongs to."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"))
-    handler.addFilter(_RequestIdFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    logging.getLogger("uvicorn.access").disabled = True  # replaced by runreg.http.access
 
 
 class RequestIdMiddleware:

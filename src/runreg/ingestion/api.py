@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.ingestion import service
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import InvalidState
+from runreg.kernel.limits import Id
 
 router = APIRouter(tags=["runs"])
-WRITE = Depends(authorized_actor)
-
-
-def oms_of(request: Request):  # noqa: ANN201 — the app's OmsSource adapter
-    oms = request.app.state.oms
-    if oms is None:
-        raise InvalidState("this server has no OMS connection configured: runs cannot be re-read from OMS")
-    return oms
+WRITE = Depends(authenticated_actor)
 
 
 def _outcome(outcome) -> dict[str, object]:  # noqa: ANN001
@@ -25,26 +18,28 @@ def _outcome(outcome) -> dict[str, object]:  # noqa: ANN001
 
 
 @router.post("/runs/{run_number}/refresh")
-def refresh(request: Request, run_number: int, actor: Actor = WRITE) -> dict[str, object]:
+def refresh(request: Request, run_number: Id, actor: Actor = WRITE) -> dict[str, object]:
     """Re-read an OPEN run from OMS now, classifying with its stored RR attributes (manual decisions stay)."""
     return _outcome(
-        service.refresh_run(request.app.state.db, oms_of(request), actor=actor, run_number=run_number)
+        service.refresh_run(request.app.state.db, request.app.state.oms, actor=actor, run_number=run_number)
     )
 
 
 @router.post("/runs/{run_number}/reset_and_refresh")
-def reset_and_refresh(request: Request, run_number: int, actor: Actor = WRITE) -> dict[str, object]:
+def reset_and_refresh(request: Request, run_number: Id, actor: Actor = WRITE) -> dict[str, object]:
     """Re-read an OPEN run, recomputing class and significance from a blank base (manual decisions stay)."""
     return _outcome(
         service.refresh_run(
-            request.app.state.db, oms_of(request), actor=actor, run_number=run_number, reset=True
+            request.app.state.db, request.app.state.oms, actor=actor, run_number=run_number, reset=True
         )
     )
 
 
 @router.post("/runs/{run_number}/significant")
-def mark_significant(request: Request, run_number: int, actor: Actor = WRITE) -> dict[str, object]:
+def mark_significant(request: Request, run_number: Id, actor: Actor = WRITE) -> dict[str, object]:
     """Declare the run significant (manual, one way) and compute its LS statuses."""
     return _outcome(
-        service.mark_significant(request.app.state.db, oms_of(request), actor=actor, run_number=run_number)
+        service.mark_significant(
+            request.app.state.db, request.app.state.oms, actor=actor, run_number=run_number
+        )
     )

@@ -57,21 +57,18 @@ def run_forever(db, oms, interval: float, stop=None) -> None:  # noqa: ANN001
 def refresh(
     run_number: int,
     reset: bool = typer.Option(False, help="recompute class and significance from a blank base"),
-    as_actor: str = typer.Option(None, "--as", help="your e-mail"),
 ) -> None:
     """Re-read an OPEN run from OMS now (manual decisions are kept)."""
     with reported_errors():
         outcome = service.refresh_run(
-            database(), oms_client(), actor=cli_actor(as_actor), run_number=run_number, reset=reset
+            database(), oms_client(), actor=cli_actor(), run_number=run_number, reset=reset
         )
     console.print(f"run {run_number}: {outcome.kind} {outcome.reason}")
 
 
 @app.command("mark-significant")
-def mark_significant(run_number: int, as_actor: str = typer.Option(None, "--as", help="your e-mail")) -> None:
+def mark_significant(run_number: int) -> None:
     """Declare a run significant and compute its LS statuses."""
     with reported_errors():
-        outcome = service.mark_significant(
-            database(), oms_client(), actor=cli_actor(as_actor), run_number=run_number
-        )
+        outcome = service.mark_significant(database(), oms_client(), actor=cli_actor(), run_number=run_number)
     console.print(f"run {run_number}: {outcome.kind}")

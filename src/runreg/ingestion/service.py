@@ -9,22 +9,24 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runreg.access.actions import Target
 from runreg.classifiers import classify, jsonlogic
 from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
 from runreg.ingestion import model, store
-from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.registry import service as registry
 from runreg.storage.database import Database
+from runreg.telemetry import metrics
 
 if TYPE_CHECKING:
     from runreg.integrations.oms.client import OmsSource
 
 log = logging.getLogger(__name__)
 
-INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+INGESTION = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 PREFETCH = 2
 
 
@@ -157,12 +159,14 @@ def _ingest_safely(
             lumisections=lumisections.result() if lumisections else None,
         )
         report.add(outcome.kind)
+        metrics.ingested(outcome.kind)
         if outcome.kind == "refused":
             log.warning("run %d: %s", run_number, outcome.reason)
     except Exception as exc:  # noqa: BLE001 — recorded on the run's mark and retried next cycle
         message = exc.message if isinstance(exc, RunregError) else f"{type(exc).__name__}: {exc}"
         log.error("run %d could not be ingested: %s", run_number, message)
         report.failed[run_number] = message
+        metrics.ingested("error")
         with db.transaction() as conn:
             store.save_mark(conn, run_number, model.mark_of(oms_run, 0), error=message)
 
@@ -222,17 +226,32 @@ def _stored_rr(db: Database, run_number: int) -> dict[str, Any]:
 
 
 def refresh_run(
-    db: Database, oms: OmsSource, *, actor: Actor, run_number: int, reset: bool = False
+    db: Database, oms: OmsSource | None, *, actor: Actor, run_number: int, reset: bool = False
 ) -> registry.UpdateOutcome:
     """Re-read a run from OMS now. Refresh classifies with the stored RR attributes as context; reset-and-
     refresh from a blank base. Either way manual decisions stay: they live in the manual layer."""
+    action = "registry:run:reset_and_refresh" if reset else "registry:run:refresh"
+    with db.reading() as conn:
+        configuration.authorize(conn, actor=actor, action=action, target=Target(run=run_number))
+    return _refresh(db, _connected(oms), actor=actor, run_number=run_number, reset=reset)
+
+
+def _connected(oms: OmsSource | None) -> OmsSource:
+    if oms is None:
+        raise InvalidState("this server has no OMS connection configured: runs cannot be re-read from OMS")
+    return oms
+
+
+def _refresh(
+    db: Database, oms: OmsSource, *, actor: Actor, run_number: int, reset: bool
+) -> registry.UpdateOutcome:
     run = registry.run_state(db, run_number)
     if run.status != "OPEN":
         raise InvalidState(f"run {run_number} is {run.status}: only OPEN runs can be refreshed")
     oms_run = oms.run(run_number)
     if oms_run is None:
         raise RunNotFound(run_number)
-    automatic = Actor(f"{INGESTION.name} for {actor.name}", ActorKind.AUTOMATIC)
+    automatic = Actor(f"{INGESTION.name} for {actor.name}", ActorKind.AUTOMATIC, INGESTION.egroups)
     return ingest_run(
         db,
         oms,
@@ -244,10 +263,15 @@ def refresh_run(
 
 
 def mark_significant(
-    db: Database, oms: OmsSource, *, actor: Actor, run_number: int
+    db: Database, oms: OmsSource | None, *, actor: Actor, run_number: int
 ) -> registry.UpdateOutcome:
-    """A person declares the run significant (manual, one-way); LS statuses are then computed for it."""
+    """A person declares the run significant (manual, one-way); LS statuses are then computed for it (the
+    refresh that follows is part of marking, so it needs no permission of its own)."""
+    with db.reading() as conn:
+        target = Target(run=run_number)
+        configuration.authorize(conn, actor=actor, action="registry:run:significant", target=target)
+    source = _connected(oms)  # before writing: a significant run must get its statuses at once
     registry.change_run_attributes(
         db, actor=actor, run_number=run_number, rr={"significant": True}, comment="marked significant"
     )
-    return refresh_run(db, oms, actor=actor, run_number=run_number)
+    return _refresh(db, source, actor=actor, run_number=run_number, reset=False)

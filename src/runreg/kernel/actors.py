@@ -24,4 +24,8 @@ class Actor:
         return self.kind is ActorKind.HUMAN
 
 
-SYSTEM = Actor("runreg-system", ActorKind.AUTOMATIC)
+#: The e-group of runreg's own workers (OMS ingestion, trends, workflows); the configuration grants it the
+#: automatic actions. Identities from outside (proxy, JWT) carry CERN e-groups, which never have this name.
+SERVICES_EGROUP = "runreg-services"
+
+SYSTEM = Actor("runreg-system", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))

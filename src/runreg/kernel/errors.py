@@ -25,6 +25,15 @@ class InvalidInput(RunregError):
         self.reason = reason
 
 
+class BodyTooLarge(RunregError):
+    """The request body is larger than the server accepts (RUNREG_MAX_BODY_BYTES); nothing was read."""
+
+    code = "body_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body larger than {limit} bytes", details={"limit_bytes": limit})
+
+
 class NotFound(RunregError):
     code = "not_found"
 
@@ -89,3 +98,19 @@ class Unauthenticated(RunregError):
     """The request brings no verifiable identity."""
 
     code = "unauthenticated"
+
+
+_STATUS_OF: list[tuple[type[RunregError], int]] = [
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (InvalidInput, 400),
+    (InvalidState, 409),
+    (Conflict, 409),
+    (BodyTooLarge, 413),
+]
+
+
+def http_status(exc: RunregError) -> int:
+    """The HTTP status every interface answers an error with (API, pages)."""
+    return next((code for kind, code in _STATUS_OF if isinstance(exc, kind)), 500)

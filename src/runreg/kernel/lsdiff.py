@@ -132,6 +132,8 @@ def per_key_ranges(
     # only those candidates with JSON equality: this runs on every ingested LS of every key.
     out: dict[str, RangeMap] = {}
     count = len(lumisections)
+    if count == 0:  # a run OMS reports without lumisections (yet)
+        return {key: RangeMap() for key in keys}
     for key in keys:
         values = [ls.get(key, _HOLE) for ls in lumisections]
         cuts = [

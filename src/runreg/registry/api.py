@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.eventlog.store import ChangeSet
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import InvalidInput
+from runreg.kernel.limits import Id, Name, Value, parse_json
 from runreg.registry import readmodels, service
 from runreg.registry.model import ONLINE
 from runreg.registry.schemas import (
@@ -26,7 +25,7 @@ from runreg.registry.schemas import (
 from runreg.storage.database import Database
 
 router = APIRouter()
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 
 
 def _db(request: Request) -> Database:
@@ -55,10 +54,7 @@ def _dataset_name(name: str) -> str:
 
 # -- runs ---------------------------------------------------------------------------------------------------
 def _listing(request: Request, target: str, query: Listing) -> dict[str, Any]:
-    try:
-        parsed = json.loads(query.filter) if query.filter else {}
-    except json.JSONDecodeError as exc:
-        raise InvalidInput("filter", f"not valid JSON: {exc}") from None
+    parsed = parse_json("filter", query.filter) if query.filter else {}
     sortings = [key.rsplit(":", 1) if ":" in key else [key, "ASC"] for key in query.sort]
     rows, total = service.search(
         _db(request),
@@ -88,8 +84,8 @@ class Listing(BaseModel):
     """Query parameters of the run and dataset listings."""
 
     filter: str | None = Field(None, description=FILTER_HELP)
-    sort: list[str] = Field([], description=SORT_HELP)
-    page: int = Field(0, ge=0)
+    sort: list[Value] = Field([], description=SORT_HELP)
+    page: Id = 0
     page_size: int = Field(50, ge=1, le=10000)
 
 
@@ -106,37 +102,37 @@ def list_datasets(request: Request, query: Annotated[Listing, Query()]) -> dict[
 
 
 @router.get("/runs/{run_number}", tags=["runs"])
-def get_run(request: Request, run_number: int, as_of: int | None = Query(None)) -> dict[str, Any]:
+def get_run(request: Request, run_number: Id, as_of: Id | None = Query(None)) -> dict[str, Any]:
     """A run's OMS and RR attributes, now or right after change set `as_of`."""
     return service.describe_run(service.run_state(_db(request), run_number, as_of=as_of))
 
 
 @router.get("/runs/{run_number}/history", tags=["runs"])
 def run_history(
-    request: Request, run_number: int, limit: int = Query(100, ge=1, le=1000)
+    request: Request, run_number: Id, limit: int = Query(100, ge=1, le=1000)
 ) -> list[ChangeSetOut]:
     """Every change set that touched the run, newest first."""
     return [_change_set(cs) for cs in service.history(_db(request), run_number=run_number, limit=limit)]
 
 
-# Two routes, not one with the attribute in the path parameters: permissions are granted per path, so class
-# edits can stay expert-only while shifters edit stop reasons.
+# Class and stop reason are separate actions (registry:run:edit_class, registry:run:edit_stop_reason), so
+# class edits can stay with on-call and experts while shifters edit stop reasons.
 @router.put("/runs/{run_number}/class", tags=["runs"])
 def edit_class(
-    request: Request, run_number: int, body: AttributeEdit, actor: Actor = WRITE
+    request: Request, run_number: Id, body: AttributeEdit, actor: Actor = WRITE
 ) -> ChangeResultOut:
     return _edit_attribute(request, run_number, "class", body, actor)
 
 
 @router.put("/runs/{run_number}/stop_reason", tags=["runs"])
 def edit_stop_reason(
-    request: Request, run_number: int, body: AttributeEdit, actor: Actor = WRITE
+    request: Request, run_number: Id, body: AttributeEdit, actor: Actor = WRITE
 ) -> ChangeResultOut:
     return _edit_attribute(request, run_number, "stop_reason", body, actor)
 
 
 def _edit_attribute(
-    request: Request, run_number: int, key: str, body: AttributeEdit, actor: Actor
+    request: Request, run_number: Id, key: str, body: AttributeEdit, actor: Actor
 ) -> ChangeResultOut:
     return _result(
         service.change_run_attributes(
@@ -151,7 +147,7 @@ def _edit_attribute(
 
 @router.post("/runs/{run_number}/state/{state}", tags=["runs"])
 def move_run(
-    request: Request, run_number: int, state: str, body: Reason | None = None, actor: Actor = WRITE
+    request: Request, run_number: Id, state: Value, body: Reason | None = None, actor: Actor = WRITE
 ) -> ChangeResultOut:
     """OPEN, SIGNOFF or COMPLETED; leaving OPEN requires a class and every certifiable LS judged."""
     return _result(
@@ -170,7 +166,7 @@ AS_OF = Query(None, description="read the state right after this change set")
 
 
 def _lumisection_view(read):  # noqa: ANN001, ANN202 — one route per read model, all with the same inputs
-    def view(request: Request, run_number: int, dataset: str = DATASET, as_of: int | None = AS_OF) -> Any:
+    def view(request: Request, run_number: Id, dataset: Name = DATASET, as_of: Id | None = AS_OF) -> Any:
         run = service.run_state(_db(request), run_number, as_of=as_of)
         name = _dataset_name(dataset)
         run.dataset(name)  # 400 naming the dataset if the run has none of that name
@@ -196,7 +192,7 @@ for _path, _read in {
 # -- lumisection and OMS value edits ---------------------------------------------------------------------
 @router.put("/runs/{run_number}/lumisections/{component}", tags=["lumisections"])
 def edit_online_flags(
-    request: Request, run_number: int, component: str, body: FlagRangeEdit, actor: Actor = WRITE
+    request: Request, run_number: Id, component: Value, body: FlagRangeEdit, actor: Actor = WRITE
 ) -> ChangeResultOut:
     """Set one component's status on LS first_ls..last_ls of the online dataset."""
     return _edit_flags(request, run_number, ONLINE, component, body, actor)
@@ -204,14 +200,14 @@ def edit_online_flags(
 
 @router.put("/datasets/{run_number}/{name:path}/lumisections/{component}", tags=["lumisections"])
 def edit_offline_flags(
-    request: Request, run_number: int, name: str, component: str, body: FlagRangeEdit, actor: Actor = WRITE
+    request: Request, run_number: Id, name: Name, component: Value, body: FlagRangeEdit, actor: Actor = WRITE
 ) -> ChangeResultOut:
     """Set one component's status on LS of an offline dataset (its workspace must be OPEN)."""
     return _edit_flags(request, run_number, _dataset_name(name), component, body, actor)
 
 
 def _edit_flags(
-    request: Request, run_number: int, dataset: str, component: str, body: FlagRangeEdit, actor: Actor
+    request: Request, run_number: Id, dataset: str, component: Value, body: FlagRangeEdit, actor: Actor
 ) -> ChangeResultOut:
     edit = service.FlagEdit(component, body.first_ls, body.last_ls, body.status, body.comment, body.cause)
     return _result(
@@ -228,7 +224,7 @@ def _edit_flags(
 
 @router.put("/runs/{run_number}/oms-lumisections", tags=["lumisections"])
 def edit_oms_values(
-    request: Request, run_number: int, body: OmsValuesEdit, dataset: str = Query(ONLINE), actor: Actor = WRITE
+    request: Request, run_number: Id, body: OmsValuesEdit, dataset: Name = Query(ONLINE), actor: Actor = WRITE
 ) -> ChangeResultOut:
     """Correct per-LS OMS values (a DCS bit, …) on LS first_ls..last_ls; false and null are values too."""
     return _result(
@@ -249,10 +245,10 @@ def edit_oms_values(
 @router.post("/datasets/{run_number}/{name:path}/workspaces/{workspace}/state/{state}", tags=["datasets"])
 def move_dataset(
     request: Request,
-    run_number: int,
-    name: str,
-    workspace: str,
-    state: str,
+    run_number: Id,
+    name: Name,
+    workspace: Value,
+    state: Value,
     body: Reason | None = None,
     actor: Actor = WRITE,
 ) -> ChangeResultOut:
@@ -272,14 +268,14 @@ def move_dataset(
 # -- change sets ---------------------------------------------------------------------------------------------
 @router.get("/change-sets", tags=["change sets"])
 def list_change_sets(
-    request: Request, run_number: int | None = Query(None), limit: int = Query(50, ge=1, le=500)
+    request: Request, run_number: Id | None = Query(None), limit: int = Query(50, ge=1, le=500)
 ) -> list[ChangeSetOut]:
     """The change log, newest first (optionally only change sets touching one run)."""
     return [_change_set(cs) for cs in service.history(_db(request), run_number=run_number, limit=limit)]
 
 
 @router.get("/change-sets/{change_set_id}", tags=["change sets"])
-def get_change_set(request: Request, change_set_id: int) -> dict[str, Any]:
+def get_change_set(request: Request, change_set_id: Id) -> dict[str, Any]:
     """One change set with every event it holds."""
     change_set, events = service.change_set_detail(_db(request), change_set_id)
     return {
@@ -290,7 +286,7 @@ def get_change_set(request: Request, change_set_id: int) -> dict[str, Any]:
 
 @router.post("/change-sets/{change_set_id}/revert", tags=["change sets"])
 def revert_change_set(
-    request: Request, change_set_id: int, body: Revert | None = None, actor: Actor = WRITE
+    request: Request, change_set_id: Id, body: Revert | None = None, actor: Actor = WRITE
 ) -> ChangeResultOut:
     """Append a change set restoring what this one overwrote (409 when later changes touched the same values,
     unless `force`)."""

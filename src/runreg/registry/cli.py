@@ -47,7 +47,7 @@ def show_ranges(
 def rebuild(run_number: int) -> None:
     """Recompute a run's projections from its events alone."""
     with reported_errors():
-        run = service.rebuild_projection(database(), run_number)
+        run = service.rebuild_projection(database(), actor=cli_actor(), run_number=run_number)
     console.print(f"run {run_number} rebuilt at version {run.version}")
 
 
@@ -74,13 +74,15 @@ def log(
 def revert(
     change_set_id: int,
     comment: str = typer.Option("", help="why"),
-    force: bool = typer.Option(False, help="overwrite later changes to the same values"),
-    as_actor: str = typer.Option(None, "--as", help="your e-mail (default: RUNREG_ACTOR or login name)"),
+    force: bool = typer.Option(
+        False,
+        help="overwrite later changes to the same values, or change runs no longer OPEN (needs --comment)",
+    ),
 ) -> None:
     """Append a change set restoring what CHANGE_SET_ID overwrote."""
     with reported_errors():
         result = service.revert_change_set(
-            database(), actor=cli_actor(as_actor), change_set_id=change_set_id, force=force, comment=comment
+            database(), actor=cli_actor(), change_set_id=change_set_id, force=force, comment=comment
         )
     console.print(
         f"change set {result.change_set_id} reverts {change_set_id}"

@@ -18,6 +18,7 @@ from sqlalchemy.sql import ColumnElement, FromClause, Select, collate, type_coer
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeEngine
 
+from runreg.kernel import limits
 from runreg.kernel.errors import InvalidInput
 from runreg.kernel.quality import Status
 from runreg.registry.model import ONLINE
@@ -45,8 +46,12 @@ NUMERIC_OMS_KEYS = frozenset(
         "hlt_physics_counter", "l1_triggers_counter", "hlt_physics_throughput", "initial_prescale_index",
     }
 )  # fmt: skip
-MAX_DEPTH = 16
-MAX_CONDITIONS = 500
+MAX_DEPTH = limits.MAX_FILTER_DEPTH
+MAX_CONDITIONS = limits.MAX_FILTER_CONDITIONS
+#: Bounds of the raw JSON, checked iteratively before the (recursive) parser sees it: each and/or level is an
+#: object holding a list, and a condition adds an operator object and a value list.
+_MAX_JSON_DEPTH = 2 * MAX_DEPTH + 4
+_MAX_JSON_NODES = 20 * MAX_CONDITIONS
 MAX_SORTINGS = 8
 MAX_PAGE_SIZE = 10_000
 
@@ -117,6 +122,7 @@ def parse_filter(filter: Any, *, target: Target) -> Node:
         return MATCH_ALL
     if not isinstance(filter, Mapping):
         raise InvalidInput("filter", "must be a JSON object")
+    limits.check_json("filter", filter, max_depth=_MAX_JSON_DEPTH, max_nodes=_MAX_JSON_NODES)
     parser = _Parser(target)
     return parser.object(filter, "filter", 0)
 
@@ -280,6 +286,8 @@ def parse_sortings(sortings: Any, *, target: Target) -> tuple[Sorting, ...]:
     _check_target(target)
     if sortings is None:
         return ()
+    if isinstance(sortings, list):
+        limits.check_json("sortings", sortings, max_depth=3, max_nodes=4 * MAX_SORTINGS)
     if not isinstance(sortings, list) or len(sortings) > MAX_SORTINGS:
         raise InvalidInput("sortings", f"must be a list of at most {MAX_SORTINGS} [key, 'ASC'|'DESC'] pairs")
     out = []
@@ -301,6 +309,7 @@ def check_paging(page: Any, page_size: Any) -> tuple[int, int]:
     for name, value, low in (("page", page, 0), ("page_size", page_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InvalidInput(name, f"must be an integer >= {low}")
+        limits.check_int(name, value)
     if page_size > MAX_PAGE_SIZE:
         raise InvalidInput("page_size", f"must be at most {MAX_PAGE_SIZE}")
     return page, page_size

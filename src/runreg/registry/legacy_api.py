@@ -10,16 +10,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from runreg.access.api import authorized_actor
+from runreg.access.api import authenticated_actor
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
+from runreg.kernel.limits import Comment, Id, Name, Value
 from runreg.registry import readmodels, service
 from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
 
 router = APIRouter(tags=["legacy (runregistry client)"])
-WRITE = Depends(authorized_actor)
+WRITE = Depends(authenticated_actor)
 # POST routes that only read: the permission test tells them from writes by this mark.
 READ_ONLY: dict[str, Any] = {"x-read-only": True}
 
@@ -39,42 +40,42 @@ class Listing(_Body):
 
 
 class LumisectionQuery(_Body):
-    run_number: int
-    dataset_name: str = ONLINE
+    run_number: Id
+    dataset_name: Name = ONLINE
 
 
 class RunNumber(_Body):
-    run_number: int
+    run_number: Id
 
 
 class LumisectionRange(_Body):
-    start: int
-    end: int
-    status: str
-    comment: str | None = ""
-    cause: str | None = ""
+    start: Id
+    end: Id
+    status: Value
+    comment: Comment | None = ""
+    cause: Comment | None = ""
 
 
 class LumisectionEdit(_Body):
     new_lumisection_range: LumisectionRange
-    run_number: int
-    dataset_name: str = ONLINE
-    component: str
+    run_number: Id
+    dataset_name: Name = ONLINE
+    component: Value
 
 
 class DatasetMove(_Body):
-    """`workspace` is also in the body, but the path's is the one used: permissions are granted on paths."""
+    """`workspace` is also in the body, but the path's is the one used, as in the original."""
 
-    run_number: int
-    dataset_name: str
+    run_number: Id
+    dataset_name: Name
 
 
 class ClassEdit(_Body):
-    value: str = Field(alias="class")
+    value: Value = Field(alias="class")
 
 
 class StopReasonEdit(_Body):
-    stop_reason: str
+    stop_reason: Value
 
 
 # -- listings ------------------------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def datasets_filtered_ordered(request: Request, body: Listing) -> dict[str, Any]
 
 
 @router.get("/get_all_dataset_names_of_run/{run_number}")
-def dataset_names_of_run(request: Request, run_number: int) -> list[str]:
+def dataset_names_of_run(request: Request, run_number: Id) -> list[str]:
     """`online` and the run's offline datasets; `[]` for an unknown run, as in the original."""
     run = _run_or_none(_db(request), run_number)
     return readmodels.dataset_names(run) if run else []
@@ -238,15 +239,13 @@ def move_dataset(
 
 
 @router.put("/manual_run_edit/{run}/class")
-def edit_class(request: Request, run: int, body: ClassEdit, actor: Actor = WRITE) -> dict[str, Any]:
+def edit_class(request: Request, run: Id, body: ClassEdit, actor: Actor = WRITE) -> dict[str, Any]:
     """Change the class of an OPEN run."""
     return _edit_run(request, run, {"class": body.value}, actor)
 
 
 @router.put("/manual_run_edit/{run}/stop_reason")
-def edit_stop_reason(
-    request: Request, run: int, body: StopReasonEdit, actor: Actor = WRITE
-) -> dict[str, Any]:
+def edit_stop_reason(request: Request, run: Id, body: StopReasonEdit, actor: Actor = WRITE) -> dict[str, Any]:
     """Change the stop reason of an OPEN run."""
     return _edit_run(request, run, {"stop_reason": body.stop_reason}, actor)
 

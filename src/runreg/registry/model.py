@@ -240,8 +240,14 @@ def move_run(
 
 
 def check_sign_off(run: RunState, certifiable_components: Sequence[str]) -> None:
-    """A run may leave OPEN only when it has a class and every LS of every certifiable component is judged."""
+    """A run may leave OPEN only when it has ended, has a class and every LS of every certifiable component is
+    judged."""
     where = f"run {run.run_number} cannot be signed off"
+    if not run.oms.get("end_time"):
+        raise SignOffRefused(
+            f"{where}: it is still taking data (OMS reports no end time yet)",
+            details={"run_number": run.run_number},
+        )
     if not run.rr.get("class"):
         raise SignOffRefused(f"{where}: it has no class", details={"run_number": run.run_number})
     online = run.datasets.get(ONLINE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from runreg.registry.events import (
     RunAttributesChanged,
     RunCreated,
 )
-from runreg.registry.model import RunState
+from runreg.registry.model import RunState, apply
 
 # A cell is one independently overwritable value: an attribute key, or the LS of one component/key.
 Cell = tuple[str, ...]
@@ -178,3 +179,47 @@ def _restore_key(previous: dict[str, Any], key: str, restored: dict[str, Any], r
         restored[key] = previous[key]
     elif key not in removed:
         removed.append(key)
+
+
+def closed_touches(current: RunState, restoring: Sequence[Event]) -> list[str]:
+    """What the restoring events would change that a direct edit may not change now: RR attributes and
+    online flags of a run that is no longer OPEN, flags of an offline workspace that is no longer OPEN, and
+    state moves (a revert may not move a run or dataset out of order either)."""
+    found: list[str] = []
+    run_open = current.status == "OPEN"
+    after = copy.deepcopy(current)
+    for event in restoring:
+        apply(after, event)
+    if after.status != current.status:
+        found.append(f"state of run {current.run_number} ({current.status} -> {after.status})")
+    for event in restoring:
+        match event:
+            case RunAttributesChanged():
+                changed = (set(event.rr) | set(event.removed_rr)) - {"state"}
+                if not run_open and changed:
+                    found.append(
+                        f"RR attributes {', '.join(sorted(changed))} of run {current.run_number}, "
+                        f"which is {current.status}"
+                    )
+            case DatasetAttributesChanged():
+                for key, value in sorted(event.attributes.items()):
+                    if key.endswith("_state"):
+                        ds = current.datasets.get(event.name)
+                        now = ds.attributes.get(key) if ds else None
+                        found.append(f"{key[:-6]} state of dataset {event.name} ({now} -> {value})")
+            case FlagsSet() | FlagsCleared():
+                state = _flag_state(current, event.name, event.component)
+                if state != "OPEN":
+                    found.append(
+                        f"LS {event.first_ls}-{event.last_ls} of {event.component} on {event.name} "
+                        f"of run {current.run_number}, which is {state}"
+                    )
+    return list(dict.fromkeys(found))
+
+
+def _flag_state(run: RunState, dataset: str, component: str) -> str:
+    if dataset == "online":
+        return run.status
+    ds = run.datasets.get(dataset)
+    workspace = component.split("-", 1)[0]
+    return str(ds.attributes.get(f"{workspace}_state", "OPEN")) if ds else "OPEN"

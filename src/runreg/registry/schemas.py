@@ -6,40 +6,42 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runreg.kernel.limits import Comment, Int32, Value
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class AttributeEdit(_Body):
-    value: str = Field(description="the new class or stop reason")
-    comment: str = Field("", description="why (recorded in the change set)")
+    value: Value = Field(description="the new class or stop reason")
+    comment: Comment = Field("", description="why (recorded in the change set)")
 
 
 class Reason(_Body):
-    comment: str = Field("", description="why (recorded in the change set)")
+    comment: Comment = Field("", description="why (recorded in the change set)")
 
 
 class FlagRangeEdit(_Body):
-    first_ls: int = Field(ge=1)
-    last_ls: int = Field(ge=1)
-    status: str = Field(description="GOOD, BAD, STANDBY, EXCLUDED or NOTSET")
-    comment: str = Field(min_length=1, description="mandatory: why these LS get this status")
-    cause: str = ""
+    first_ls: Int32 = Field(ge=1)
+    last_ls: Int32 = Field(ge=1)
+    status: Value = Field(description="GOOD, BAD, STANDBY, EXCLUDED or NOTSET")
+    comment: Comment = Field(min_length=1, description="mandatory: why these LS get this status")
+    cause: Comment = ""
 
 
 class OmsValuesEdit(_Body):
-    first_ls: int = Field(ge=1)
-    last_ls: int = Field(ge=1)
-    values: dict[str, Any] = Field(
+    first_ls: Int32 = Field(ge=1)
+    last_ls: Int32 = Field(ge=1)
+    values: dict[Value, Any] = Field(
         min_length=1, description="OMS per-LS keys (DCS bits…) and their new values"
     )
-    comment: str = Field(min_length=3, description="mandatory: why OMS's values are corrected")
+    comment: Comment = Field(min_length=3, description="mandatory: why OMS's values are corrected")
 
 
 class Revert(_Body):
     force: bool = Field(False, description="also overwrite later changes to the same values")
-    comment: str = ""
+    comment: Comment = ""
 
 
 class ChangeSetOut(BaseModel):

@@ -10,17 +10,21 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from runreg.access.actions import Target
 from runreg.configuration import service as configuration
 from runreg.eventlog import store as eventlog
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import (
     ChangeSetNotFound,
     InvalidInput,
+    InvalidState,
     RevertConflict,
     RunAlreadyExists,
     RunNotFound,
 )
 from runreg.kernel.lsdiff import per_key_ranges
+from runreg.kernel.quality import split_component
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import filters, model, revert, store
 from runreg.registry.events import Event, Layer, RunAttributesChanged, event_from_payload
@@ -58,6 +62,25 @@ def layer_of(actor: Actor) -> Layer:
     return Layer.MANUAL if actor.is_manual else Layer.AUTOMATIC
 
 
+#: RR attributes with an action of their own; any other is `registry:run:edit`.
+RR_ATTRIBUTE_ACTIONS = {
+    "class": "registry:run:edit_class",
+    "stop_reason": "registry:run:edit_stop_reason",
+    "significant": "registry:run:significant",
+}
+
+
+def _authorize(conn: Connection, actor: Actor, action: str, **target: Any) -> None:
+    configuration.authorize(conn, actor=actor, action=action, target=Target(**target))
+
+
+def _workspace_of(component: str) -> str | None:
+    try:
+        return split_component(component)[0]
+    except ValueError:
+        return None  # an unknown component is refused by the model, after the permission check
+
+
 # ----------------------------------------------------------------------------------------------
 # The one write path
 # ----------------------------------------------------------------------------------------------
@@ -71,6 +94,9 @@ def _write(
     reverts: int | None = None,
 ) -> ChangeResult:
     """Decide events for each run, then (only if any) open a change set, append and project them."""
+    limits.check_authorship(actor.name, comment)
+    for run_number in decisions:
+        limits.check_ids(run_number=run_number)
     planned: list[tuple[RunState | None, RunState, list[Event]]] = []
     for run_number, decide in decisions.items():
         before = store.load_run(conn, run_number, for_update=True)
@@ -135,6 +161,7 @@ def register_run(
     for component, ranges in (flags or {}).items():
         steps.append(lambda run, c=component, r=ranges: model.sync_automatic_flags(run, ONLINE, c, r))
     with db.transaction() as conn:
+        _authorize(conn, actor, "registry:run:create", run=run_number)
         return _write(
             conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)}, creating=True
         )
@@ -149,8 +176,14 @@ def change_run_attributes(
     oms: Mapping[str, Any] | None = None,
     comment: str,
 ) -> ChangeResult:
+    limits.check_json("rr", rr or {})
+    limits.check_json("oms", oms or {})
     layer = layer_of(actor)
     with db.transaction() as conn:
+        for key in sorted(rr or {}):
+            _authorize(conn, actor, RR_ATTRIBUTE_ACTIONS.get(key, "registry:run:edit"), run=run_number)
+        if oms:
+            _authorize(conn, actor, "registry:oms:write", run=run_number, dataset=ONLINE)
         return _write(
             conn,
             actor=actor,
@@ -166,15 +199,15 @@ def move_run(
     layer = layer_of(actor)
     with db.transaction() as conn:
         certifiable = configuration.current(conn)[1].certifiable_components("online")
+
+        def decide(run: RunState) -> list[Event]:
+            _authorize(
+                conn, actor, "registry:run:move", run=run_number, from_state=run.status, to_state=to_state
+            )
+            return model.move_run(run, to_state, certifiable_components=certifiable, layer=layer)
+
         return _write(
-            conn,
-            actor=actor,
-            comment=comment or f"move run to {to_state}",
-            decisions={
-                run_number: lambda run: model.move_run(
-                    run, to_state, certifiable_components=certifiable, layer=layer
-                )
-            },
+            conn, actor=actor, comment=comment or f"move run to {to_state}", decisions={run_number: decide}
         )
 
 
@@ -191,6 +224,7 @@ def create_dataset(
     comment: str = "",
 ) -> ChangeResult:
     with db.transaction() as conn:
+        _authorize(conn, actor, "registry:dataset:create", run=run_number, dataset=name)
         return _write(
             conn,
             actor=actor,
@@ -202,7 +236,13 @@ def create_dataset(
 def change_dataset_attributes(
     db: Database, *, actor: Actor, run_number: int, name: str, attributes: Mapping[str, Any], comment: str
 ) -> ChangeResult:
+    states = sorted(key for key in attributes if key.endswith("_state"))
+    if states:  # a state has its own action and rules (from/to): it is never an attribute edit
+        raise InvalidInput(
+            f"attributes.{states[0]}", "a workspace state changes by a dataset move, not an edit"
+        )
     with db.transaction() as conn:
+        _authorize(conn, actor, "registry:dataset:edit", run=run_number, dataset=name)
         return _write(
             conn,
             actor=actor,
@@ -221,12 +261,26 @@ def move_dataset(
     to_state: str,
     comment: str = "",
 ) -> ChangeResult:
+    def decide(run: RunState) -> list[Event]:
+        current = run.datasets[name].attributes.get(f"{workspace}_state") if name in run.datasets else None
+        _authorize(
+            conn,
+            actor,
+            "registry:dataset:move",
+            run=run_number,
+            dataset=name,
+            workspace=workspace,
+            from_state=current,
+            to_state=to_state,
+        )
+        return model.move_dataset(run, name, workspace, to_state)
+
     with db.transaction() as conn:
         return _write(
             conn,
             actor=actor,
             comment=comment or f"move {name} to {to_state} in {workspace}",
-            decisions={run_number: lambda run: model.move_dataset(run, name, workspace, to_state)},
+            decisions={run_number: decide},
         )
 
 
@@ -243,8 +297,19 @@ def edit_flags(
     edits = list(edits)
     if not edits:
         raise InvalidInput("edits", "at least one lumisection range edit is required")
+    _check_edits(edits)
     layer = layer_of(actor)
     with db.transaction() as conn:
+        for edit in edits:
+            _authorize(
+                conn,
+                actor,
+                "registry:flags:write",
+                run=run_number,
+                dataset=dataset,
+                workspace=_workspace_of(edit.component),
+                component=edit.component,
+            )
         config = configuration.current(conn)[1]
         known = config.components("online" if dataset == ONLINE else "offline")
         steps = [
@@ -267,6 +332,16 @@ def edit_flags(
         return _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)})
 
 
+def _check_edits(edits: list[FlagEdit]) -> None:
+    limits.check_count("edits", len(edits), limits.MAX_EDITS, "range edits")
+    for i, edit in enumerate(edits):
+        limits.check_text(f"edits[{i}].component", edit.component)
+        limits.check_text(f"edits[{i}].status", edit.status)
+        limits.check_text(f"edits[{i}].comment", edit.comment, limits.MAX_COMMENT_CHARS)
+        limits.check_text(f"edits[{i}].cause", edit.cause, limits.MAX_COMMENT_CHARS)
+        limits.check_ids(**{f"edits[{i}].first_ls": edit.first_ls, f"edits[{i}].last_ls": edit.last_ls})
+
+
 def set_oms_values(
     db: Database,
     *,
@@ -283,6 +358,8 @@ def set_oms_values(
         raise InvalidInput("comment", "editing OMS values needs a comment of at least 3 characters")
     if not values:
         raise InvalidInput("values", "at least one OMS key is required")
+    limits.check_json("values", values)
+    limits.check_ids(first_ls=first_ls, last_ls=last_ls)
 
     def decide(run: RunState) -> list[Event]:
         run.dataset(dataset)
@@ -291,6 +368,7 @@ def set_oms_values(
         return model.sync_oms_values(run, dataset, wanted)
 
     with db.transaction() as conn:
+        _authorize(conn, actor, "registry:oms:write", run=run_number, dataset=dataset)
         return _write(conn, actor=actor, comment=comment, decisions={run_number: decide})
 
 
@@ -299,6 +377,7 @@ def set_oms_values(
 # ----------------------------------------------------------------------------------------------
 def run_state(db: Database, run_number: int, *, as_of: int | None = None) -> RunState:
     """Current state from the projections, or the state right after change set `as_of` from the log."""
+    limits.check_ids(run_number=run_number, as_of=as_of)
     with db.reading() as conn:
         if as_of is None:
             run = store.load_run(conn, run_number)
@@ -313,9 +392,10 @@ def _events(conn: Connection, run_number: int, **bounds: int) -> list[Event]:
     return [event for _, event in eventlog.load_stream(conn, run_number, decode=event_from_payload, **bounds)]
 
 
-def rebuild_projection(db: Database, run_number: int) -> RunState:
+def rebuild_projection(db: Database, *, actor: Actor, run_number: int) -> RunState:
     """Recompute a run's projections from its events alone (maintenance, and proof they agree)."""
     with db.transaction() as conn:
+        _authorize(conn, actor, "registry:maintenance:rebuild", run=run_number)
         stream = eventlog.load_stream(conn, run_number, decode=event_from_payload)
         run = model.fold(run_number, [event for _, event in stream])
         if run is None:
@@ -331,14 +411,21 @@ def rebuild_projection(db: Database, run_number: int) -> RunState:
 def revert_change_set(
     db: Database, *, actor: Actor, change_set_id: int, force: bool = False, comment: str = ""
 ) -> ChangeResult:
-    """Append a change set restoring what `change_set_id` overwrote. Refused where later change sets touched
-    the same values, unless `force` (then those later values are overwritten too)."""
+    """Append a change set restoring what `change_set_id` overwrote. It honours the rules of direct edits:
+    refused where later change sets touched the same values, or where it would change a run or workspace
+    that is no longer OPEN, unless `force` with a reason (then later values are overwritten too), which needs
+    the actions `registry:change_set:force_revert` / `registry:change_set:revert_closed`."""
+    if force and len((comment or "").strip()) < 3:
+        raise InvalidInput("comment", "a forced revert needs a reason of at least 3 characters")
+    limits.check_ids(change_set=change_set_id)
     with db.transaction() as conn:
         if eventlog.get_change_set(conn, change_set_id) is None:
             raise ChangeSetNotFound(change_set_id)
         decisions: dict[int, Decide] = {}
         conflicts: list[revert.RevertConflictItem] = []
+        closed: list[str] = []
         for run_number in eventlog.runs_of_change_set(conn, change_set_id):
+            _authorize(conn, actor, "registry:change_set:revert", run=run_number)
             stream = eventlog.load_stream(conn, run_number, decode=event_from_payload)
             before = model.fold(run_number, [e for cs, e in stream if cs < change_set_id])
             reverted = [e for cs, e in stream if cs == change_set_id]
@@ -348,6 +435,9 @@ def revert_change_set(
                 restoring = revert.restoring_events(before, reverted)
             except ValueError as exc:
                 raise InvalidInput("change_set", f"change set {change_set_id}: {exc}") from None
+            current = model.fold(run_number, [e for _, e in stream])
+            assert current is not None  # the stream holds at least the reverted change set's events
+            closed += revert.closed_touches(current, restoring)
             decisions[run_number] = lambda run, events=restoring: list(events)
         if conflicts and not force:
             listed = "; ".join(f"{c.what} (change set {c.change_set_id})" for c in conflicts[:10])
@@ -356,6 +446,16 @@ def revert_change_set(
                 f"{listed}. Revert those first, or force the revert to overwrite them.",
                 details={"conflicts": [{"what": c.what, "change_set": c.change_set_id} for c in conflicts]},
             )
+        if closed and not force:
+            raise InvalidState(
+                f"change set {change_set_id} cannot be reverted: it would change {'; '.join(closed[:10])}. "
+                "Reopen them first, or an expert may force the revert with a reason.",
+                details={"closed": closed},
+            )
+        if force and conflicts:
+            _authorize(conn, actor, "registry:change_set:force_revert")
+        if force and closed:
+            _authorize(conn, actor, "registry:change_set:revert_closed")
         return _write(
             conn,
             actor=actor,
@@ -385,6 +485,7 @@ def component_ranges(run: RunState, dataset: str = ONLINE) -> dict[str, list[dic
 
 
 def history(db: Database, *, run_number: int | None = None, limit: int = 50) -> list[eventlog.ChangeSet]:
+    limits.check_ids(run_number=run_number, limit=limit)
     with db.reading() as conn:
         return eventlog.list_change_sets(conn, run_number=run_number, limit=limit)
 
@@ -419,6 +520,7 @@ def apply_automatic_update(
     """Record only what changed, inside the caller's transaction. OMS facts are always recorded; RR changes
     (class, significance, flags) to a run that is no longer OPEN are refused and the run is flagged
     `run_needs_to_be_updated_manually` instead. A run whose LS count shrinks is refused and flagged whole."""
+    _authorize(conn, actor, "ingestion:update", run=run_number)
     current = store.load_run(conn, run_number, for_update=True)
     if current is None:
         steps: list[Decide] = [
@@ -503,6 +605,7 @@ def list_runs(db: Database, *, limit: int = 50, offset: int = 0) -> list[dict[st
 def change_set_detail(
     db: Database, change_set_id: int
 ) -> tuple[eventlog.ChangeSet, list[eventlog.StoredEvent]]:
+    limits.check_ids(change_set=change_set_id)
     with db.reading() as conn:
         change_set = eventlog.get_change_set(conn, change_set_id)
         if change_set is None:

@@ -38,7 +38,6 @@ def extract(
     jobs: int = typer.Option(2, help="worker processes"),
     dry_run: bool = typer.Option(False, help="list the files that would be processed, change nothing"),
     root: Path = typer.Option(None, help="file tree (default: setting RUNREG_TRENDS_FILES_ROOT)"),
-    as_actor: str = typer.Option(None, "--as", help="your e-mail"),
 ) -> None:
     """Discover new DQM files and compute every configured trend from them (one transaction per file)."""
     from runreg.settings import get_settings
@@ -58,7 +57,7 @@ def extract(
         with bar:
             report = service.extract(
                 database(),
-                actor=cli_actor(as_actor),
+                actor=cli_actor(),
                 tree=tree,
                 root=root or Path(get_settings().trends_files_root),
                 runs=parse_runs(runs),
@@ -92,13 +91,12 @@ def extract(
 def recompute(
     config: str = typer.Option(..., "--config", help="Subsystem/name, or the name when it is unique"),
     runs: str = typer.Option(None, help="only these runs: A-B or A"),
-    as_actor: str = typer.Option(None, "--as", help="your e-mail"),
 ) -> None:
     """Recompute one config's trends from the stored histograms (no ROOT file is read)."""
     with reported_errors():
         report = service.recompute(
             database(),
-            actor=cli_actor(as_actor),
+            actor=cli_actor(),
             tree=service.config_tree(),
             config_name=config,
             runs=parse_runs(runs),

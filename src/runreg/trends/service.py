@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from runreg.configuration import service as configuration
 from runreg.kernel.actors import SYSTEM, Actor
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
@@ -53,15 +54,9 @@ def cached_config_tree() -> ConfigTree:
     return _tree_cache[key]
 
 
-def _authorize(conn: Connection, actor: Actor, action: str, key: str) -> None:
-    """The one permission gate (runreg.configuration.authorize). Until the gate is merged the import fails
-    and writes stay allowed, as every other write of runreg was before it."""
-    try:
-        from runreg.access.actions import Target  # type: ignore[import-not-found]
-        from runreg.configuration.service import authorize  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    authorize(conn, actor=actor, action=action, target=Target(kind="trends", key=key))
+def _authorize(conn: Connection, actor: Actor, action: str) -> None:
+    """The one permission gate, in the write's own transaction (actions trends:extract, trends:recompute)."""
+    configuration.authorize(conn, actor=actor, action=action)
 
 
 # -- configs ---------------------------------------------------------------------------------------
@@ -219,7 +214,7 @@ def extract(
         configs=len(selected), config_problems=sum(p.severity == "error" for p in tree.problems)
     )
     with db.transaction() as conn:
-        _authorize(conn, actor, "trends:extract", "*")
+        _authorize(conn, actor, "trends:extract")
         if dry_run:
             rows = store.file_rows(conn, runs=runs)
             report.planned = [job.path for job in _plan(rows)]
@@ -360,7 +355,7 @@ def recompute(
     if runs is not None and runs[0] > runs[1]:
         raise InvalidInput("runs", f"the first run {runs[0]} is after the last {runs[1]}")
     with db.transaction() as conn:
-        _authorize(conn, actor, "trends:recompute", config.key)
+        _authorize(conn, actor, "trends:recompute")
         config_id = _sync(conn, tree).ids[config.key]
     return _recompute_config(db, config, config_id, runs)
 

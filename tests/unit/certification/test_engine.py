@@ -21,6 +21,7 @@ from runreg.certification.engine import (
 from runreg.classifiers import jsonlogic
 from runreg.kernel.errors import InvalidInput
 from runreg.kernel.ranges import RangeMap
+from tests.profiles import scaled
 
 # --- the 2018 collisions golden rule (sample_json_logic.json) ---------------------------------------------
 GOOD_COMPONENTS = [
@@ -185,8 +186,8 @@ def test_invalid_rules_name_the_variable_and_its_path(rule: Any, message: str) -
     assert str(raised.value).startswith(message)
 
 
-def test_contract_variables_are_accepted() -> None:
-    CompiledRule(
+def test_contract_variables_are_accepted_and_read_what_they_name() -> None:
+    compiled = CompiledRule(
         {
             "and": [
                 {"in": ["Prompt", {"var": "dataset.name"}]},
@@ -201,6 +202,21 @@ def test_contract_variables_are_accepted() -> None:
             ]
         }
     )
+    assert compiled.needs() == (frozenset({"prescale_index"}), frozenset({"csc-csc_private"}), True)
+    ds = DatasetData(
+        7,
+        "/PromptReco/Collisions2024A/DQM",
+        {"dt_state": "OPEN"},
+        {"anything": {"nested": 1}, "list": [0, 1]},
+        {"significant": True},
+        6,
+        oms={"prescale_index": RangeMap([(1, 1, 2), (2, 2, 0), (3, 6, 1)])},
+        rr={"csc-csc_private": RangeMap([(1, 6, "GOOD")])},
+    )
+    # LS 2 has prescale index 0 (falsy), LS 5 and 6 fail `lumisection_number < 5`.
+    assert compiled.evaluate(ds) == IntervalSet([(1, 1), (3, 4)])
+    closed = DatasetData(7, ds.name, {"dt_state": "SIGNOFF"}, ds.run_oms, ds.run_rr, 6, oms=ds.oms, rr=ds.rr)
+    assert compiled.evaluate(closed) == IntervalSet()
 
 
 def test_run_level_verdict_decides_before_any_ls_data() -> None:
@@ -361,7 +377,7 @@ def members(s: IntervalSet) -> set[int]:
 
 
 @given(a=interval_lists, b=interval_lists, lo=st.integers(-5, 20), hi=st.integers(0, 50))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200))
 def test_interval_set_is_a_set_of_ls(
     a: list[tuple[int, int]], b: list[tuple[int, int]], lo: int, hi: int
 ) -> None:
@@ -507,7 +523,7 @@ def _extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 nested = st.recursive(leaves, _extend, max_leaves=10)
 rules = st.one_of(leaves, _extend(nested), _extend(nested), _extend(nested))
-DIFFERENTIAL = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DIFFERENTIAL = settings(max_examples=scaled(500), suppress_health_check=[HealthCheck.too_slow])
 
 
 @given(rule=rules, data=st.lists(datasets(), min_size=1, max_size=3))
@@ -523,7 +539,7 @@ def test_compiled_rule_equals_per_ls_evaluation(rule: Any, data: list[DatasetDat
 
 
 @given(rule=rules, data=st.lists(datasets(), min_size=1, max_size=3))
-@settings(DIFFERENTIAL, max_examples=300)
+@settings(DIFFERENTIAL, max_examples=scaled(300))
 def test_attribute_failures_equals_failing_leaves_per_ls(rule: Any, data: list[DatasetData]) -> None:
     compiled = CompiledRule(rule)
     for ds in data:

@@ -20,6 +20,7 @@ from runreg.certification.lumilist import (
 )
 from runreg.kernel.errors import InvalidInput
 from runreg.kernel.lsdiff import ls_list_to_ranges
+from tests.profiles import scaled
 
 Pairs = set[tuple[int, int]]
 MAX_RUN, MAX_LS = 5, 40
@@ -174,7 +175,7 @@ def test_runs_and_lumis_and_pairs(runs_and_lumis: dict[int, list[int]]) -> None:
 
 
 @given(raw_lists, raw_lists, raw_lists)
-@settings(max_examples=50)
+@settings(max_examples=scaled(50))
 def test_algebra_laws(
     x: dict[Any, list[list[int]]], y: dict[Any, list[list[int]]], z: dict[Any, Any]
 ) -> None:

@@ -31,6 +31,7 @@ from runreg.classifiers.jsonlogic import (
     variables,
 )
 from runreg.kernel.errors import InvalidInput
+from tests.profiles import scaled
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ORACLE_SCRIPT = Path(__file__).with_name("jsonlogic_oracle.js")
@@ -498,7 +499,12 @@ def test_runtime_errors_name_the_failing_node() -> None:
     ],
 )
 def test_validate_accepts_well_formed_rules(rule: Any) -> None:
-    validate(rule)
+    assert validate(rule) is None
+    # Accepted means usable: it compiles, and evaluates like the interpreter on the golden context.
+    context = golden_context() | {"xs": [{"s": "BAD"}], "k": "GOOD", "o": {"a": 1, "b": [{"c": 1}]}}
+    interpreted = outcome(evaluate, rule, context)
+    assert interpreted is not ERROR
+    assert same_json(outcome(compile_rule(rule), context), interpreted)
 
 
 @pytest.mark.parametrize(
@@ -813,8 +819,8 @@ def _extended_operations(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any
 
 core_rules = st.recursive(leaves, _core_operations, max_leaves=12)
 extended_rules = st.recursive(leaves, _extended_operations, max_leaves=12)
-DIFFERENTIAL = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-GOLDEN_DIFFERENTIAL = settings(DIFFERENTIAL, max_examples=100)
+DIFFERENTIAL = settings(max_examples=scaled(300), suppress_health_check=[HealthCheck.too_slow])
+GOLDEN_DIFFERENTIAL = settings(DIFFERENTIAL, max_examples=scaled(100))
 
 
 @DIFFERENTIAL

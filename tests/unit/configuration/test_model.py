@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from runreg.access.actions import Target
 from runreg.classifiers.jsonlogic import evaluate
 from runreg.configuration.model import (
     ComponentClassifier,
     Configuration,
     DatasetAccepted,
-    PermissionRule,
+    Grant,
     Workspace,
     default_configuration,
     dump_yaml,
@@ -358,95 +359,50 @@ def test_muon_and_dcs_only_presets(default: Configuration) -> None:
 # -- permissions -------------------------------------------------------------------------------------------
 
 
-def allowed(cfg: Configuration, egroup: str, method: str, path: str) -> bool:
-    return any(p.allows(method, path) for p in cfg.permissions if p.egroup == egroup)
-
-
 GEM = "cms-dqm-runregistry-offline-gem-certifiers"
 SHIFTERS = "cms-dqm-runregistry-online-shifters"
 
 
+def test_grants_constrain_targets_and_accept_one_value_or_a_list() -> None:
+    grant = Grant(action="registry:dataset:move", dataset="offline", workspace="gem", to_state=["SIGNOFF"])
+    assert grant.workspace == ["gem"] and grant.dataset == ["offline"]
+    offline = Target(dataset="/PromptReco/X/DQM", workspace="gem", from_state="OPEN", to_state="SIGNOFF")
+    assert grant.allows("registry:dataset:move", offline, "a@cern.ch")
+    assert not grant.allows("registry:dataset:move", Target(**{**offline.__dict__, "dataset": "online"}), "")
+    assert not grant.allows("registry:dataset:move", Target(**{**offline.__dict__, "workspace": "dt"}), "")
+    assert not grant.allows("registry:dataset:move", Target(**{**offline.__dict__, "to_state": "OPEN"}), "")
+    assert not grant.allows("registry:flags:write", offline, "")
+    own = Grant(action="certification:json:delete", own=True)
+    assert own.allows("certification:json:delete", Target(owner="a@cern.ch"), "a@cern.ch")
+    assert not own.allows("certification:json:delete", Target(owner="b@cern.ch"), "a@cern.ch")
+    assert not own.allows("certification:json:delete", Target(), "a@cern.ch")
+
+
 @pytest.mark.parametrize(
-    ("egroup", "method", "path", "expected"),
+    ("document", "field", "reason"),
     [
-        ("cms-dqm-runregistry-experts", "DELETE", "/api/v1/anything/at/all", True),
-        (GEM, "POST", "/datasets/gem/move_dataset/OPEN/SIGNOFF", True),
-        (GEM, "POST", "/datasets/gem/move_dataset/COMPLETED/SIGNOFF", True),
-        (GEM, "POST", "/datasets/gem/move_dataset/SIGNOFF/OPEN", False),  # re-opening: only in a cycle
-        (GEM, "POST", "/cycles/move_dataset/gem/SIGNOFF/OPEN", True),
-        (GEM, "POST", "/datasets/dt/move_dataset/OPEN/SIGNOFF", False),
-        (GEM, "GET", "/datasets/gem/move_dataset/OPEN/SIGNOFF", False),  # the method matters
-        (GEM, "POST", "/x/datasets/gem/move_dataset/OPEN/SIGNOFF", False),  # anchored
-        (GEM, "POST", "/datasets/gem/move_dataset/OPEN/SIGNOFFX", False),
-        (GEM, "PUT", "/lumisections/edit_rr_lumisections", True),
-        (GEM, "POST", "/json_portal/generate", True),
-        (
-            GEM,
-            "POST",
-            "/api/v1/datasets/380000/PromptReco/Collisions2024D/DQM/workspaces/gem/state/SIGNOFF",
-            True,
-        ),
-        (
-            GEM,
-            "POST",
-            "/api/v1/datasets/380000/PromptReco/Collisions2024D/DQM/workspaces/gem/state/OPEN",
-            False,
-        ),
-        (GEM, "PUT", "/api/v1/datasets/380000/PromptReco/Collisions2024D/DQM/lumisections/gem-gem", True),
-        (GEM, "PUT", "/api/v1/datasets/380000/PromptReco/Collisions2024D/DQM/lumisections/dt-dt", False),
-        (GEM, "POST", "/api/v1/cycles/7/workspaces/gem/datasets/380000/PromptReco/X/DQM/state/OPEN", True),
-        (SHIFTERS, "PUT", "/api/v1/runs/380000/lumisections/tracker-pixel", True),
-        (SHIFTERS, "PUT", "/api/v1/runs/380000/stop_reason", True),
-        (SHIFTERS, "PUT", "/api/v1/runs/380000/class", False),
-        (SHIFTERS, "PUT", "/manual_run_edit/380000/stop_reason", True),
-        (SHIFTERS, "PUT", "/manual_run_edit/380000/class", False),
-        (SHIFTERS, "POST", "/runs/move_run/OPEN/SIGNOFF", True),
-        (SHIFTERS, "POST", "/runs/move_run/OPEN/COMPLETED", False),
-        (SHIFTERS, "POST", "/api/v1/runs/380000/state/SIGNOFF", True),
-        (SHIFTERS, "POST", "/api/v1/runs/380000/state/COMPLETED", False),
-        (SHIFTERS, "POST", "/runs/mark_significant", True),
-        (SHIFTERS, "POST", "/api/v1/runs/380000/refresh", True),
-        ("cms-shiftlist_shifters_dqm_p5", "POST", "/api/v1/runs/380000/significant", True),
-        ("cms-dqm-oncall", "POST", "/api/v1/runs/380000/state/OPEN", True),
-        (
-            "cms-dqm-runregistry-data-certification",
-            "POST",
-            "/datasets/muon/move_dataset/COMPLETED/OPEN",
-            True,
-        ),
-        ("cms-dqm-runregistry-data-certification", "PUT", "/cycles/mark_cycle_complete/global", True),
-        ("cms-dqm-runregistry-data-certification", "PUT", "/manual_run_edit/380000/class", False),
-        (
-            "cms-dqm-runregistry-offline-jme-certifiers",
-            "POST",
-            "/datasets/jetmet/move_dataset/OPEN/SIGNOFF",
-            True,
-        ),
-        (
-            "cms-dqm-runregistry-offline-lum-certifiers",
-            "POST",
-            "/datasets/lumi/move_dataset/OPEN/SIGNOFF",
-            True,
-        ),
+        ({"action": "registry:flags:wrte"}, "action", "names no known action"),
+        ({"action": "registry:*", "workspace": []}, "workspace", "at least 1"),
+        ({"action": "*", "path": "/.*"}, "path", "Extra inputs are not permitted"),
     ],
 )
-def test_default_permissions(
-    default: Configuration, egroup: str, method: str, path: str, expected: bool
-) -> None:
-    assert allowed(default, egroup, method, path) is expected
+def test_bad_grants_are_refused_naming_the_field(document: dict, field: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as refusal:
+        Grant.model_validate(document)
+    assert field in str(refusal.value) and reason in str(refusal.value)
 
 
-def test_gem_certifiers_keep_the_faq_routes_that_exist(default: Configuration) -> None:
-    faq = [
-        "/datasets/gem/move_dataset/OPEN/SIGNOFF",
-        "/datasets/gem/move_dataset/OPEN/COMPLETED",
-        "/datasets/gem/move_dataset/SIGNOFF/COMPLETED",
-        "/datasets/gem/move_dataset/COMPLETED/SIGNOFF",
-        "/cycles/move_dataset/gem/.*",
-        "/json_portal/generate",
-    ]
-    (gem,) = [p for p in default.permissions if p.egroup == GEM]
-    assert {rule.path for rule in gem.rules} >= set(faq)
+def test_a_configuration_that_locks_everyone_out_is_refused(default: Configuration) -> None:
+    document = to_document(default)
+    for permission in document["permissions"]:
+        permission["grants"] = [
+            g for g in permission["grants"] if g["action"] not in ("*", "configuration:*")
+        ]
+        permission["grants"] = [g for g in permission["grants"] if g["action"] != "configuration:import"]
+    with pytest.raises(InvalidInput) as refusal:
+        from_document(document)
+    assert refusal.value.field == "permissions"
+    assert "configuration:import" in refusal.value.message
 
 
 def test_every_known_certifier_egroup_has_a_permission(default: Configuration) -> None:
@@ -456,12 +412,10 @@ def test_every_known_certifier_egroup_has_a_permission(default: Configuration) -
     assert {f"cms-dqm-runregistry-offline-{s}-certifiers" for s in subsystems} <= egroups
 
 
-def test_permission_rule_matches_method_and_whole_path() -> None:
-    rule = PermissionRule(method="PUT", path="/runs/[0-9]+")
-    assert rule.matches("put", "/runs/12")
-    assert not rule.matches("POST", "/runs/12")
-    assert not rule.matches("PUT", "/runs/12/class")
-    assert PermissionRule(method="*", path="/runs/.*").matches("DELETE", "/runs/12/class")
+def test_certifier_grants_name_workspaces_that_exist(default: Configuration) -> None:
+    offline = {ws.name for ws in default.workspaces if ws.mode == "offline"}
+    named = {w for p in default.permissions for g in p.grants for w in (g.workspace or [])}
+    assert named and named <= offline
 
 
 # -- YAML and documents ------------------------------------------------------------------------------------
@@ -507,13 +461,15 @@ component_classifiers:
     status: GOOD
     priority: 1
     rule: {"and": [*included, {"==": [{"var": "dtp_ready"}, true]}]}
+permissions:
+  - {egroup: admins, grants: [{action: "configuration:*"}]}
 """
     cfg = load_yaml(text)
     assert cfg.component_classifiers[0].rule == {
         "and": [{"var": "dt_included"}, {"==": [{"var": "dtp_ready"}, True]}]
     }
     assert cfg.component_classifiers[0].enabled is True
-    assert cfg.permissions == []
+    assert [g.action for g in cfg.permissions[0].grants] == ["configuration:*"]
 
 
 @pytest.mark.parametrize(
@@ -522,7 +478,7 @@ component_classifiers:
         ("workspaces:\n  - name: dt\n   mode: online\n", "line 3"),
         ("workspaces: [\n  {name: dt, mode: online}\n", "line 3"),
         ("certifiable:\n  online: {dt: [dt]\n  offline: {}\n", "line 3"),
-        ("permissions:\n  - egroup: a\n    rules: *missing\n", "line 3"),
+        ("permissions:\n  - egroup: a\n    grants: *missing\n", "line 3"),
     ],
 )
 def test_yaml_syntax_error_names_the_line(text: str, line: str) -> None:
@@ -583,7 +539,7 @@ def small_document() -> dict[str, Any]:
                 "regexps": ["/ZeroBias/Run2024C-PromptReco-v.*?/DQMIO"],
             }
         ],
-        "permissions": [{"egroup": "cms-dqm-runregistry-experts", "rules": [{"method": "*", "path": "/.*"}]}],
+        "permissions": [{"egroup": "cms-dqm-runregistry-experts", "grants": [{"action": "*"}]}],
         "json_presets": [{"name": "golden", "rule": {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}}],
     }
 
@@ -710,20 +666,26 @@ CASES = [
         "run_from (379412) is after run_to (379000)",
     ),
     (
-        "permissions.0.rules.0.path",
-        "/runs/[0-9+",
-        "permissions.0.rules.0.path",
-        "not a valid regular expression",
+        "permissions.0.grants.0.action",
+        "registry:flag:write",
+        "permissions.0.grants.0.action",
+        "names no known action",
     ),
     (
-        "permissions.0.rules.0.method",
-        "FETCH",
-        "permissions.0.rules.0.method",
-        "'GET', 'POST', 'PUT', 'PATCH', 'DELETE' or '*'",
+        "permissions.0.grants.0.own",
+        "perhaps",
+        "permissions.0.grants.0.own",
+        "valid boolean",
+    ),
+    (
+        "permissions.0.grants",
+        [{"action": "registry:*"}],
+        "permissions",
+        "nobody could change the configuration",
     ),
     (
         "permissions.1",
-        {"egroup": "cms-dqm-runregistry-experts", "rules": []},
+        {"egroup": "cms-dqm-runregistry-experts", "grants": []},
         "permissions.1.egroup",
         "duplicate e-group",
     ),
@@ -771,11 +733,11 @@ def test_invalid_configuration_is_rejected_naming_the_field(
 def test_all_field_problems_are_listed_in_details() -> None:
     document = small_document()
     put(document, "workspaces.0.columns", ["a-b"])
-    put(document, "permissions.0.rules.0.method", "FETCH")
+    put(document, "permissions.0.grants.0.action", "FETCH")
     with pytest.raises(InvalidInput) as caught:
         from_document(document)
     fields = [problem["field"] for problem in caught.value.details["problems"]]
-    assert fields == ["workspaces.0.columns.0", "permissions.0.rules.0.method"]
+    assert fields == ["workspaces.0.columns.0", "permissions.0.grants.0.action"]
 
 
 def test_models_validate_on_their_own() -> None:
@@ -785,3 +747,48 @@ def test_models_validate_on_their_own() -> None:
         DatasetAccepted.model_validate({"name": "/A/B/DQM", "class": "C", "run_from": 2, "run_to": 1})
     accepted = DatasetAccepted(name="/A/B/DQM", class_name="C", regexps=["/A/.*"])
     assert (accepted.run_from, accepted.run_to, accepted.enabled) == (None, None, True)
+
+
+# -- bounded input (issue 8) ------------------------------------------------------------------------------
+def billion_laughs(levels: int) -> str:
+    lines = ['x-l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"x-l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "\n".join(
+        [*lines, "json_presets:", "  - name: lol", f'    rule: {{"in": ["lol", *l{levels - 1}]}}']
+    )
+
+
+def test_a_yaml_alias_bomb_is_refused_naming_where_it_expands() -> None:
+    with pytest.raises(InvalidInput, match="more than 200000 values") as refused:
+        load_yaml(billion_laughs(9))  # 10**9 strings once expanded
+    assert refused.value.field == "yaml"
+    assert "json_presets[0].rule" in refused.value.reason
+
+
+def test_a_yaml_file_beyond_the_size_limit_is_refused() -> None:
+    from runreg.kernel.limits import MAX_YAML_BYTES
+
+    with pytest.raises(InvalidInput, match=f"at most {MAX_YAML_BYTES} bytes"):
+        load_yaml("workspaces: []\n" + "#" * MAX_YAML_BYTES)
+
+
+def test_a_yaml_string_with_a_nul_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="NUL") as refused:
+        load_yaml('json_presets:\n  - name: "a\\0b"\n    rule: true\n')
+    assert "json_presets[0].name" in refused.value.reason
+
+
+def test_deep_yaml_nesting_is_refused_without_a_crash() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        load_yaml("json_presets:\n  - name: deep\n    rule: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert refused.value.field == "yaml"
+
+
+def test_dataset_regexps_are_re2_and_match_gui_samples_in_linear_time() -> None:
+    with pytest.raises(ValidationError, match="RE2 syntax"):
+        DatasetAccepted(name="/A/B/DQM", class_name="C", regexps=[r"(?=lookahead)"])
+    accepted = DatasetAccepted(
+        name="/A/B/DQM", class_name="C", regexps=["(a|a)*b", "/ZeroBias/Run2024C-.*?/DQMIO"]
+    )
+    assert accepted.matches_gui_sample("/ZeroBias/Run2024C-PromptReco-v1/DQMIO")
+    assert not accepted.matches_gui_sample("a" * 5000)  # exponential for a backtracking engine

@@ -330,6 +330,8 @@ def test_per_key_ranges_for_chosen_keys():
     assert maps["hf_ready"] == RangeMap([(1, 94, True)])
     assert maps["absent"] == RangeMap()
     assert per_key_ranges([]) == {}
+    # A run OMS lists before its first lumisection: every chosen key, no range (it used to raise).
+    assert per_key_ranges([], ["hf_ready"]) == {"hf_ready": RangeMap()}
 
 
 @given(ls_arrays)

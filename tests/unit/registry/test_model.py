@@ -13,13 +13,9 @@ from runreg.registry.model import ONLINE, RunState
 COMPONENTS = ["dt-dt", "tracker-pixel"]
 
 
-def new_run(ls_count: int = 10, **rr: object) -> RunState:
-    run = model.fold(
-        1000,
-        [
-            *model.register_run(1000, oms={"ls_duration": ls_count}, rr=rr or None, layer=Layer.AUTOMATIC),
-        ],
-    )
+def new_run(ls_count: int = 10, *, ended: bool = True, **rr: object) -> RunState:
+    oms = {"ls_duration": ls_count, "end_time": "2024-06-01T18:00:00Z" if ended else None}
+    run = model.fold(1000, [*model.register_run(1000, oms=oms, rr=rr or None, layer=Layer.AUTOMATIC)])
     assert run is not None
     return run
 
@@ -214,6 +210,17 @@ def test_sign_off_names_the_first_unjudged_ls_and_component() -> None:
         model.move_run(run, "SIGNOFF", certifiable_components=COMPONENTS, layer=Layer.MANUAL)
     assert "LS 7" in error.value.message and "tracker-pixel" in error.value.message
     assert error.value.details["lumisection"] == 7
+
+
+def test_a_run_still_taking_data_cannot_be_signed_off() -> None:
+    run = new_run(10, ended=False, **{"class": "Collisions24"})
+    model.apply(run, flag(1, 10, "GOOD", Layer.MANUAL))
+    for state in ("SIGNOFF", "COMPLETED"):
+        with pytest.raises(SignOffRefused, match="still taking data"):
+            model.move_run(run, state, certifiable_components=COMPONENTS, layer=Layer.MANUAL)
+    run.oms["end_time"] = "2024-06-01T18:00:00Z"
+    [event] = model.move_run(run, "SIGNOFF", certifiable_components=COMPONENTS, layer=Layer.MANUAL)
+    assert event.rr == {"state": "SIGNOFF"}
 
 
 def test_sign_off_counts_uncovered_ls_as_empty_and_needs_a_class() -> None:

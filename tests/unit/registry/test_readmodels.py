@@ -12,6 +12,7 @@ from runreg.kernel.lsdiff import lumisection_ranges
 from runreg.registry import model, readmodels
 from runreg.registry.events import DatasetCreated, Event, FlagsSet, Layer, OmsValuesSet, RunCreated
 from runreg.registry.model import ONLINE, RunState
+from tests.profiles import scaled
 
 OFFLINE = "/PromptReco/HICosmics18A/DQM"
 GOOD = {"status": "GOOD", "comment": "", "cause": ""}
@@ -265,7 +266,7 @@ def runs(draw: st.DrawFn) -> RunState:
     return run_of(*events)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200))
 @given(runs(), st.sampled_from([ONLINE, OFFLINE]))
 def test_ranges_expand_to_the_per_ls_arrays(run: RunState, dataset: str) -> None:
     rr = readmodels.rr_lumisections(run, dataset)

@@ -10,6 +10,7 @@ from typing import Any, Final
 from runreg.classifiers.jsonlogic.errors import InvalidRule, unknown_operator
 from runreg.classifiers.jsonlogic.js import K_ARR, K_NUM, K_OBJ, K_STR, K_UNDEF, kind
 from runreg.classifiers.jsonlogic.syntax import escape, is_logic, split
+from runreg.kernel import limits
 
 # (fewest, most) arguments that make sense; json-logic-js accepts any count but ignores or misreads the rest.
 _ARITY: Final[dict[str, tuple[int, int | None]]] = {
@@ -52,7 +53,14 @@ _ARITY: Final[dict[str, tuple[int, int | None]]] = {
 
 
 def validate(rule: Any) -> None:
-    """Raise InvalidRule unless ``rule`` is well-formed JSON-logic; the message starts with the node path."""
+    """Raise InvalidRule unless ``rule`` is well-formed JSON-logic; the message starts with the node path.
+
+    Size and depth are checked first, without recursion, so the recursive checks (and the compiler and
+    evaluators after them) only ever see rules of bounded depth: no rule can raise RecursionError."""
+    found = limits.json_problem(rule, max_depth=limits.MAX_RULE_DEPTH, max_nodes=limits.MAX_RULE_NODES)
+    if found:
+        path, problem = found
+        raise InvalidRule("/".join(["rule", *(escape(part) for part in path)]), f"rule too large: {problem}")
     _check(rule, "rule")
 
 

@@ -15,6 +15,7 @@ import orjson
 
 from runreg.integrations.oms import wire
 from runreg.integrations.oms.errors import OmsBadResponse, OmsUnavailable
+from runreg.telemetry import metrics
 
 if TYPE_CHECKING:
     from runreg.settings import Settings
@@ -305,6 +306,7 @@ class OmsClient:
             self._token = None
 
     def _count(self, *, token: bool = False) -> None:
+        metrics.oms_request(token=token)
         with self._count_lock:
             self.requests_made += 1
             if token:

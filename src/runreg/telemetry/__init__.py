@@ -1,0 +1,1 @@
+"""Telemetry every process shares: JSON log configuration and the Prometheus metrics domains increment."""

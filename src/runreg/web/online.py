@@ -1,0 +1,132 @@
+"""Online pages: the run tables of a workspace (filter, sort, page, live), and the actions a table offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from runreg.configuration import service as configuration
+from runreg.ingestion import service as ingestion
+from runreg.kernel.errors import InvalidInput
+from runreg.registry import service as registry
+from runreg.registry.model import ONLINE
+from runreg.web.page import Page, page, perform, posted, render
+from runreg.web.table_query import RANGES, SORTABLE, STATES, TEXTS, TableQuery
+
+router = APIRouter(include_in_schema=False)
+PAGE = Depends(page)
+ALL_RUNS_PAGE_SIZE = 12
+SIGNIFICANT_PAGE_SIZE = 5
+LIVE_SECONDS = 15
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/online/global", status_code=307)
+
+
+@router.get("/online/{workspace}", response_class=HTMLResponse)
+def online_workspace(workspace: str, current: Page = PAGE) -> HTMLResponse:
+    """Both tables in the layout; an htmx request (live mode, a sort, a page) gets just the tables."""
+    view = _tables(current, workspace)
+    partial = current.request.headers.get("hx-request") == "true"
+    return render(current, "online/_tables.html" if partial else "online/workspace.html", **view)
+
+
+@router.get("/online/{workspace}/ranges/{run_number}/{component}", response_class=HTMLResponse)
+def component_ranges(workspace: str, run_number: int, component: str, current: Page = PAGE) -> HTMLResponse:
+    """A component's LS ranges with their comments and causes (the popover of a table segment)."""
+    run = registry.run_state(current.db, run_number)
+    ranges = registry.component_ranges(run, ONLINE).get(component, [])
+    return render(current, "online/_ranges.html", run=run, component=component, ranges=ranges)
+
+
+@router.post("/online/runs/{run_number}/significant", response_class=HTMLResponse)
+async def make_significant(run_number: int, request: Request) -> Response:
+    current, _form = await posted(request)
+    return perform(
+        current,
+        lambda: ingestion.mark_significant(
+            current.db, request.app.state.oms, actor=current.actor, run_number=run_number
+        ),
+        f"run {run_number} is significant; its LS statuses were computed",
+    )
+
+
+@router.post("/online/runs/{run_number}/move", response_class=HTMLResponse)
+async def move_run(run_number: int, request: Request) -> Response:
+    current, form = await posted(request)
+    to_state = form.get("to_state", "")
+    return perform(
+        current,
+        lambda: registry.move_run(
+            current.db,
+            actor=current.actor,
+            run_number=run_number,
+            to_state=to_state,
+            comment=form.get("comment", ""),
+        ),
+        f"run {run_number} moved to {to_state}",
+    )
+
+
+def _tables(current: Page, workspace: str) -> dict[str, Any]:
+    config = configuration.current_configuration(current.db)
+    online = [ws for ws in config.workspaces if ws.mode == "online"]
+    if workspace not in {ws.name for ws in online}:
+        raise InvalidInput("workspace", f"there is no online workspace {workspace!r}")
+    components = (
+        config.certifiable_components("online")
+        if workspace == "global"
+        else config.workspace(workspace, "online").components()
+    )
+    error = None
+    try:
+        query = TableQuery.from_params(current.request.query_params)
+        base = query.to_filter()
+        everything = _search(current, base, query, query.page, ALL_RUNS_PAGE_SIZE)
+        significant_filter = (
+            {"and": [base, {"rr_attributes.significant": True}]}
+            if base
+            else {"rr_attributes.significant": True}
+        )
+        significant = _search(
+            current, significant_filter, query, query.significant_page, SIGNIFICANT_PAGE_SIZE
+        )
+    except InvalidInput as exc:  # a bad filter is shown next to the builder, with empty tables
+        query = TableQuery(values=dict(current.request.query_params))
+        error, base = exc, {}
+        everything = significant = {"rows": [], "total": 0, "page": 0, "pages": 0, "page_size": 1}
+    return {
+        "workspace": workspace,
+        "workspaces": [ws.name for ws in online],
+        "components": components,
+        "query": query,
+        "filter": base,
+        "filter_error": error,
+        "all_runs": everything,
+        "significant_runs": significant,
+        "ranges_fields": RANGES,
+        "text_fields": TEXTS,
+        "states": STATES,
+        "sortable": SORTABLE,
+        "all_components": config.components("online"),
+        "live_seconds": LIVE_SECONDS,
+    }
+
+
+def _search(
+    current: Page, filter: dict[str, Any], query: TableQuery, page_number: int, size: int
+) -> dict[str, Any]:
+    rows, total = registry.search(
+        current.db, target="runs", filter=filter, sortings=query.sortings(), page=page_number, page_size=size
+    )
+    return {
+        "rows": rows,
+        "total": total,
+        "page": page_number,
+        "pages": max(1, -(-total // size)),
+        "page_size": size,
+    }

@@ -1,0 +1,104 @@
+"""What every page handler shares: who is asking, what they may do (the services' gate), CSRF, rendering."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from runreg.access.actions import Target
+from runreg.access.identity import identify
+from runreg.configuration import service as configuration
+from runreg.kernel.actors import Actor
+from runreg.kernel.errors import PermissionDenied, RunregError, http_status
+from runreg.storage.database import Database
+from runreg.web import display
+
+CSRF_COOKIE = "runreg_csrf"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(display.GLOBALS)
+templates.env.filters.update(display.FILTERS)
+
+
+@dataclass
+class Page:
+    """One request to a page: the database, the verified actor (or None), the CSRF token of this browser."""
+
+    request: Request
+    db: Database
+    actor: Actor | None
+    csrf: str
+    new_csrf: bool = False
+    refusals: dict[tuple[str, Target], str | None] = field(default_factory=dict)
+
+    def refusal(self, action: str, **target: Any) -> str | None:
+        """Why the actor may not do `action` on `target` (None: allowed) — the services' own gate, asked
+        ahead, so a button is drawn disabled with the reason the write would be refused with."""
+        key = (action, Target(**target))
+        if key not in self.refusals:
+            self.refusals[key] = configuration.refusal(
+                self.db, actor=self.actor, action=action, target=key[1]
+            )
+        return self.refusals[key]
+
+    def url(self, path: str, **params: Any) -> str:
+        query = urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
+        return f"{path}?{query}" if query else path
+
+
+def page(request: Request) -> Page:
+    """Dependency of every page: the actor comes from the same verified sources as the API's."""
+    settings = request.app.state.settings
+    actor = identify(request.headers, settings, request.cookies)
+    token = request.cookies.get(CSRF_COOKIE)
+    new = not token
+    return Page(request, request.app.state.db, actor, token or secrets.token_urlsafe(32), new)
+
+
+async def posted(request: Request) -> tuple[Page, dict[str, str]]:
+    """A form post from a page: the page context and the form fields, after the CSRF check (the token in the
+    form or the htmx header must equal this browser's cookie: another site cannot read it to forge a post)."""
+    current = page(request)
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    sent = form.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER, "")
+    if current.new_csrf or not hmac.compare_digest(sent, current.csrf):
+        raise PermissionDenied("this form is stale or was not sent from a runreg page: reload the page")
+    return current, form
+
+
+def render(current: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        current.request, template, {"page": current, **context}, status_code=status_code
+    )
+    if current.new_csrf:
+        secure = (
+            current.request.url.scheme == "https"
+            or current.request.headers.get("x-forwarded-proto") == "https"
+        )
+        response.set_cookie(CSRF_COOKIE, current.csrf, httponly=True, samesite="strict", secure=secure)
+    return response
+
+
+def perform(current: Page, write: Callable[[], Any], done: str, *, changed: str = "runs-changed") -> Response:
+    """Run one service write for a page form and answer a flash message: the service's refusal (its message,
+    its status) or `done`, with an htmx event (`changed`) that tells the page's live parts to reload."""
+    if current.actor is None:
+        return render(current, "_flash.html", status_code=401, error="sign in to do this")
+    try:
+        write()
+    except RunregError as exc:
+        return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
+    response = render(current, "_flash.html", message=done)
+    response.headers["HX-Trigger"] = changed
+    return response

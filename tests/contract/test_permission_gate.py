@@ -1,0 +1,221 @@
+"""Every service write goes through the one permission gate: found by enumerating the services, refused for
+an actor without grants with nothing written, and allowed to the e-group the configuration grants it to."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+import runreg
+from runreg.certification import service as certification
+from runreg.certification.tables import json_jobs
+from runreg.configuration import service as configuration
+from runreg.configuration.tables import config_versions
+from runreg.eventlog.tables import change_sets
+from runreg.ingestion import service as ingestion
+from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.errors import PermissionDenied
+from runreg.registry import service as registry
+from runreg.registry.service import AutomaticUpdate, FlagEdit
+from runreg.storage.database import Database
+from tests.builders.runs import CERTIFIER, EXPERT, SHIFTER, create_collision_run
+
+OUTSIDER = Actor("outsider@cern.ch", ActorKind.HUMAN, frozenset({"cms-some-other-group"}))
+RUN = 380567
+OFFLINE = "/PromptReco/Collisions2024A/DQM"
+
+
+class NullRunner:
+    def __init__(self) -> None:
+        self.submitted: list[int] = []
+
+    def submit(self, job_id: int) -> None:
+        self.submitted.append(job_id)
+
+
+class NoOms:
+    """A refused refresh must never reach OMS."""
+
+    def run(self, run_number: int) -> Any:
+        raise AssertionError("OMS was called before the permission check")
+
+    def lumisections(self, run_number: int, **_: Any) -> Any:
+        raise AssertionError("OMS was called before the permission check")
+
+
+def _automatic_update(conn_db: Database, actor: Actor) -> Any:
+    update = AutomaticUpdate(oms_attributes={"energy": 1}, rr_attributes={}, oms_values={}, ls_count=20)
+    with conn_db.transaction() as conn:
+        return registry.apply_automatic_update(conn, actor=actor, run_number=RUN, update=update, comment="x")
+
+
+#: Every service write, called as its users call it. A new write function without an entry fails the
+#: enumeration test below: it must be added here, and so checked for its gate.
+WRITES: dict[str, Callable[[Database, Actor], Any]] = {
+    "registry.register_run": lambda db, a: registry.register_run(
+        db, actor=a, run_number=RUN + 1, oms_attributes={"ls_duration": 1}
+    ),
+    "registry.change_run_attributes": lambda db, a: registry.change_run_attributes(
+        db, actor=a, run_number=RUN, rr={"stop_reason": "beam dump"}, comment="why"
+    ),
+    "registry.move_run": lambda db, a: registry.move_run(db, actor=a, run_number=RUN, to_state="SIGNOFF"),
+    "registry.create_dataset": lambda db, a: registry.create_dataset(
+        db, actor=a, run_number=RUN, name="/Express/Collisions2024/DQM", attributes={"global_state": "OPEN"}
+    ),
+    "registry.change_dataset_attributes": lambda db, a: registry.change_dataset_attributes(
+        db, actor=a, run_number=RUN, name=OFFLINE, attributes={"note": "x"}, comment="why"
+    ),
+    "registry.move_dataset": lambda db, a: registry.move_dataset(
+        db, actor=a, run_number=RUN, name=OFFLINE, workspace="dt", to_state="SIGNOFF"
+    ),
+    "registry.edit_flags": lambda db, a: registry.edit_flags(
+        db, actor=a, run_number=RUN, edits=[FlagEdit("dt-dt", 2, 3, "BAD", "HV trip")], comment="HV trip"
+    ),
+    "registry.set_oms_values": lambda db, a: registry.set_oms_values(
+        db, actor=a, run_number=RUN, first_ls=1, last_ls=2, values={"dtp_ready": False}, comment="wrong bit"
+    ),
+    "registry.rebuild_projection": lambda db, a: registry.rebuild_projection(db, actor=a, run_number=RUN),
+    "registry.revert_change_set": lambda db, a: registry.revert_change_set(db, actor=a, change_set_id=2),
+    "registry.apply_automatic_update": _automatic_update,
+    "ingestion.ingest_run": lambda db, a: ingestion.ingest_run(
+        db, NoOms(), {"run_number": RUN, "last_update": "2024-06-01T19:00:00Z"}, actor=a, lumisections=[]
+    ),
+    "ingestion.refresh_run": lambda db, a: ingestion.refresh_run(db, NoOms(), actor=a, run_number=RUN),
+    "ingestion.mark_significant": lambda db, a: ingestion.mark_significant(
+        db, NoOms(), actor=a, run_number=RUN
+    ),
+    "configuration.edit": lambda db, a: configuration.edit(db, actor=a, change=lambda d: d, comment="why"),
+    "configuration.replace": lambda db, a: configuration.replace(
+        db, actor=a, config=configuration.current_configuration(db), comment="why"
+    ),
+    "configuration.import_yaml": lambda db, a: configuration.import_yaml(
+        db, actor=a, text=configuration.export_yaml(db), comment="why"
+    ),
+    "configuration.restore": lambda db, a: configuration.restore(db, actor=a, version=1),
+    "certification.submit": lambda db, a: certification.submit(
+        db, NullRunner(), actor=a, dataset_pattern="online", preset="golden"
+    ),
+    "certification.delete": lambda db, a: certification.delete(db, actor=a, job_id=1),
+}
+#: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
+NOT_GATED = {"configuration.ensure_default", "configuration.authorize", "configuration.refusal"}
+
+
+def service_writes() -> set[str]:
+    """Public functions of every `runreg.<domain>.service` module taking a keyword-only `actor`."""
+    found = set()
+    for module_info in pkgutil.iter_modules(runreg.__path__):
+        try:
+            module = importlib.import_module(f"runreg.{module_info.name}.service")
+        except ModuleNotFoundError:
+            continue
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            actor = inspect.signature(function).parameters.get("actor")
+            if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
+                found.add(f"{module_info.name}.{name}")
+    return found
+
+
+def test_every_service_write_is_listed_here() -> None:
+    writes = service_writes()
+    assert writes - NOT_GATED == set(WRITES), "add new service writes to WRITES (and gate them)"
+
+
+def written(db: Database) -> tuple[int, int, int]:
+    with db.reading() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in (change_sets, config_versions, json_jobs)
+        )
+
+
+@pytest.fixture
+def world(db: Database) -> Database:
+    create_collision_run(db, RUN, ls_count=20, components=("dt-dt", "tracker-pixel"))
+    registry.create_dataset(
+        db,
+        actor=EXPERT,
+        run_number=RUN,
+        name=OFFLINE,
+        attributes={"global_state": "OPEN", "dt_state": "OPEN", "gem_state": "OPEN"},
+    )
+    registry.edit_flags(
+        db, actor=SHIFTER, run_number=RUN, edits=[FlagEdit("dt-dt", 5, 6, "BAD", "noise")], comment="noise"
+    )
+    certification.submit(db, NullRunner(), actor=CERTIFIER, dataset_pattern="online", preset="golden")
+    return db
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_write_without_a_grant_is_refused_and_writes_nothing(world: Database, write: str) -> None:
+    before = written(world)
+    with pytest.raises(PermissionDenied) as refusal:
+        WRITES[write](world, OUTSIDER)
+    assert "outsider@cern.ch may not" in refusal.value.message
+    assert "cms-dqm-runregistry-experts" in refusal.value.details["egroups"]
+    assert written(world) == before
+
+
+@pytest.mark.parametrize(
+    "write",
+    ["registry.change_run_attributes", "registry.edit_flags", "certification.submit", "configuration.edit"],
+)
+def test_the_egroup_granted_the_action_may_write(world: Database, write: str) -> None:
+    actor = {"certification.submit": CERTIFIER, "configuration.edit": EXPERT}.get(write, SHIFTER)
+    before = written(world)
+    WRITES[write](world, actor)
+    assert written(world) != before
+
+
+def test_flag_edits_are_authorized_per_dataset_and_component(world: Database) -> None:
+    gem = Actor("gem@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-offline-gem-certifiers"}))
+    with pytest.raises(PermissionDenied, match="component dt-dt") as refusal:
+        registry.edit_flags(
+            world,
+            actor=gem,
+            run_number=RUN,
+            dataset=OFFLINE,
+            edits=[FlagEdit("dt-dt", 1, 2, "BAD", "not mine")],
+            comment="not mine",
+        )
+    assert "cms-dqm-runregistry-offline-dt-certifiers" in refusal.value.details["egroups"]
+    # One refused edit in a batch refuses the batch.
+    with pytest.raises(PermissionDenied):
+        registry.edit_flags(
+            world,
+            actor=gem,
+            run_number=RUN,
+            dataset=OFFLINE,
+            edits=[FlagEdit("gem-gem", 1, 2, "BAD", "mine"), FlagEdit("dt-dt", 1, 2, "BAD", "not mine")],
+            comment="mixed",
+        )
+    result = registry.edit_flags(
+        world,
+        actor=gem,
+        run_number=RUN,
+        dataset=OFFLINE,
+        edits=[FlagEdit("gem-gem", 1, 2, "BAD", "chamber off")],
+        comment="chamber off",
+    )
+    assert result.changed
+    # An offline certifier's grants never reach the online dataset.
+    with pytest.raises(PermissionDenied, match="dataset online"):
+        registry.edit_flags(
+            world, actor=gem, run_number=RUN, edits=[FlagEdit("gem-gem", 1, 2, "BAD", "x")], comment="x"
+        )
+
+
+def test_json_deletion_by_its_owner_or_an_expert_only(world: Database) -> None:
+    other = Actor("other@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-offline-gem-certifiers"}))
+    with pytest.raises(PermissionDenied, match="owner certifier@cern.ch"):
+        certification.delete(world, actor=other, job_id=1)
+    certification.delete(world, actor=CERTIFIER, job_id=1)
+    assert certification.get(world, 1).deleted
