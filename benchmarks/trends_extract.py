@@ -29,7 +29,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from runreg.kernel.actors import SYSTEM, Actor, ActorKind  # noqa: E402
+from runreg.kernel.actors import SYSTEM  # noqa: E402
 from runreg.simulators.dqm_files.generator import generate  # noqa: E402
 from runreg.simulators.oms.world import OmsWorld  # noqa: E402
 from runreg.storage import migrate  # noqa: E402
@@ -134,13 +134,14 @@ def bench_data_route(runs: int = 5000) -> None:
 
     from runreg.http.app import create_app
     from runreg.registry import service as registry
+    from runreg.settings import Settings
 
     db, name = scratch_database()
     try:
         from runreg.configuration import service as configuration
 
         configuration.ensure_default(db, actor=SYSTEM)
-        worker = Actor("oms-ingestion", ActorKind.AUTOMATIC)
+        worker = SYSTEM  # runreg's own worker identity (runreg-services e-group)
         t0 = time.perf_counter()
         first = 400000
         for run in range(first, first + runs):
@@ -168,7 +169,7 @@ def bench_data_route(runs: int = 5000) -> None:
                     for i, v in enumerate(rng.normal(95, 2, runs))
                 ],
             )
-        client = TestClient(create_app(db))
+        client = TestClient(create_app(db, settings=Settings(allowed_hosts=["testserver"])))
         params = {
             "subsystem": "PixelPhase1",
             "pd": "ZeroBias",
@@ -178,7 +179,7 @@ def bench_data_route(runs: int = 5000) -> None:
             "trend_id": trend,
         }
         answer = client.get("/hdqm/api/data", params=params)
-        assert answer.status_code == 200 and len(answer.json()[0]["trends"]) == runs
+        assert answer.status_code == 200 and len(answer.json()[0]["trends"]) == runs, answer.text[:300]
         times = []
         for _ in range(30):
             t0 = time.perf_counter()
