@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
+from runreg.kernel.limits import Id, Name
 from runreg.trends import readmodels, service
 from runreg.trends.schemas import PointOut, RejectionOut, RunFacts, SeriesOut, TrendOut, TrendQuery
 
@@ -46,9 +47,9 @@ def _series(
 @router.get("", response_model=list[TrendOut])
 def list_trends(
     request: Request,
-    subsystem: str | None = Query(None, max_length=100),
-    pd: str | None = Query(None, max_length=200),
-    ps: str | None = Query(None, max_length=200),
+    subsystem: Name | None = None,
+    pd: Name | None = None,
+    ps: Name | None = None,
 ) -> list[TrendOut]:
     """Non-empty trends, optionally of one subsystem, primary dataset and processing string."""
     rows = readmodels.trend_rows(request.app.state.db, subsystem=subsystem, pd=pd, ps=ps)
@@ -72,10 +73,10 @@ def query(request: Request, body: TrendQuery) -> list[SeriesOut]:
 @router.get("/{trend_id}/points", response_model=SeriesOut)
 def points(
     request: Request,
-    trend_id: int,
+    trend_id: Id,
     latest: int | None = Query(None, ge=1, le=100_000),
-    from_run: int | None = None,
-    to_run: int | None = None,
+    from_run: Id | None = None,
+    to_run: Id | None = None,
     significant_only: bool = True,
 ) -> SeriesOut:
     """One trend's points (default: the latest 50 significant runs)."""
@@ -88,7 +89,7 @@ def points(
 
 @router.get("/{trend_id}/rejections", response_model=list[RejectionOut])
 def rejections(
-    request: Request, trend_id: int, from_run: int | None = None, to_run: int | None = None
+    request: Request, trend_id: Id, from_run: Id | None = None, to_run: Id | None = None
 ) -> list[RejectionOut]:
     """Why runs of a trend have no point (ME missing, fit failed, NaN, below threshold)."""
     rows = readmodels.rejections(request.app.state.db, trend_id=trend_id, first=from_run, last=to_run)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from runreg.kernel.errors import InvalidInput, NotFound
+from runreg.kernel.limits import INT32_MAX, MAX_NAME_CHARS, text_problem
 from runreg.trends import readmodels
 
 router = APIRouter(prefix="/hdqm/api", tags=["historic DQM (original API)"])
@@ -35,15 +36,21 @@ def _int(params: Any, name: str, *, required: bool = False) -> int | None:
             raise InvalidInput(name, "is required")
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise InvalidInput(name, f"{raw[:40]!r} is not an integer") from None
+    if not 0 <= value <= INT32_MAX:
+        raise InvalidInput(name, f"must be between 0 and {INT32_MAX}")
+    return value
 
 
 def _text(params: Any, name: str) -> str:
     value = params.get(name)
     if not value:
         raise InvalidInput(name, "is required")
+    problem = text_problem(value, MAX_NAME_CHARS)
+    if problem:
+        raise InvalidInput(name, problem)
     return value
 
 
@@ -51,9 +58,12 @@ def _run_list(raw: str | None) -> list[int] | None:
     if raw is None:
         return None
     try:
-        return [int(part) for part in raw.split(",") if part.strip()]
+        runs = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
         raise InvalidInput("runs", "must be comma-separated run numbers") from None
+    if any(not 0 <= run <= INT32_MAX for run in runs):
+        raise InvalidInput("runs", f"run numbers are between 0 and {INT32_MAX}")
+    return runs
 
 
 @router.get("/")

@@ -6,20 +6,22 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runreg.kernel.limits import Id, Name
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class TrendQuery(_Body):
-    subsystem: str | None = Field(None, max_length=100)
-    pd: str | None = Field(None, max_length=200, description="primary dataset")
-    ps: str | None = Field(None, max_length=200, description="processing string")
-    trend_ids: list[int] | None = Field(None, max_length=1000)
+    subsystem: Name | None = None
+    pd: Name | None = Field(None, description="primary dataset")
+    ps: Name | None = Field(None, description="processing string")
+    trend_ids: list[Id] | None = Field(None, max_length=1000)
     latest: int | None = Field(None, ge=1, le=100_000, description="the latest N points of each trend")
-    from_run: int | None = None
-    to_run: int | None = None
-    runs: list[int] | None = Field(None, max_length=10_000)
+    from_run: Id | None = None
+    to_run: Id | None = None
+    runs: list[Id] | None = Field(None, max_length=10_000)
     golden_json: dict[str, Any] | None = Field(
         None, description='only the runs of a golden JSON {"run": [[1, 20]]}'
     )
