@@ -18,6 +18,7 @@ from runreg.kernel.actors import SYSTEM
 from runreg.storage import migrate
 from runreg.storage.database import Database
 from runreg.storage.schema import metadata
+from runreg.trends import tables as _trends_tables  # noqa: F401 — registers the trends tables for _reset
 from tests import profiles
 
 HYPOTHESIS_PROFILE = profiles.load()  # before any test module builds its @settings

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # Larger request bodies are refused with 413 before they are read (docs/decisions/0010-bounded-input.md).
     max_body_bytes: int = MAX_BODY_BYTES
 
+    # Historic DQM: the tree of `<Subsystem>/*.ini` trend configs (default: the one shipped in
+    # runreg/trends/default_config) and the root under which DQM GUI ROOT files are found.
+    trends_config_dir: Path | None = None
+    trends_files_root: Path = Path("var/dqm_files")
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

@@ -24,6 +24,7 @@ from runreg.kernel.errors import PermissionDenied
 from runreg.registry import service as registry
 from runreg.registry.service import AutomaticUpdate, FlagEdit
 from runreg.storage.database import Database
+from runreg.trends import service as trends
 from runreg.workflows import service as workflows
 from tests.builders.runs import CERTIFIER, EXPERT, SHIFTER, create_collision_run
 
@@ -114,6 +115,11 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, name="mine", rule={"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}
     ),
     "certification.delete_preset": lambda db, a: certification.delete_preset(db, actor=a, name="dt"),
+    "trends.extract": lambda db, a: trends.extract(db, actor=a, tree=trends.config_tree(), root=None),
+    "trends.recompute": lambda db, a: trends.recompute(
+        db, actor=a, tree=trends.config_tree(), config_name="ADC_Barrel_mean"
+    ),
+    "trends.nightly_pass": lambda db, a: trends.nightly_pass(db, actor=a, jobs=1),
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
 NOT_GATED = {

@@ -14,6 +14,7 @@ from runreg.ingestion.cli import app as ingest_app
 from runreg.registry.cli import changes_app, runs_app
 from runreg.settings import Settings
 from runreg.storage import migrate
+from runreg.trends.cli import app as trends_app
 from runreg.workflows.cli import app as workflows_app
 
 app = typer.Typer(help="runreg: data-quality bookkeeping for CMS.", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.add_typer(changes_app, name="changes")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(json_app, name="json")
 app.add_typer(workflows_app, name="workflows")
+app.add_typer(trends_app, name="trends")
 
 
 @db_app.command("upgrade")

@@ -26,6 +26,8 @@ from runreg.registry.api import router as registry_router
 from runreg.registry.legacy_api import router as registry_legacy
 from runreg.settings import Settings, get_settings
 from runreg.storage.database import Database
+from runreg.trends.api import router as trends_router
+from runreg.trends.legacy_api import router as trends_legacy
 from runreg.workflows.api import router as workflows_router
 from runreg.workflows.legacy_api import router as workflows_legacy
 
@@ -67,6 +69,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(configuration_router, prefix=API_PREFIX)
     app.include_router(certification_router, prefix=API_PREFIX)
     app.include_router(workflows_router, prefix=API_PREFIX)
+    app.include_router(trends_router, prefix=API_PREFIX)
     for pages in web.ROUTERS:
         app.include_router(pages)
     _include_legacy(app)
@@ -116,6 +119,7 @@ def _include_legacy(app: FastAPI) -> None:
     app.include_router(ingestion_legacy)
     app.include_router(certification_legacy)
     app.include_router(workflows_legacy)
+    app.include_router(trends_legacy)
 
 
 def error_response(request: Request, exc: RunregError) -> JSONResponse:

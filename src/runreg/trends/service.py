@@ -1,0 +1,429 @@
+"""Use cases of the trends domain: sync configs, discover files, extract them in a process pool (one
+transaction per file), recompute a config from the stored histograms, and the nightly pass."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from runreg.configuration import service as configuration
+from runreg.kernel.actors import SYSTEM, Actor
+from runreg.kernel.errors import InvalidInput, NotFound
+from runreg.storage.database import Database
+from runreg.trends import store
+from runreg.trends.config import ConfigTree, TrendConfig, default_config_dir, read_tree
+from runreg.trends.discovery import parse_name, walk
+from runreg.trends.extraction import FileResult, Point, evaluate, extract_file
+from runreg.trends.histogram import Histogram
+
+log = logging.getLogger("runreg.trends")
+Progress = Callable[[int, int, str], None]
+RunRange = tuple[int, int]
+MAX_JOBS = 64
+
+
+def config_tree(config_dir: Path | None = None) -> ConfigTree:
+    """The configured tree (setting RUNREG_TRENDS_CONFIG_DIR), else the shipped default."""
+    if config_dir is None:
+        from runreg.settings import get_settings
+
+        config_dir = get_settings().trends_config_dir
+    return read_tree(config_dir or default_config_dir())
+
+
+_tree_cache: dict[tuple[str, int, int], ConfigTree] = {}
+
+
+def cached_config_tree() -> ConfigTree:
+    """The configured tree, read again only when one of its .ini files changes."""
+    from runreg.settings import get_settings
+
+    root = get_settings().trends_config_dir or default_config_dir()
+    stamps = [p.stat().st_mtime_ns for p in root.glob("*/*.ini")] if root.is_dir() else []
+    key = (str(root), len(stamps), max(stamps, default=0))
+    if key not in _tree_cache:
+        _tree_cache.clear()
+        _tree_cache[key] = read_tree(root)
+    return _tree_cache[key]
+
+
+def _authorize(conn: Connection, actor: Actor, action: str) -> None:
+    """The one permission gate, in the write's own transaction (actions trends:extract, trends:recompute)."""
+    configuration.authorize(conn, actor=actor, action=action)
+
+
+# -- configs ---------------------------------------------------------------------------------------
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)
+
+
+def _sync(conn: Connection, tree: ConfigTree) -> SyncReport:
+    report = SyncReport()
+    existing = store.config_rows(conn)
+    for config in tree.configs:
+        row = existing.get(config.key)
+        values = store.config_values(config)
+        if row is None:
+            report.ids[config.key] = store.insert_config(conn, config)
+            report.added.append(config.key)
+            continue
+        report.ids[config.key] = row.id
+        compared = {k: v for k, v in values.items() if k != "updated_at"}
+        if any(getattr(row, k) != v for k, v in compared.items()):
+            store.update_config(conn, row.id, values)
+            report.updated.append(config.key)
+    gone = {key: row.id for key, row in existing.items() if key not in report.ids and row.active}
+    store.deactivate_configs(conn, gone.values())
+    report.deactivated = sorted(gone)
+    return report
+
+
+def sync_configs(db: Database, *, tree: ConfigTree) -> SyncReport:
+    """Insert new configs, update changed ones, deactivate removed ones (their points stay)."""
+    with db.transaction() as conn:
+        return _sync(conn, tree)
+
+
+# -- discovery -------------------------------------------------------------------------------------
+@dataclass
+class DiscoveryReport:
+    new_files: int = 0
+    unparsable: list[str] = field(default_factory=list)
+    directories_listed: int = 0
+    directories_visited: int = 0
+
+
+def discover(db: Database, *, root: Path) -> DiscoveryReport:
+    """Record the DQM files of new or changed directories under `root` as pending, with the directory marks,
+    in one transaction (a kill loses nothing: the next pass lists the same directories again)."""
+    with db.transaction() as conn:
+        found = walk(root, store.directory_marks(conn))
+        known = store.known_paths(conn)
+        report = DiscoveryReport(directories_listed=found.listed, directories_visited=found.visited)
+        for path in sorted(found.files):
+            if str(path) in known:
+                continue
+            name = parse_name(path.name)
+            if name is None:
+                report.unparsable.append(str(path))
+                continue
+            store.add_file(conn, str(path), name)
+            report.new_files += 1
+        store.save_directory_marks(conn, found.marks)
+    return report
+
+
+def _register_files(conn: Connection, paths: Sequence[str]) -> list[str]:
+    known = store.known_paths(conn)
+    registered = []
+    for raw in paths:
+        path = str(Path(raw).resolve())
+        name = parse_name(Path(path).name)
+        if name is None:
+            raise InvalidInput(
+                "files", f"{raw!r} is not named DQM_V<vvvv>_R<run>__<PD>__<Era>-<PS>-v<n>__<tier>.root"
+            )
+        if path not in known:
+            store.add_file(conn, path, name)
+        registered.append(path)
+    return registered
+
+
+@dataclass(frozen=True)
+class FileJob:
+    file_id: int
+    path: str
+    run_number: int
+    dataset_id: int
+
+
+def _plan(rows: Sequence[Any], named: Sequence[str] | None = None) -> list[FileJob]:
+    """The newest version of each (dataset, run), unless it is already done; older versions are never read.
+    Named files are reprocessed whatever their status, if they are the newest of their run."""
+    best: dict[tuple[int, int], Any] = {}
+    for row in rows:
+        key = (row.dataset_id, row.run_number)
+        rank = (row.processing_version, row.version, row.id)
+        if key not in best or rank > (best[key].processing_version, best[key].version, best[key].id):
+            best[key] = row
+    if named is None:
+        chosen = [row for row in best.values() if row.status in (store.PENDING, store.FAILED)]
+    else:
+        chosen = [row for row in best.values() if row.path in set(named)]
+    chosen.sort(key=lambda r: (r.run_number, r.id))
+    return [FileJob(r.id, r.path, r.run_number, r.dataset_id) for r in chosen]
+
+
+# -- extraction ------------------------------------------------------------------------------------
+@dataclass
+class ExtractReport:
+    configs: int = 0
+    config_problems: int = 0
+    discovery: DiscoveryReport | None = None
+    recomputed: list[str] = field(default_factory=list)
+    planned: list[str] = field(default_factory=list)
+    done: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    points: int = 0
+    rejections: int = 0
+
+
+_worker_configs: tuple[TrendConfig, ...] = ()
+
+
+def _init_worker(configs: tuple[TrendConfig, ...]) -> None:
+    global _worker_configs
+    _worker_configs = configs
+
+
+def _extract_in_worker(path: str, run: int) -> FileResult:
+    return extract_file(path, run, _worker_configs)
+
+
+def extract(
+    db: Database,
+    *,
+    actor: Actor,
+    tree: ConfigTree,
+    root: Path | None,
+    runs: RunRange | None = None,
+    config_keys: Sequence[str] | None = None,
+    files: Sequence[str] | None = None,
+    jobs: int = 1,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ExtractReport:
+    """Sync configs (recomputing changed ones from stored histograms), discover new files under `root`, and
+    extract the newest version of every (dataset, run) not yet done — failed files included. With
+    `config_keys`, only those configs are computed and the ledger is left as it is."""
+    if not 1 <= jobs <= MAX_JOBS:
+        raise InvalidInput("jobs", f"must be between 1 and {MAX_JOBS}")
+    selected = _select(tree, config_keys)
+    report = ExtractReport(
+        configs=len(selected), config_problems=sum(p.severity == "error" for p in tree.problems)
+    )
+    with db.transaction() as conn:
+        _authorize(conn, actor, "trends:extract")
+        if dry_run:
+            rows = store.file_rows(conn, runs=runs)
+            report.planned = [job.path for job in _plan(rows)]
+            return report
+        ids = _sync(conn, tree).ids
+        registered = _register_files(conn, files) if files else None
+    if not dry_run and config_keys is None:
+        report.recomputed = _recompute_stale(db, tree)
+    if root is not None and files is None:
+        report.discovery = discover(db, root=root)
+    with db.reading() as conn:
+        rows = store.file_rows(conn, runs=runs)
+    plan = _plan(rows, registered)
+    report.planned = [job.path for job in plan]
+    hashes = {ids[c.key]: c.computation_hash() for c in selected}
+    partial = config_keys is not None
+    for job, result in _results(plan, selected, jobs, progress):
+        _store_result(db, job, result, ids, hashes, partial, report)
+    return report
+
+
+def _select(tree: ConfigTree, keys: Sequence[str] | None) -> tuple[TrendConfig, ...]:
+    if keys is None:
+        return tree.configs
+    return tuple(_find_config(tree, key) for key in keys)
+
+
+def _find_config(tree: ConfigTree, name: str) -> TrendConfig:
+    """A config by 'Subsystem/name', or by name alone when only one subsystem has it."""
+    by_key = tree.by_key()
+    if name in by_key:
+        return by_key[name]
+    matches = [c for c in tree.configs if c.name == name.removeprefix("plot:")]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise InvalidInput(
+            "config", f"{name!r} is defined in several subsystems: {', '.join(c.key for c in matches)}"
+        )
+    raise NotFound(f"no trend config named {name!r}", details={"config": name})
+
+
+def _results(plan: list[FileJob], configs: tuple[TrendConfig, ...], jobs: int, progress: Progress | None):  # noqa: ANN202
+    """(job, result) as files finish; a bounded number in flight so memory stays flat."""
+    total = len(plan)
+    if jobs == 1 or total <= 1:
+        for done, job in enumerate(plan, start=1):
+            yield job, extract_file(job.path, job.run_number, configs)
+            if progress:
+                progress(done, total, job.path)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(configs,)) as pool:
+        queue = iter(plan)
+        running: dict[Future[FileResult], FileJob] = {}
+        done = 0
+
+        def refill() -> None:
+            for job in queue:
+                running[pool.submit(_extract_in_worker, job.path, job.run_number)] = job
+                if len(running) >= jobs * 4:
+                    return
+
+        refill()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 — a crashed worker fails its file, not the pass
+                    result = FileResult(job.path, failure=f"extraction crashed: {type(exc).__name__}: {exc}")
+                done += 1
+                yield job, result
+                if progress:
+                    progress(done, total, job.path)
+            refill()
+
+
+def _store_result(
+    db: Database,
+    job: FileJob,
+    result: FileResult,
+    ids: dict[str, int],
+    hashes: dict[int, str],
+    partial: bool,
+    report: ExtractReport,
+) -> None:
+    """One transaction per file: its MEs, its points (replacing the older version's) and its ledger row."""
+    with db.transaction() as conn:
+        if result.failure is not None:
+            if not partial:
+                store.set_file_outcome(conn, job.file_id, store.FAILED, result.failure)
+            report.failed[job.path] = result.failure
+            return
+        trend_of = store.trend_ids(conn, job.dataset_id, hashes)
+        points, rejections = _rows(job.run_number, result, ids, trend_of)
+        store.replace_histograms(
+            conn, job.dataset_id, job.run_number, job.file_id, result.histograms, only=partial
+        )
+        store.replace_points(conn, list(trend_of.values()), [job.run_number], points, rejections)
+        if not partial:
+            store.set_file_outcome(conn, job.file_id, store.DONE, None)
+            store.supersede_others(conn, job.dataset_id, job.run_number, job.file_id)
+    report.done += 1
+    report.points += len(points)
+    report.rejections += len(rejections)
+
+
+def _rows(
+    run: int, result: FileResult, ids: dict[str, int], trend_of: dict[int, int]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    points = [
+        {"trend_id": trend_of[ids[p.config_key]], "run_number": run, "value": p.value, "error": p.error}
+        for p in result.points
+    ]
+    rejections = [
+        {"trend_id": trend_of[ids[r.config_key]], "run_number": run, "reason": r.reason[:2000]}
+        for r in result.rejections
+    ]
+    return points, rejections
+
+
+# -- recomputation ---------------------------------------------------------------------------------
+@dataclass
+class RecomputeReport:
+    config: str
+    trends: int = 0
+    runs: int = 0
+    points: int = 0
+    rejections: int = 0
+
+
+def recompute(
+    db: Database, *, actor: Actor, tree: ConfigTree, config_name: str, runs: RunRange | None = None
+) -> RecomputeReport:
+    """Recompute one config's trends in every dataset from the stored histograms (no ROOT file is read)."""
+    config = _find_config(tree, config_name)
+    if runs is not None and runs[0] > runs[1]:
+        raise InvalidInput("runs", f"the first run {runs[0]} is after the last {runs[1]}")
+    with db.transaction() as conn:
+        _authorize(conn, actor, "trends:recompute")
+        config_id = _sync(conn, tree).ids[config.key]
+    return _recompute_config(db, config, config_id, runs)
+
+
+def _recompute_config(
+    db: Database, config: TrendConfig, config_id: int, runs: RunRange | None
+) -> RecomputeReport:
+    report = RecomputeReport(config.key)
+    digest = config.computation_hash()
+    with db.reading() as conn:
+        datasets = store.dataset_ids(conn)
+    for dataset in datasets:
+        with db.transaction() as conn:  # one transaction per trend
+            stored_runs = store.stored_runs(conn, dataset, runs)
+            if not stored_runs:
+                continue
+            trend_id = store.trend_ids(conn, dataset, {config_id: digest})[config_id]
+            by_run: dict[int, dict[str, Histogram]] = defaultdict(dict)
+            for row in store.stored_histograms(conn, dataset, list(config.me_paths.values()), runs):
+                by_run[row.run_number][row.me_path] = Histogram.from_bytes(row.data)
+            points, rejections = [], []
+            for run in stored_runs:
+                outcome = evaluate(config, by_run.get(run, {}), run, {})
+                if isinstance(outcome, Point):
+                    points.append(
+                        {
+                            "trend_id": trend_id,
+                            "run_number": run,
+                            "value": outcome.value,
+                            "error": outcome.error,
+                        }
+                    )
+                else:
+                    rejections.append(
+                        {"trend_id": trend_id, "run_number": run, "reason": outcome.reason[:2000]}
+                    )
+            store.replace_points(conn, [trend_id], runs, points, rejections)
+            store.set_computed_hash(conn, [trend_id], digest)
+        report.trends += 1
+        report.runs += len(stored_runs)
+        report.points += len(points)
+        report.rejections += len(rejections)
+    return report
+
+
+def _recompute_stale(db: Database, tree: ConfigTree) -> list[str]:
+    """Configs whose definition changed since their points were computed, and configs added since, are
+    (re)computed from the stored histograms by themselves."""
+    with db.reading() as conn:
+        stale = store.stale_config_ids(conn) | store.configs_without_trends(conn)
+        rows = store.config_rows(conn)
+    by_key = tree.by_key()
+    done = []
+    for key, row in rows.items():
+        if row.id in stale and key in by_key:
+            _recompute_config(db, by_key[key], row.id, None)
+            done.append(key)
+    return done
+
+
+def nightly_pass(
+    db: Database, *, actor: Actor = SYSTEM, jobs: int = 2, progress: Progress | None = None
+) -> ExtractReport:
+    """What a periodic worker calls: the configured tree, the configured file root, every new file."""
+    from runreg.settings import get_settings
+
+    settings = get_settings()
+    return extract(
+        db, actor=actor, tree=config_tree(settings.trends_config_dir), root=Path(settings.trends_files_root),
+        jobs=jobs, progress=progress,
+    )  # fmt: skip
