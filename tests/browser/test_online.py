@@ -129,8 +129,8 @@ def test_without_egroups_every_action_is_disabled_and_a_forged_post_is_refused( 
     with httpx.Client(base_url=site.base, headers=headers) as client:
         client.get("/online/global")  # gets this browser's CSRF cookie
         token = client.cookies.get("runreg_csrf")
-        forged = client.post("/online/runs/380100/move", data={"to_state": "SIGNOFF", "csrf": token})
-        cross_site = client.post("/online/runs/380100/move", data={"to_state": "SIGNOFF", "csrf": "guess"})
+        forged = client.post("/runs/380100/move", data={"to_state": "SIGNOFF", "csrf": token})
+        cross_site = client.post("/runs/380100/move", data={"to_state": "SIGNOFF", "csrf": "guess"})
     assert forged.status_code == 403 and "visitor@cern.ch may not registry:run:move" in forged.text
     assert cross_site.status_code == 403 and "stale" in cross_site.text
     assert len(registry.history(site.db, limit=500)) == before

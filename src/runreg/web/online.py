@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from runreg.configuration import service as configuration
-from runreg.ingestion import service as ingestion
 from runreg.kernel.errors import InvalidInput
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
-from runreg.web.page import Page, page, perform, posted, render
+from runreg.web.page import Page, page, render
 from runreg.web.table_query import RANGES, SORTABLE, STATES, TEXTS, TableQuery
 
 router = APIRouter(include_in_schema=False)
@@ -41,35 +40,6 @@ def component_ranges(workspace: str, run_number: int, component: str, current: P
     run = registry.run_state(current.db, run_number)
     ranges = registry.component_ranges(run, ONLINE).get(component, [])
     return render(current, "online/_ranges.html", run=run, component=component, ranges=ranges)
-
-
-@router.post("/online/runs/{run_number}/significant", response_class=HTMLResponse)
-async def make_significant(run_number: int, request: Request) -> Response:
-    current, _form = await posted(request)
-    return perform(
-        current,
-        lambda: ingestion.mark_significant(
-            current.db, request.app.state.oms, actor=current.actor, run_number=run_number
-        ),
-        f"run {run_number} is significant; its LS statuses were computed",
-    )
-
-
-@router.post("/online/runs/{run_number}/move", response_class=HTMLResponse)
-async def move_run(run_number: int, request: Request) -> Response:
-    current, form = await posted(request)
-    to_state = form.get("to_state", "")
-    return perform(
-        current,
-        lambda: registry.move_run(
-            current.db,
-            actor=current.actor,
-            run_number=run_number,
-            to_state=to_state,
-            comment=form.get("comment", ""),
-        ),
-        f"run {run_number} moved to {to_state}",
-    )
 
 
 def _tables(current: Page, workspace: str) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from runreg.web.page import Page, page, perform, posted, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = Depends(page)
-CHANGED = "run-changed"
+#: The htmx events a run write emits: the run page and the online tables both reload.
+CHANGED = "run-changed, runs-changed"
 #: The statuses a person sets, in the order of the status bars.
 EDIT_STATUSES = [s.value for s in Status if s in USER_STATUSES]
 OTHER_CLASS = "__other__"
