@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
 from runreg.simulators.cmsweb.world import CmswebWorld, InputDataset
+from runreg.simulators.control import add_control_routes
 from runreg.simulators.oms.server import ClockStep, FaultSpec, SimulatedClock, _inject, run_in_thread
 
 COUCH = "/couchdb/reqmgr_workload_cache"
@@ -334,28 +335,7 @@ def create_app(world: CmswebWorld, clock: Callable[[], datetime], *, token_ttl_s
 
     # --- control -------------------------------------------------------------------------------------
 
-    @app.post("/_simulator/faults")
-    async def add_fault(spec: FaultSpec) -> Response:
-        with sim.lock:
-            sim.faults.append(spec)
-        return _json({"faults": [f.model_dump() for f in sim.faults]})
-
-    @app.delete("/_simulator/faults")
-    async def clear_faults() -> Response:
-        with sim.lock:
-            sim.faults.clear()
-        return _json({"faults": []})
-
-    @app.get("/_simulator/stats")
-    async def stats() -> Response:
-        with sim.lock:
-            return _json({"requests": dict(sim.requests), "total": sum(sim.requests.values())})
-
-    @app.delete("/_simulator/stats")
-    async def reset_stats() -> Response:
-        with sim.lock:
-            sim.requests.clear()
-        return _json({"total": 0})
+    add_control_routes(app, sim, FaultSpec)
 
     @app.get("/_simulator/callbacks")
     async def callbacks() -> Response:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 from starlette.types import Message, Receive, Scope, Send
 
+from runreg.simulators.control import add_control_routes
 from runreg.simulators.oms.world import LS_UNITS, RUN_UNITS, OmsWorld, iso
 
 API = "/agg/api/v1"
@@ -298,28 +299,7 @@ def create_app(
             lambda r: f"{run_number}_{r['lumisection_number']}",
         )
 
-    @app.post("/_simulator/faults")
-    async def add_fault(spec: FaultSpec) -> Response:
-        with sim.lock:
-            sim.faults.append(spec)
-        return _json({"faults": [f.model_dump() for f in sim.faults]})
-
-    @app.delete("/_simulator/faults")
-    async def clear_faults() -> Response:
-        with sim.lock:
-            sim.faults.clear()
-        return _json({"faults": []})
-
-    @app.get("/_simulator/stats")
-    async def stats() -> Response:
-        with sim.lock:
-            return _json({"requests": dict(sim.requests), "total": sum(sim.requests.values())})
-
-    @app.delete("/_simulator/stats")
-    async def reset_stats() -> Response:
-        with sim.lock:
-            sim.requests.clear()
-        return _json({"requests": {}, "total": 0})
+    add_control_routes(app, sim, FaultSpec)
 
     @app.get("/_simulator/clock")
     async def read_clock() -> Response:
