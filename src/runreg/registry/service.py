@@ -131,7 +131,16 @@ def _write(
     return ChangeResult(change_set.id, {after.run_number: len(evts) for _, after, evts in planned})
 
 
-def _chain(*steps: Decide) -> Decide:
+def write(
+    conn: Connection, *, actor: Actor, comment: str, decisions: Mapping[int, Decide]
+) -> ChangeResult:
+    """The one write path, for domains that orchestrate registry writes over many runs (DC tools, the DQM GUI
+    pinger, cycles): one change set for all of `decisions`, inside the caller's transaction. It does not
+    authorize — the caller has checked every target with the gate before deciding, as every writer here does."""
+    return _write(conn, actor=actor, comment=comment, decisions=decisions)
+
+
+def chain(*steps: Decide) -> Decide:
     """Chain decisions so each sees the state the previous ones produced (still one change set)."""
 
     def decide(run: RunState) -> list[Event]:
@@ -174,7 +183,7 @@ def register_run(
     with db.transaction() as conn:
         _authorize(conn, actor, "registry:run:create", run=run_number)
         return _write(
-            conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)}, creating=True
+            conn, actor=actor, comment=comment, decisions={run_number: chain(*steps)}, creating=True
         )
 
 
@@ -334,7 +343,7 @@ def edit_flags(
             )
             for edit in edits
         ]
-        return _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)})
+        return _write(conn, actor=actor, comment=comment, decisions={run_number: chain(*steps)})
 
 
 def _check_edits(edits: list[FlagEdit]) -> None:
@@ -589,7 +598,7 @@ def apply_automatic_update(
             *_flag_steps(update),
         ]
         result = _write(
-            conn, actor=actor, comment=comment, decisions={run_number: _chain(*steps)}, creating=True
+            conn, actor=actor, comment=comment, decisions={run_number: chain(*steps)}, creating=True
         )
         return UpdateOutcome("created", result.change_set_id)
 
@@ -609,18 +618,18 @@ def apply_automatic_update(
         *_flag_steps(update),
     ]
     if current.status != model.RunStatus.OPEN:
-        rr_changes = _chain(*oms_steps, *rr_steps)(current)
-        oms_only = _chain(*oms_steps)(current)
+        rr_changes = chain(*oms_steps, *rr_steps)(current)
+        oms_only = chain(*oms_steps)(current)
         if len(rr_changes) > len(oms_only):
             reason = f"run {run_number} is {current.status}: OMS brings changes to its RR data"
             if not current.rr.get(NEEDS_MANUAL_UPDATE):
                 oms_steps.append(lambda run: [RunAttributesChanged(rr={NEEDS_MANUAL_UPDATE: True})])
             result = _write(
-                conn, actor=actor, comment=f"{comment}: {reason}", decisions={run_number: _chain(*oms_steps)}
+                conn, actor=actor, comment=f"{comment}: {reason}", decisions={run_number: chain(*oms_steps)}
             )
             return UpdateOutcome("refused", result.change_set_id, reason)
         rr_steps = []
-    result = _write(conn, actor=actor, comment=comment, decisions={run_number: _chain(*oms_steps, *rr_steps)})
+    result = _write(conn, actor=actor, comment=comment, decisions={run_number: chain(*oms_steps, *rr_steps)})
     return UpdateOutcome("updated" if result.changed else "unchanged", result.change_set_id)
 
 

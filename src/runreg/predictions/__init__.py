@@ -1,0 +1,1 @@
+"""ML agents' per-LS predictions: their own layer beside human decisions, and how often they agree."""
