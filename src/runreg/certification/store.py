@@ -44,15 +44,6 @@ def dataset_name_runs(conn: Connection) -> dict[str, int]:
     return {name: count for name, count in conn.execute(query)}
 
 
-def online_values(
-    conn: Connection, run_numbers: Iterable[int], keys: Iterable[str]
-) -> dict[int, dict[str, RangeMap]]:
-    """The online per-LS values of `keys` (e.g. luminosity) of each run."""
-    wanted = [DatasetHeader(run, ONLINE, {}, {}, {}, 0) for run in sorted(set(run_numbers))]
-    values = ls_values(conn, wanted, components=(), oms_keys=keys)
-    return {run: oms for (run, _name), (_rr, oms) in values.items()}
-
-
 def saved_presets(conn: Connection, name: str | None = None) -> list[Any]:
     """Saved presets by name (all, or the one called `name`)."""
     query = select(json_presets).order_by(json_presets.c.name)
