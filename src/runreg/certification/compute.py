@@ -14,6 +14,7 @@ from runreg.kernel.ranges import RangeMap
 from runreg.luminosity import service as luminosity
 from runreg.luminosity.model import LumiSeries
 from runreg.registry import service as registry
+from runreg.registry.model import RunState
 from runreg.storage.database import Database
 
 LUMINOSITY_KEYS = ("recorded", "delivered")
@@ -82,18 +83,24 @@ def _from_history(
             run = registry.run_state(db, run_number, as_of=as_of)
         except RunNotFound:
             continue
-        for name, ds in sorted(run.datasets.items()):
-            if not patterns.matches(pattern, name):
-                continue
-            rr = {
-                c: RangeMap.from_sorted([(f, la, v.get("status", "")) for f, la, v in flags.effective()])
-                for c, flags in ds.flags.items()
-            }
-            header = store.DatasetHeader(
-                run_number, name, dict(ds.attributes), dict(run.oms), dict(run.rr), run.ls_count
-            )
-            out.append(_dataset(header, rr, run.oms_values(name)))
+        out.extend(
+            dataset_data(run, name) for name in sorted(run.datasets) if patterns.matches(pattern, name)
+        )
     return out
+
+
+def dataset_data(run: RunState, name: str) -> DatasetData:
+    """What the engine reads of one dataset of a run's full state: every component's status and every
+    OMS value the dataset sees."""
+    ds = run.dataset(name)
+    rr = {
+        c: RangeMap.from_sorted([(f, la, v.get("status", "")) for f, la, v in flags.effective()])
+        for c, flags in ds.flags.items()
+    }
+    header = store.DatasetHeader(
+        run.run_number, name, dict(ds.attributes), dict(run.oms), dict(run.rr), run.ls_count
+    )
+    return _dataset(header, rr, run.oms_values(name))
 
 
 def _dataset(h: store.DatasetHeader, rr: Mapping[str, RangeMap], oms: Mapping[str, RangeMap]) -> DatasetData:
