@@ -150,3 +150,41 @@ def test_a_file_without_header_or_data_is_refused() -> None:
         model.parse_brilcalc(HEADER + "\n#Summary:\n")
     with pytest.raises(InvalidInput, match="no `delivered` column"):
         model.parse_brilcalc("#run:fill,ls,recorded(/pb)\n")
+
+
+_ls_lines = st.lists(
+    st.tuples(
+        st.integers(1, 3),  # run offset
+        st.integers(0, 40),  # CMS LS (0: outside CMS)
+        st.floats(0, 1e6, allow_nan=False),
+        st.floats(0, 1e6, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=80,
+    unique_by=lambda t: (t[0], t[1]) if t[1] else object(),
+)
+
+
+@given(_ls_lines, st.sampled_from(["/ub", "/pb", "/nb"]))
+def test_the_columnwise_reading_equals_the_line_by_line_one(lines: list, unit: str) -> None:
+    body = [f"#Data tag : 24v1 , Norm tag: tag-{unit}", HEADER.replace("(/pb)", f"({unit})")]
+    body += [
+        f"{380000 + r}:9001,{i + 1}:{ls},t,STABLE BEAMS,6800,{d!r},{rec!r},50,HFET"
+        for i, (r, ls, d, rec) in enumerate(lines)
+    ]
+    text = "\n".join(body) + "\n#Summary:\n"
+    slow = model._line_by_line(text, None, 10_000) if any(ls for _, ls, _, _ in lines) else None
+    fast = model._columnwise(text, None, 10_000)
+    if slow is None:
+        assert fast is None
+        return
+    assert fast is not None
+    assert (fast.normtag, fast.data_lines, fast.outside_cms) == (
+        slow.normtag,
+        slow.data_lines,
+        slow.outside_cms,
+    )
+    assert sorted(fast.series) == sorted(slow.series)
+    for run, series in slow.series.items():
+        assert model.same(fast.series[run].delivered, series.delivered)
+        assert model.same(fast.series[run].recorded, series.recorded)
