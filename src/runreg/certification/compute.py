@@ -32,7 +32,7 @@ def compute_json(
 ) -> dict[str, Any]:
     """The golden JSON of `rule` over the datasets whose names match `dataset_pattern`, as of change set
     `as_of` (default: now). Run-level parts of the rule are decided before any LS data is read."""
-    compiled = CompiledRule(rule)
+    compiled = engine.compiled(rule)
     with db.reading() as conn:
         latest = store.latest_change_set(conn)
         names = [name for name in store.dataset_names(conn) if patterns.matches(dataset_pattern, name)]
@@ -70,7 +70,7 @@ def _from_projections(
     values = store.ls_values(conn, undecided, **wanted)
     skipped = [h for h in headers if (h.run_number, h.name) not in values]
     values |= store.ls_values(conn, skipped, **wanted)
-    return [_dataset(h, *values[(h.run_number, h.name)]) for h in headers]
+    return [_dataset(h, *values[(h.run_number, h.name)], stamped=True) for h in headers]
 
 
 def _from_history(
@@ -103,7 +103,13 @@ def dataset_data(run: RunState, name: str) -> DatasetData:
     return _dataset(header, rr, run.oms_values(name))
 
 
-def _dataset(h: store.DatasetHeader, rr: Mapping[str, RangeMap], oms: Mapping[str, RangeMap]) -> DatasetData:
+def _dataset(
+    h: store.DatasetHeader,
+    rr: Mapping[str, RangeMap],
+    oms: Mapping[str, RangeMap],
+    *,
+    stamped: bool = False,
+) -> DatasetData:
     return DatasetData(
         run_number=h.run_number,
         name=h.name,
@@ -113,6 +119,7 @@ def _dataset(h: store.DatasetHeader, rr: Mapping[str, RangeMap], oms: Mapping[st
         ls_count=h.ls_count,
         oms=dict(oms),
         rr=dict(rr),
+        stamp=h.stamp if stamped and h.stamp[1] is not None else None,
     )
 
 
@@ -192,14 +199,17 @@ def _result(
 def _failures(by_combination: Mapping[tuple[str, ...], dict[str, Any]]) -> dict[str, Any]:
     """Lost LS and recorded luminosity per failing leaf rule and per combination of failing leaf rules."""
     by_rule: dict[str, dict[str, Any]] = {}
+    parsed: dict[str, Any] = {}  # a leaf's JSON, read once however many combinations name it
     for leaves, entry in by_combination.items():
         for leaf in leaves:
-            item = by_rule.setdefault(leaf, {"rule": json.loads(leaf), "ls": 0, "recorded": 0.0})
+            if leaf not in parsed:
+                parsed[leaf] = json.loads(leaf)
+            item = by_rule.setdefault(leaf, {"rule": parsed[leaf], "ls": 0, "recorded": 0.0})
             item["ls"] += entry["ls"]
             item["recorded"] += entry["recorded"]
     combinations = [
         {
-            "rules": [json.loads(leaf) for leaf in leaves],
+            "rules": [parsed[leaf] for leaf in leaves],
             "ls": e["ls"],
             "recorded": e["recorded"],
             "lumisections": e["lumisections"],
