@@ -5,8 +5,8 @@ Run: `.venv/bin/python benchmarks/golden_json.py [--keep NAME]`.
 1. Builds a year in a scratch PostgreSQL database (dropped at the end; `--keep NAME` builds it once in
    database NAME and reuses it on later runs): the 2,000 runs of `OmsWorld(runs=2000)` (~2.6 M LS) written
    through `registry.service.register_run` (automatic actor) with their OMS run attributes, the 38 per-LS OMS
-   keys RR keeps, per-LS luminosity `recorded`/`delivered` (the world's `recorded_lumi`/`delivered_lumi`,
-   **rounded to 3 decimals** so that a run has a few hundred luminosity ranges rather than one per LS) and one
+   keys RR keeps, per-LS luminosity as ingestion records it (`luminosity.service.record_oms`: the world's
+   exact `recorded_lumi`/`delivered_lumi` of every LS, one dense array per run) and one
    automatic GOOD range for each of the 17 online components. Every collisions run gets an offline dataset
    `/PromptReco/Collisions2024<era>/DQM` (era A-F by run range, every workspace OPEN) and flags for 40 offline
    components through `edit_flags` (automatic actor): GOOD with 1-4 status changes per component (short BAD
@@ -52,6 +52,8 @@ from runreg.configuration.model import default_configuration
 from runreg.ingestion.model import LS_WHITELIST, derive_oms_attributes
 from runreg.kernel.actors import SERVICES_EGROUP, SYSTEM, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
+from runreg.luminosity import service as luminosity
+from runreg.luminosity.tables import luminosity_series
 from runreg.registry import service
 from runreg.registry.model import ONLINE
 from runreg.registry.service import FlagEdit
@@ -111,19 +113,9 @@ def era_of(world: OmsWorld) -> dict[int, str]:
     return {n: ERAS[min(len(ERAS) - 1, int((n - lo) / width))] for n in numbers}
 
 
-def _lumi(value: Any) -> Any:
-    return round(value, 3) if isinstance(value, float) else value
-
-
 def oms_lumisections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The 38 whitelisted keys, plus per-LS luminosity rounded to 3 decimals (pb^-1)."""
-    out = []
-    for row in rows:
-        ls = {key: row[key] for key in LS_WHITELIST}
-        ls["recorded"] = _lumi(row["recorded_lumi"])
-        ls["delivered"] = _lumi(row["delivered_lumi"])
-        out.append(ls)
-    return out
+    """The 38 whitelisted keys (luminosity goes to the run's dense arrays, as ingestion does)."""
+    return [{key: row[key] for key in LS_WHITELIST} for row in rows]
 
 
 def online_flags(ls_count: int) -> dict[str, RangeMap]:
@@ -185,6 +177,8 @@ def write_batch(args: tuple[str, int, list[int]]) -> tuple[int, int, int]:
             oms_lumisections=oms_lumisections(rows),
             flags=online_flags(plan.ls_count),
         )
+        with db.transaction() as conn:
+            luminosity.record_oms(conn, run_number=run_number, lumisections=rows)
         n_ls += plan.ls_count
         if plan.kind != "collisions":
             continue
@@ -239,6 +233,7 @@ def is_built(url: str, n_runs: int) -> bool:
             n_datasets = conn.execute(
                 select(func.count()).select_from(datasets).where(datasets.c.name != ONLINE)
             ).scalar_one()
+            with_lumi = conn.execute(select(func.count()).select_from(luminosity_series)).scalar_one()
             flagged = conn.execute(
                 select(func.count(func.distinct(flag_ranges.c.run_number))).where(
                     flag_ranges.c.dataset != ONLINE
@@ -248,7 +243,7 @@ def is_built(url: str, n_runs: int) -> bool:
         return False
     finally:
         db.dispose()
-    return stored_runs == n_runs and n_datasets == flagged == expected
+    return stored_runs == with_lumi == n_runs and n_datasets == flagged == expected
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from runreg.kernel.ranges import RangeMap
 from runreg.registry import service
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
+from tests.builders.runs import record_oms_luminosity
 
 OMS_WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
 DATASET_WORKER = Actor("dataset-creation", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
@@ -223,8 +224,6 @@ def _run(
         values.update(
             prescale_index=1 if collisions else 0, prescale_name="2e34" if collisions else "Cosmics"
         )
-        if collisions:
-            values.update(recorded=0.4, delivered=0.42)
         lumisections.append(values)
     service.register_run(
         db,
@@ -235,6 +234,8 @@ def _run(
         oms_lumisections=lumisections,
         flags={component: RangeMap(spans) for component, spans in flags.items()},
     )
+    if collisions:
+        record_oms_luminosity(db, run_number, ls_count, recorded=0.4, delivered=0.42)
     if state != "OPEN":
         service.move_run(db, actor=EXPERT, run_number=run_number, to_state=state, comment="signed off")
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
+from runreg.luminosity import service as luminosity
 from runreg.registry import service
 from runreg.storage.database import Database
 
@@ -53,16 +54,24 @@ def collision_oms_attributes(run_number: int, ls_count: int) -> dict[str, Any]:
 
 
 def lumisections(ls_count: int, *, off: dict[str, tuple[int, int]] | None = None) -> list[dict[str, Any]]:
-    """Per-LS OMS values: every DCS bit true except `off[bit] = (first, last)`; 0.05 /pb recorded each."""
+    """Per-LS OMS values: every DCS bit true except `off[bit] = (first, last)`."""
     out = []
     for ls in range(1, ls_count + 1):
         values: dict[str, Any] = {bit: True for bit in DCS_BITS}
         for bit, (first, last) in (off or {}).items():
             if first <= ls <= last:
                 values[bit] = False
-        values.update(recorded=0.05, delivered=0.06)
         out.append(values)
     return out
+
+
+def record_oms_luminosity(
+    db: Database, run_number: int, ls_count: int, *, recorded: float = 0.05, delivered: float = 0.06
+) -> None:
+    """Per-LS luminosity as ingestion records it from OMS (`delivered_lumi`, `recorded_lumi` in /pb)."""
+    rows = [{"delivered_lumi": delivered, "recorded_lumi": recorded}] * ls_count
+    with db.transaction() as conn:
+        luminosity.record_oms(conn, run_number=run_number, lumisections=rows)
 
 
 def create_collision_run(
@@ -75,8 +84,9 @@ def create_collision_run(
     off: dict[str, tuple[int, int]] | None = None,
     oms: dict[str, Any] | None = None,
 ) -> service.ChangeResult:
-    """An OPEN Collisions24 run as ingestion would create it: OMS LS values and GOOD automatic flags."""
-    return service.register_run(
+    """An OPEN Collisions24 run as ingestion would create it: OMS LS values, 0.05 /pb recorded and 0.06 /pb
+    delivered per LS, and GOOD automatic flags."""
+    created = service.register_run(
         db,
         actor=OMS_WORKER,
         run_number=run_number,
@@ -85,3 +95,5 @@ def create_collision_run(
         oms_lumisections=lumisections(ls_count, off=off),
         flags={component: RangeMap([(1, ls_count, GOOD)]) for component in components},
     )
+    record_oms_luminosity(db, run_number, ls_count)
+    return created

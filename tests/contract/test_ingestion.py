@@ -17,6 +17,7 @@ from runreg.ingestion.tables import oms_run_marks
 from runreg.integrations.oms import OmsClient, OmsUnavailable
 from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.ranges import RangeMap
+from runreg.luminosity import service as luminosity
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
 from runreg.registry.service import FlagEdit
@@ -135,6 +136,25 @@ def test_a_growing_run_records_only_its_new_lumisections(db: Database, oms: Oms)
     # OMS values and automatic flags for exactly the 100 new LS: nothing re-written over those already stored.
     assert {(r.first_ls, r.last_ls) for r in ranges} == {(before + 1, before + 100)}
     assert {r.type for r in ranges} == {"OmsValuesSet", "FlagsSet"}
+
+
+def test_ingestion_keeps_each_runs_oms_luminosity_as_one_row_and_follows_a_growing_run(
+    db: Database, oms: Oms
+) -> None:
+    ingestion.run_cycle(db, oms.client)
+    finished = next(p for p in WORLD.plans if p.peak_lumi is not None and p.run_number != GROWING.run_number)
+    expected = sum(
+        max(0.0, ls["recorded_lumi"] or 0.0) for ls in WORLD.lumisections(finished.run_number, oms.clock())
+    )
+    (source,) = luminosity.sources(db, run_number=finished.run_number)
+    assert source["source"] == "oms" and source["ls"] == finished.ls_count
+    assert source["recorded"] == pytest.approx(expected) and expected > 0
+
+    before = luminosity.sources(db, run_number=GROWING.run_number)[0]
+    oms.advance(100 * LS_SECONDS)
+    ingestion.run_cycle(db, oms.client)
+    after = luminosity.sources(db, run_number=GROWING.run_number)[0]
+    assert after["ls"] == before["ls"] + 100 and after["recorded"] > before["recorded"]
 
 
 def test_the_run_longer_than_5000_ls_is_ingested_whole(db: Database, oms: Oms) -> None:

@@ -21,6 +21,8 @@ from runreg.eventlog.tables import change_sets
 from runreg.ingestion import service as ingestion
 from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import PermissionDenied
+from runreg.luminosity import service as luminosity
+from runreg.luminosity.tables import luminosity_imports, luminosity_series
 from runreg.registry import service as registry
 from runreg.registry.service import AutomaticUpdate, FlagEdit
 from runreg.storage.database import Database
@@ -120,6 +122,9 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, tree=trends.config_tree(), config_name="ADC_Barrel_mean"
     ),
     "trends.nightly_pass": lambda db, a: trends.nightly_pass(db, actor=a, jobs=1),
+    "luminosity.import_brilcalc": lambda db, a: luminosity.import_brilcalc(
+        db, actor=a, text="#run:fill,ls,time,beamstatus,E(GeV),delivered(/pb),recorded(/pb),avgpu,source\n"
+    ),
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
 NOT_GATED = {
@@ -154,11 +159,18 @@ def test_every_service_write_is_listed_here() -> None:
     assert writes - NOT_GATED == set(WRITES), "add new service writes to WRITES (and gate them)"
 
 
-def written(db: Database) -> tuple[int, int, int, int]:
+def written(db: Database) -> tuple[int, ...]:
     with db.reading() as conn:
         return tuple(  # type: ignore[return-value]
             conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in (change_sets, config_versions, json_jobs, json_presets)
+            for table in (
+                change_sets,
+                config_versions,
+                json_jobs,
+                json_presets,
+                luminosity_series,
+                luminosity_imports,
+            )
         )
 
 

@@ -54,6 +54,10 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         {},
     ),
     ("POST", "/api/v1/jsons"): ("/api/v1/jsons", {"dataset_pattern": "online", "preset": "golden"}),
+    ("POST", "/api/v1/luminosity/brilcalc"): (
+        "/api/v1/luminosity/brilcalc",
+        "#run:fill,ls,delivered,recorded",
+    ),
     ("DELETE", "/api/v1/jsons/{job_id}"): ("/api/v1/jsons/1", None),
     ("POST", "/runs/move_run/{from_state}/{to_state}"): ("/runs/move_run/OPEN/SIGNOFF", {"run_number": RUN}),
     ("PUT", "/lumisections/edit_rr_lumisections"): (

@@ -305,3 +305,21 @@ def test_lumisection_numbering_must_be_1_to_n() -> None:
     with pytest.raises(OmsBadResponse, match="some of run 7"):
         wire.check_lumisections(rows(1), 8)
     assert wire.parse_time("2024-05-01T08:00:00Z") == datetime.fromisoformat("2024-05-01T08:00:00+00:00")
+
+
+def test_per_ls_luminosity_arrives_in_inverse_picobarn_whatever_unit_oms_states() -> None:
+    def item(ls: int, units: str | None) -> dict[str, Any]:
+        meta = (
+            {"row": {"recorded_lumi": {"units": units}, "delivered_lumi": {"units": units}}} if units else {}
+        )
+        attributes = {"lumisection_number": ls, "recorded_lumi": 2.0, "delivered_lumi": 4.0, "init_lumi": 1.5}
+        return {"type": "lumisections", "attributes": attributes, "meta": meta}
+
+    rows, _, _ = wire.parse_page(
+        {"data": [item(1, "ub^{-1}"), item(2, "pb^{-1}"), item(3, None), item(4, "/nb")]}
+    )
+    assert [r["recorded_lumi"] for r in rows] == pytest.approx([2e-6, 2.0, 2.0, 2e-3])
+    assert [r["delivered_lumi"] for r in rows] == pytest.approx([4e-6, 4.0, 4.0, 4e-3])
+    assert {r["init_lumi"] for r in rows} == {1.5}  # instantaneous luminosity is not converted
+    with pytest.raises(OmsBadResponse, match="not a luminosity unit"):
+        wire.parse_page({"data": [item(1, "Hz/cm^2")]})

@@ -38,6 +38,8 @@ ACTIONS: dict[str, str] = {
     "certification:json:official": "mark a golden JSON official or not",
     "certification:json:tag": "change the tags of a golden JSON",
     "certification:preset:write": "create, edit or delete a saved golden-JSON preset",
+    # luminosity
+    "luminosity:import": "import per-LS luminosity from a brilcalc file (replaces that source for its runs)",
     # Historic DQM and Stats2
     "trends:extract": "extract trend points from DQM files",
     "trends:recompute": "recompute a trend from the stored histograms",

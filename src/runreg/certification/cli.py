@@ -14,8 +14,9 @@ from rich.text import Text
 
 from runreg.certification.cli_create import create
 from runreg.certification.lumilist import LumiList, diff, intersect_all, union_all
-from runreg.cliutil import console, err_console
+from runreg.cliutil import console, database, err_console
 from runreg.kernel.errors import InvalidInput, RunregError
+from runreg.luminosity import service as luminosity
 
 app = typer.Typer(
     help="Golden JSON algebra: and, or, sub, diff, filter, contains, normalize, cmssw, grl, count.",
@@ -230,3 +231,32 @@ def count(
         for run, ranges in lumis.items():
             table.add_row(str(run), str(len(ranges)), str(lumis.ls_count(run)))
         console.print(table)
+
+
+@app.command("lumi")
+def lumi(
+    file: Path = typer.Argument(..., help="a golden JSON file; - reads standard input"),
+    by_run: bool = typer.Option(False, "--by-run", help="one line per run, with its source"),
+) -> None:
+    """Delivered and recorded luminosity of the LS a JSON lists, per run from its best source (brilcalc with
+    a normtag, brilcalc, OMS online), saying which."""
+    with failures():
+        (lumis,) = read([file])
+        figures = luminosity.of_selection(database(), lumis=dict(lumis.items()))
+    if by_run:
+        table = Table("run", "LS", "delivered /pb", "recorded /pb", "source", title=Text(str(file)))
+        for run, row in figures["runs"].items():
+            table.add_row(
+                run,
+                str(lumis.ls_count(int(run))),
+                f"{row['delivered']:.4f}",
+                f"{row['recorded']:.4f}",
+                row["source"],
+            )
+        console.print(table)
+    sources = ", ".join(f"{label}: {n} run{'s' if n != 1 else ''}" for label, n in figures["sources"].items())
+    delivered, recorded = figures["delivered"], figures["recorded"]
+    typer.echo(
+        f"{file}: {len(lumis)} LS, delivered {delivered:.4f} /pb, recorded {recorded:.4f} /pb "
+        f"({sources or 'no runs'})"
+    )

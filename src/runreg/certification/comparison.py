@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from runreg.certification import service, store
-from runreg.certification.compute import LUMINOSITY_KEYS, Luminosity
-from runreg.certification.engine import IntervalSet
+from runreg.certification import service
 from runreg.certification.lumilist import LumiList
 from runreg.kernel.errors import InvalidInput
+from runreg.luminosity import service as luminosity
+from runreg.luminosity.model import LumiSeries
 from runreg.storage.database import Database
 
 MAX_RUN_ROWS = 1000
@@ -17,7 +17,7 @@ MAX_RUN_ROWS = 1000
 
 @dataclass(frozen=True)
 class Part:
-    """One side of a comparison: its lumi list, runs, LS and luminosity (online per-LS values, read now)."""
+    """One side of a comparison: its lumi list, runs, LS and luminosity (each run's best source, read now)."""
 
     lumis: LumiList
     runs: int
@@ -51,9 +51,8 @@ def compare(db: Database, *, a: int, b: int) -> Comparison:
     lumis_a, lumis_b = LumiList.from_json(job_a.result["json"]), LumiList.from_json(job_b.result["json"])
     only_a, only_b, both = lumis_a - lumis_b, lumis_b - lumis_a, lumis_a & lumis_b
     with db.reading() as conn:
-        values = store.online_values(conn, (lumis_a | lumis_b).runs(), LUMINOSITY_KEYS)
-    luminosity = Luminosity()
-    parts = [_part(lumis, values, luminosity) for lumis in (only_a, only_b, both)]
+        series = luminosity.best_series(conn, (lumis_a | lumis_b).runs())
+    parts = [_part(lumis, series) for lumis in (only_a, only_b, both)]
     differing = sorted(set(only_a.runs()) | set(only_b.runs()))
     rows = [
         RunDifference(run, only_a.ranges(run), only_b.ranges(run), both.ls_count(run))
@@ -69,10 +68,6 @@ def _finished(db: Database, job_id: int, field: str) -> service.Job:
     return job
 
 
-def _part(lumis: LumiList, values: dict[int, dict[str, Any]], luminosity: Luminosity) -> Part:
-    sums = dict.fromkeys(LUMINOSITY_KEYS, 0.0)
-    for run, ranges in lumis.items():
-        where = IntervalSet(ranges)
-        for key in LUMINOSITY_KEYS:
-            sums[key] += luminosity(values.get(run, {}).get(key), where)
-    return Part(lumis, len(lumis.runs()), len(lumis), sums["recorded"], sums["delivered"])
+def _part(lumis: LumiList, series: Mapping[int, LumiSeries]) -> Part:
+    figures = luminosity.summarize(series, dict(lumis.items()))
+    return Part(lumis, len(lumis.runs()), len(lumis), figures["recorded"], figures["delivered"])

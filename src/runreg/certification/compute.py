@@ -4,7 +4,6 @@ attribute the lost luminosity to the failing rules."""
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,7 +11,10 @@ from runreg.certification import engine, patterns, store
 from runreg.certification.engine import CompiledRule, DatasetData, IntervalSet
 from runreg.kernel.errors import InvalidInput, RunNotFound
 from runreg.kernel.ranges import RangeMap
+from runreg.luminosity import service as luminosity
+from runreg.luminosity.model import LumiSeries
 from runreg.registry import service as registry
+from runreg.registry.model import RunState
 from runreg.storage.database import Database
 
 LUMINOSITY_KEYS = ("recorded", "delivered")
@@ -30,7 +32,7 @@ def compute_json(
 ) -> dict[str, Any]:
     """The golden JSON of `rule` over the datasets whose names match `dataset_pattern`, as of change set
     `as_of` (default: now). Run-level parts of the rule are decided before any LS data is read."""
-    compiled = CompiledRule(rule)
+    compiled = engine.compiled(rule)
     with db.reading() as conn:
         latest = store.latest_change_set(conn)
         names = [name for name in store.dataset_names(conn) if patterns.matches(dataset_pattern, name)]
@@ -38,6 +40,8 @@ def compute_json(
         if as_of is None or as_of >= latest:
             datasets = _from_projections(conn, compiled, headers)
             as_of = latest
+        # Luminosity is not versioned by change sets: a regenerated JSON reports today's best figures.
+        series = luminosity.best_series(conn, {h.run_number for h in headers})
     if as_of < latest:
         datasets = _from_history(db, headers, dataset_pattern, as_of)
     if not datasets:
@@ -48,7 +52,7 @@ def compute_json(
         if index % 50 == 0:
             progress(0.8 * index / len(datasets))
     progress(0.8)
-    result = _result(rule, datasets, passed, policy, compiled)
+    result = _result(rule, datasets, passed, policy, compiled, series)
     progress(1.0)
     return {**result, "change_set_id": as_of}
 
@@ -62,11 +66,11 @@ def _from_projections(
     undecided = [
         h for h, s in zip(headers, shells, strict=True) if compiled.run_level_verdict(s) is not False
     ]
-    wanted = {"components": compiled.rr_components, "oms_keys": {*compiled.oms_keys, *LUMINOSITY_KEYS}}
+    wanted = {"components": compiled.rr_components, "oms_keys": compiled.oms_keys}
     values = store.ls_values(conn, undecided, **wanted)
     skipped = [h for h in headers if (h.run_number, h.name) not in values]
     values |= store.ls_values(conn, skipped, **wanted)
-    return [_dataset(h, *values[(h.run_number, h.name)]) for h in headers]
+    return [_dataset(h, *values[(h.run_number, h.name)], stamped=True) for h in headers]
 
 
 def _from_history(
@@ -79,21 +83,33 @@ def _from_history(
             run = registry.run_state(db, run_number, as_of=as_of)
         except RunNotFound:
             continue
-        for name, ds in sorted(run.datasets.items()):
-            if not patterns.matches(pattern, name):
-                continue
-            rr = {
-                c: RangeMap.from_sorted([(f, la, v.get("status", "")) for f, la, v in flags.effective()])
-                for c, flags in ds.flags.items()
-            }
-            header = store.DatasetHeader(
-                run_number, name, dict(ds.attributes), dict(run.oms), dict(run.rr), run.ls_count
-            )
-            out.append(_dataset(header, rr, run.oms_values(name)))
+        out.extend(
+            dataset_data(run, name) for name in sorted(run.datasets) if patterns.matches(pattern, name)
+        )
     return out
 
 
-def _dataset(h: store.DatasetHeader, rr: Mapping[str, RangeMap], oms: Mapping[str, RangeMap]) -> DatasetData:
+def dataset_data(run: RunState, name: str) -> DatasetData:
+    """What the engine reads of one dataset of a run's full state: every component's status and every
+    OMS value the dataset sees."""
+    ds = run.dataset(name)
+    rr = {
+        c: RangeMap.from_sorted([(f, la, v.get("status", "")) for f, la, v in flags.effective()])
+        for c, flags in ds.flags.items()
+    }
+    header = store.DatasetHeader(
+        run.run_number, name, dict(ds.attributes), dict(run.oms), dict(run.rr), run.ls_count
+    )
+    return _dataset(header, rr, run.oms_values(name))
+
+
+def _dataset(
+    h: store.DatasetHeader,
+    rr: Mapping[str, RangeMap],
+    oms: Mapping[str, RangeMap],
+    *,
+    stamped: bool = False,
+) -> DatasetData:
     return DatasetData(
         run_number=h.run_number,
         name=h.name,
@@ -103,6 +119,7 @@ def _dataset(h: store.DatasetHeader, rr: Mapping[str, RangeMap], oms: Mapping[st
         ls_count=h.ls_count,
         oms=dict(oms),
         rr=dict(rr),
+        stamp=h.stamp if stamped and h.stamp[1] is not None else None,
     )
 
 
@@ -112,6 +129,7 @@ def _result(
     passed: dict[tuple[int, str], IntervalSet],
     policy: str,
     compiled: CompiledRule,
+    series: Mapping[int, LumiSeries],
 ) -> dict[str, Any]:
     combined = engine.combine(passed, policy)
     by_run: dict[int, list[DatasetData]] = {}
@@ -122,7 +140,7 @@ def _result(
     with_names: dict[str, list[list[int]]] = {}
     anti_with_names: dict[str, list[list[int]]] = {}
     lumi = {key: {"total": 0.0, "in_json": 0.0} for key in LUMINOSITY_KEYS}
-    luminosity_of = Luminosity()
+    sources: dict[str, int] = {}
     by_run_rows: dict[str, dict[str, Any]] = {}
     by_combination: dict[tuple[str, ...], dict[str, Any]] = {}
     for run_number, run_datasets in sorted(by_run.items()):
@@ -132,11 +150,13 @@ def _result(
             golden[str(run_number)] = good.as_lists()
         if span - good:
             anti[str(run_number)] = (span - good).as_lists()
-        reference = run_datasets[0]  # luminosity is the run's: every dataset of a run sees the same values
-        run_row: dict[str, Any] = {"ls": len(span), "ls_in_json": len(good)}
+        values = series.get(run_number)  # the run's best source: every dataset of a run shares it
+        source = values.label if values else "none"
+        sources[source] = sources.get(source, 0) + 1
+        run_row: dict[str, Any] = {"ls": len(span), "ls_in_json": len(good), "luminosity_source": source}
         for key in LUMINOSITY_KEYS:
-            total = luminosity_of(reference.oms.get(key), span)
-            in_json = luminosity_of(reference.oms.get(key), good)
+            total = values.over(key, span) if values else 0.0
+            in_json = values.over(key, good) if values else 0.0
             lumi[key]["total"] += total
             lumi[key]["in_json"] += in_json
             run_row[key], run_row[f"{key}_in_json"] = total, in_json
@@ -153,7 +173,7 @@ def _result(
             for leaves, where in compiled.attribute_failures(ds, failed).items():
                 entry = by_combination.setdefault(leaves, {"ls": 0, "recorded": 0.0, "lumisections": {}})
                 entry["ls"] += len(where)
-                entry["recorded"] += luminosity_of(ds.oms.get("recorded"), where)
+                entry["recorded"] += values.over("recorded", where) if values else 0.0
                 entry["lumisections"][label] = where.as_lists()
     return {
         "json": golden,
@@ -168,6 +188,9 @@ def _result(
         "luminosity": {
             key: {**values, "lost": values["total"] - values["in_json"]} for key, values in lumi.items()
         },
+        # Which source the figures come from, in runs: {"brilcalc (normtag X)": 12, "oms": 3, "none": 1}.
+        "luminosity_sources": dict(sorted(sources.items(), key=lambda item: -item[1])),
+        "luminosity_unit": "/pb",
         "failures": _failures(by_combination),
         "by_run": by_run_rows,
     }
@@ -176,14 +199,17 @@ def _result(
 def _failures(by_combination: Mapping[tuple[str, ...], dict[str, Any]]) -> dict[str, Any]:
     """Lost LS and recorded luminosity per failing leaf rule and per combination of failing leaf rules."""
     by_rule: dict[str, dict[str, Any]] = {}
+    parsed: dict[str, Any] = {}  # a leaf's JSON, read once however many combinations name it
     for leaves, entry in by_combination.items():
         for leaf in leaves:
-            item = by_rule.setdefault(leaf, {"rule": json.loads(leaf), "ls": 0, "recorded": 0.0})
+            if leaf not in parsed:
+                parsed[leaf] = json.loads(leaf)
+            item = by_rule.setdefault(leaf, {"rule": parsed[leaf], "ls": 0, "recorded": 0.0})
             item["ls"] += entry["ls"]
             item["recorded"] += entry["recorded"]
     combinations = [
         {
-            "rules": [json.loads(leaf) for leaf in leaves],
+            "rules": [parsed[leaf] for leaf in leaves],
             "ls": e["ls"],
             "recorded": e["recorded"],
             "lumisections": e["lumisections"],
@@ -194,49 +220,3 @@ def _failures(by_combination: Mapping[tuple[str, ...], dict[str, Any]]) -> dict[
         "by_rule": sorted(by_rule.values(), key=lambda item: -item["recorded"]),
         "by_combination": sorted(combinations, key=lambda item: (-item["recorded"], -item["ls"])),
     }
-
-
-class _Cumulative:
-    """Luminosity of a run as prefix sums over its ranges: the sum over any LS interval costs two bisections
-    (luminosity changes almost every LS, and the result asks for it over many intervals)."""
-
-    def __init__(self, values: RangeMap) -> None:
-        self.firsts: list[int] = []
-        self.lasts: list[int] = []
-        self.rates: list[float] = []
-        self.before: list[float] = [0.0]  # before[i]: total of the ranges before range i
-        for first, last, value in values:
-            rate = float(value) if value.__class__ in (int, float) and value > 0 else 0.0
-            self.firsts.append(first)
-            self.lasts.append(last)
-            self.rates.append(rate)
-            self.before.append(self.before[-1] + rate * (last - first + 1))
-
-    def upto(self, ls: int) -> float:
-        """Total over LS 1..ls."""
-        index = bisect_right(self.firsts, ls) - 1
-        if index < 0:
-            return 0.0
-        return self.before[index] + self.rates[index] * (min(ls, self.lasts[index]) - self.firsts[index] + 1)
-
-    def over(self, where: IntervalSet) -> float:
-        return sum(self.upto(last) - self.upto(first - 1) for first, last in where)
-
-
-class Luminosity:
-    """Σ max(0, value) over LS intervals (missing, null or negative values count 0), one prefix-sum table per
-    range map, for the duration of one computation."""
-
-    def __init__(self) -> None:
-        self.tables: dict[int, tuple[RangeMap, _Cumulative]] = {}
-
-    def __call__(self, values: RangeMap | None, where: IntervalSet) -> float:
-        if values is None or not where:
-            return 0.0
-        entry = self.tables.get(id(values))
-        if entry is None:
-            entry = self.tables[id(values)] = (
-                values,
-                _Cumulative(values),
-            )  # keeps `values` alive: ids stay unique
-        return entry[1].over(where)

@@ -16,7 +16,7 @@ from runreg.certification.engine_contract import (
 from runreg.certification.engine_explain import Combination, Explainer, attribute_failures_per_ls
 from runreg.certification.engine_intervals import EMPTY, IntervalSet
 from runreg.certification.engine_merge import MERGE_POLICIES, combine
-from runreg.certification.engine_plan import Frame, build
+from runreg.certification.engine_plan import Frame, Plan, build
 from runreg.classifiers import jsonlogic
 from runreg.classifiers.jsonlogic import InvalidRule
 
@@ -78,7 +78,9 @@ class CompiledRule:
         self.oms_keys = frozenset(key for kind, key in filter(None, sources) if kind == "oms")
         self.rr_components = frozenset(key for kind, key in filter(None, sources) if kind == "rr")
         self.reads_lumisection_number = LS_NUMBER in sources
-        self._plan = build(rule)
+        self._built: dict[str, Plan] = {}
+        self._answers = _Answers()
+        self._plan = build(rule, "rule", self._built)
         self._explainer: Explainer | None = None
 
     def needs(self) -> Needs:
@@ -86,7 +88,16 @@ class CompiledRule:
         return Needs(self.oms_keys, self.rr_components, self.reads_lumisection_number)
 
     def evaluate(self, ds: DatasetData) -> IntervalSet:
-        """The LS of 1..ds.ls_count where the rule is truthy."""
+        """The LS of 1..ds.ls_count where the rule is truthy (remembered for a stamped dataset)."""
+        if ds.stamp is None:
+            return self._evaluate(ds)
+        key = ("evaluate", ds.run_number, ds.name, ds.stamp)
+        known = self._answers.get(key)
+        if known is None:
+            known = self._answers.put(key, self._evaluate(ds))
+        return known
+
+    def _evaluate(self, ds: DatasetData) -> IntervalSet:
         if ds.ls_count < 1:
             return EMPTY
         try:
@@ -109,10 +120,40 @@ class CompiledRule:
             return None  # the original might never evaluate the failing node: let evaluate() decide
 
     def attribute_failures(self, ds: DatasetData, failed: IntervalSet) -> dict[Combination, IntervalSet]:
-        """See ``attribute_failures``."""
+        """See ``attribute_failures`` (remembered for a stamped dataset)."""
         if self._explainer is None:
-            self._explainer = Explainer(self.rule)
-        return self._explainer.attribute(ds, failed)
+            self._explainer = Explainer(self.rule, self._built)
+        if ds.stamp is None:
+            return self._explainer.attribute(ds, failed)
+        key = ("attribute", ds.run_number, ds.name, ds.stamp, failed.ranges)
+        known = self._answers.get(key)
+        if known is None:
+            known = self._answers.put(key, self._explainer.attribute(ds, failed))
+        return known
+
+
+class _Answers:
+    """A compiled rule's answers per stamped dataset, the oldest forgotten first beyond a year's worth."""
+
+    LIMIT = 8_000
+
+    def __init__(self) -> None:
+        self._entries: dict[Any, Any] = {}
+
+    def get(self, key: Any) -> Any:
+        return self._entries.get(key)
+
+    def put(self, key: Any, value: Any) -> Any:
+        if len(self._entries) >= self.LIMIT:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = value
+        return value
+
+
+def compiled(rule: Any) -> CompiledRule:
+    """The compiled rule, shared by the computations of one process: its leaves keep what they learnt (the
+    truthiness per value, the truthy set per RangeMap of an unchanged run)."""
+    return _compiled(json.dumps(rule, separators=(",", ":")))
 
 
 @lru_cache(maxsize=16)

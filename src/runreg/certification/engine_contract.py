@@ -37,6 +37,9 @@ class DatasetData:
     ls_count: int
     oms: dict[str, RangeMap] = field(default_factory=dict)
     rr: dict[str, RangeMap] = field(default_factory=dict)
+    #: What the dataset's run was when read from the projections (stream version, write time), or None: with
+    #: a stamp, a compiled rule remembers its answers for this dataset until the run changes.
+    stamp: Any = None
 
 
 def source_of(variable: str) -> Source | None:

@@ -25,8 +25,9 @@ def leaf_text(node: Any) -> str:
 class Explainer:
     """A rule opened like failing_leaves opens it: ``and``/``or`` nodes down to leaves, each leaf a plan."""
 
-    def __init__(self, rule: Any) -> None:
+    def __init__(self, rule: Any, built: dict[str, Plan] | None = None) -> None:
         self.rule = rule
+        self._built = built
         self.texts: list[str] = []
         self.plans: list[Plan] = []
         self.tree = self._open(rule, "rule")
@@ -39,7 +40,7 @@ class Explainer:
                 return (op == "or", [self._open(a, p) for a, p in zip(args, paths, strict=True)])
         # Any other node is a leaf (an and/or without operands is falsy and is its own leaf, as there).
         self.texts.append(leaf_text(node))
-        self.plans.append(build(node, path))
+        self.plans.append(build(node, path, self._built))
         return len(self.plans) - 1
 
     def _failing(self, tree: _Tree, truths: tuple[bool, ...]) -> tuple[bool, list[str]]:

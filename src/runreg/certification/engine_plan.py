@@ -15,6 +15,8 @@ from runreg.kernel.ranges import RangeMap
 
 # A value cache stops growing here: per-LS values (luminosity) would otherwise fill it with one-offs.
 _CACHE_LIMIT: Final = 4096
+# Truthy sets kept per leaf: a year is ~2,000 datasets.
+_SETS_LIMIT: Final = 20_000
 _ABSENT: Final = ("absent",)
 
 
@@ -92,13 +94,17 @@ class PerValue(Plan):
     costs a handful of evaluations per leaf.
     """
 
-    __slots__ = ("test", "source", "run_dependent", "_cache")
+    __slots__ = ("test", "source", "run_dependent", "_cache", "_sets")
 
     def __init__(self, test: Callable[[Any], bool], source: Source, run_dependent: bool) -> None:
         self.test = test
         self.source = source
         self.run_dependent = run_dependent
         self._cache: dict[Any, bool] = {}
+        # Whole truthy sets by the RangeMap they came from (kept alive here, so its id stays its own): the
+        # attribution asks again for the sets evaluation computed, and a warm process gets the same RangeMaps
+        # from the read cache for unchanged runs. RangeMaps handed to the engine are never changed.
+        self._sets: dict[tuple[int, int], tuple[RangeMap, IntervalSet]] = {}
 
     def _evaluate(self, frame: Frame, value: Any, cache: dict[Any, bool], key: Any) -> bool:
         holder, name = frame.slot(self.source)
@@ -113,9 +119,20 @@ class PerValue(Plan):
         return truth
 
     def truthy_set(self, frame: Frame) -> IntervalSet:
+        values = frame.values(self.source)
+        if self.run_dependent or values is None:
+            return self._truthy_set(frame, values)
+        key = (id(values), frame.n)
+        known = self._sets.get(key)
+        if known is None:
+            if len(self._sets) >= _SETS_LIMIT:
+                self._sets.clear()
+            known = self._sets[key] = (values, self._truthy_set(frame, values))
+        return known[1]
+
+    def _truthy_set(self, frame: Frame, values: RangeMap | None) -> IntervalSet:
         # The hot loop of the engine (a year: ~40 leaves × 2,000 datasets × a few ranges), kept inline.
         n = frame.n
-        values = frame.values(self.source)
         cache = {} if self.run_dependent else self._cache
         out: list[tuple[int, int]] = []
         cursor = 1
@@ -313,8 +330,19 @@ def reads(node: Any) -> tuple[tuple[Source, ...], bool]:
     return tuple(sorted(sources)), run_dependent
 
 
-def build(node: Any, path: str = "rule") -> Plan:
-    """The plan of a validated, contract-checked rule node at ``path``."""
+def build(node: Any, path: str = "rule", built: dict[str, Plan] | None = None) -> Plan:
+    """The plan of a validated, contract-checked rule node at ``path``. With ``built``, every plan made is
+    recorded there by path, and one already there is reused: the explainer's leaves are then the engine's,
+    with the truthy sets they already computed."""
+    if built is not None and path in built:
+        return built[path]
+    plan = _build(node, path, built)
+    if built is not None:
+        built[path] = plan
+    return plan
+
+
+def _build(node: Any, path: str, built: dict[str, Plan] | None) -> Plan:
     sources, run_dependent = reads(node)
     if not sources:
         return Constant(jsonlogic.compile_predicate(node), run_dependent)
@@ -323,7 +351,7 @@ def build(node: Any, path: str = "rule") -> Plan:
     if is_logic(node):
         op, _, args, paths = split(node, path)
         if op in _JUNCTIONS:
-            children = [build(a, p) for a, p in zip(args, paths, strict=True)]
+            children = [build(a, p, built) for a, p in zip(args, paths, strict=True)]
             if op == "and":
                 return And(children)
             if op == "or":

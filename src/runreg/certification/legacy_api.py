@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from runreg.access.api import authenticated_actor
-from runreg.certification import service
+from runreg.certification import ls_data, service
+from runreg.kernel import limits
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput
-from runreg.kernel.limits import Id, Pattern, Value
+from runreg.kernel.limits import INT32_MAX, Id, Pattern, Value
 
 router = APIRouter(tags=["legacy (runregistry client)"])
 WRITE = Depends(authenticated_actor)
@@ -97,3 +99,41 @@ def legacy_record(job: service.Job) -> dict[str, Any]:
         "deleted": job.deleted,
         "createdAt": job.created_at.isoformat(),
     }
+
+
+#: A golden JSON in a request body: `"<run>"` or `"<run>-<dataset>"` → inclusive LS ranges.
+JsonRanges = dict[
+    Value, list[tuple[Annotated[int, Ge(1), Le(INT32_MAX)], Annotated[int, Ge(1), Le(INT32_MAX)]]]
+]
+
+
+class DataOfJson(BaseModel):
+    json_: JsonRanges = Field(alias="json")
+
+
+class JsonWithDatasetNames(BaseModel):
+    json_with_dataset_names: JsonRanges
+
+
+@router.post("/lumisections/get_data_of_json", openapi_extra={"x-read-only": True})
+def get_data_of_json(request: Request, body: DataOfJson) -> dict[str, Any]:
+    """Per `<run>-<dataset>` and LS, the context the golden-JSON rule sees there (with the run's per-LS
+    luminosity from its best source), and the recorded and delivered totals."""
+    return ls_data.data_of_json(request.app.state.db, json=_checked(body.json_))
+
+
+@router.post("/lumisections/get_luminosity_of_json_with_dataset_names", openapi_extra={"x-read-only": True})
+def get_luminosity_of_json_with_dataset_names(
+    request: Request, body: JsonWithDatasetNames
+) -> dict[str, float]:
+    """Recorded luminosity (/pb) of each `<run>-<dataset>` entry (split at the first `-`, not every one)."""
+    return ls_data.recorded_by_key(request.app.state.db, json=_checked(body.json_with_dataset_names))
+
+
+def _checked(json_ranges: JsonRanges) -> JsonRanges:
+    limits.check_count("json", sum(len(r) for r in json_ranges.values()), limits.MAX_LIST_ITEMS, "ranges")
+    for key, ranges in json_ranges.items():
+        for first, last in ranges:
+            if first > last:
+                raise InvalidInput(f"json.{key}", f"range [{first}, {last}] ends before it starts")
+    return json_ranges

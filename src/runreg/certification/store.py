@@ -16,6 +16,7 @@ from runreg.eventlog.tables import change_sets
 from runreg.kernel.ranges import RangeMap
 from runreg.registry.model import ONLINE
 from runreg.registry.tables import datasets, flag_ranges, oms_ranges, runs
+from runreg.storage.cache import StampedCache, per_engine
 
 EFFECTIVE = "effective"
 
@@ -28,6 +29,8 @@ class DatasetHeader:
     run_oms: dict[str, Any]
     run_rr: dict[str, Any]
     ls_count: int
+    #: What the run's stream was when read (version, last write): the key of the cached LS values.
+    stamp: tuple[int, Any] = (0, None)
 
 
 def latest_change_set(conn: Connection) -> int:
@@ -42,15 +45,6 @@ def dataset_name_runs(conn: Connection) -> dict[str, int]:
     """Every dataset name with the number of runs that have it."""
     query = select(datasets.c.name, func.count()).group_by(datasets.c.name)
     return {name: count for name, count in conn.execute(query)}
-
-
-def online_values(
-    conn: Connection, run_numbers: Iterable[int], keys: Iterable[str]
-) -> dict[int, dict[str, RangeMap]]:
-    """The online per-LS values of `keys` (e.g. luminosity) of each run."""
-    wanted = [DatasetHeader(run, ONLINE, {}, {}, {}, 0) for run in sorted(set(run_numbers))]
-    values = ls_values(conn, wanted, components=(), oms_keys=keys)
-    return {run: oms for (run, _name), (_rr, oms) in values.items()}
 
 
 def saved_presets(conn: Connection, name: str | None = None) -> list[Any]:
@@ -70,6 +64,8 @@ def headers(conn: Connection, names: Iterable[str]) -> list[DatasetHeader]:
             runs.c.oms_attributes,
             runs.c.rr_attributes,
             runs.c.ls_count,
+            runs.c.version,
+            runs.c.updated_at,
         )
         .join(runs, runs.c.run_number == datasets.c.run_number)
         .where(datasets.c.name.in_(sorted(set(names))))
@@ -83,16 +79,63 @@ def headers(conn: Connection, names: Iterable[str]) -> list[DatasetHeader]:
             dict(r.oms_attributes),
             dict(r.rr_attributes),
             r.ls_count,
+            (r.version, r.updated_at),
         )
         for r in conn.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class _Cached:
+    components: frozenset[str]
+    oms_keys: frozenset[str]
+    rr: dict[str, RangeMap]
+    oms: dict[str, RangeMap]
+
+
+#: A year is ~2,000 offline datasets and 2,000 online ones; the RangeMaps of one are a few kB.
+_cache = per_engine(lambda: StampedCache[_Cached](max_entries=20_000))
 
 
 def ls_values(
     conn: Connection, wanted: list[DatasetHeader], *, components: Iterable[str], oms_keys: Iterable[str]
 ) -> dict[tuple[int, str], tuple[dict[str, RangeMap], dict[str, RangeMap]]]:
     """Per (run, dataset): status RangeMaps of the components and value RangeMaps of the OMS keys asked for.
-    Offline datasets see the online OMS values with their own overrides on top (rr_backend §3.3)."""
+    Offline datasets see the online OMS values with their own overrides on top (rr_backend §3.3). A dataset
+    whose run is unchanged since this process last read it (same stream version and write time) comes from
+    memory: a warm golden JSON reads only the runs written since. RangeMaps are shared: read, never change."""
+    components, oms_keys = frozenset(components), frozenset(oms_keys)
+    cache = _cache(conn)
+    out: dict[tuple[int, str], tuple[dict[str, RangeMap], dict[str, RangeMap]]] = {}
+    missing: list[DatasetHeader] = []
+    # A rule reading more than the cached one did: read the union, so two rules do not evict each other.
+    read_components, read_keys = components, oms_keys
+    for h in wanted:
+        hit = cache.get((h.run_number, h.name), h.stamp) if h.stamp[1] is not None else None
+        if hit is not None and components <= hit.components and oms_keys <= hit.oms_keys:
+            out[(h.run_number, h.name)] = (
+                {c: hit.rr[c] for c in components if c in hit.rr},
+                {k: hit.oms[k] for k in oms_keys if k in hit.oms},
+            )
+            continue
+        if hit is not None:
+            read_components, read_keys = read_components | hit.components, read_keys | hit.oms_keys
+        missing.append(h)
+    read = _read_ls_values(conn, missing, components=read_components, oms_keys=read_keys)
+    for h in missing:
+        rr, oms = read[(h.run_number, h.name)]
+        if h.stamp[1] is not None:
+            cache.put((h.run_number, h.name), h.stamp, _Cached(read_components, read_keys, rr, oms))
+        out[(h.run_number, h.name)] = (
+            {c: rr[c] for c in components if c in rr},
+            {k: oms[k] for k in oms_keys if k in oms},
+        )
+    return out
+
+
+def _read_ls_values(
+    conn: Connection, wanted: list[DatasetHeader], *, components: Iterable[str], oms_keys: Iterable[str]
+) -> dict[tuple[int, str], tuple[dict[str, RangeMap], dict[str, RangeMap]]]:
     pairs = {(h.run_number, h.name) for h in wanted}
     run_numbers = sorted({h.run_number for h in wanted})
     out: dict[tuple[int, str], tuple[dict[str, RangeMap], dict[str, RangeMap]]] = {

@@ -11,6 +11,7 @@ from runreg.cli import ingest  # noqa: F401  (adds `ingest once | loop` to the i
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
 from runreg.ingestion.cli import app as ingest_app
+from runreg.luminosity.cli import app as lumi_app
 from runreg.registry.cli import changes_app, runs_app
 from runreg.settings import Settings
 from runreg.storage import migrate
@@ -25,6 +26,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(changes_app, name="changes")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(json_app, name="json")
+app.add_typer(lumi_app, name="lumi")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(trends_app, name="trends")
 

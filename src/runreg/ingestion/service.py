@@ -20,6 +20,8 @@ from runreg.ingestion import model, store, why
 from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import InvalidInput, InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges
+from runreg.luminosity import model as luminosity_model
+from runreg.luminosity import service as luminosity
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
@@ -75,6 +77,8 @@ class Classifier:
         self.ls_keys = sorted(
             set(model.LS_WHITELIST) | set(model.BEAM_BITS) | (read & model.OMS_LS_ATTRIBUTES)
         )
+        # Per-LS luminosity is fetched too, but kept as the run's dense arrays (luminosity), not as ranges.
+        self.fetch_keys = sorted({*self.ls_keys, *luminosity_model.OMS_FIELDS.values()})
 
     def classify(
         self,
@@ -161,7 +165,7 @@ def _ingest_page(
     stop: Callable[[], bool],
 ) -> bool:
     """Ingest the page's runs that need it; False when asked to stop before the end of the page."""
-    with closing(_prefetched(oms, todo, classifier.ls_keys)) as pairs:
+    with closing(_prefetched(oms, todo, classifier.fetch_keys)) as pairs:
         for oms_run, lumisections in pairs:
             if stop():
                 return False
@@ -266,7 +270,7 @@ def ingest_run(
     run_number = int(oms_run["run_number"])
     classifier = classifier or Classifier(configuration.current_configuration(db))
     if lumisections is None:
-        lumisections = oms.lumisections(run_number, fields=classifier.ls_keys)
+        lumisections = oms.lumisections(run_number, fields=classifier.fetch_keys)
     # Only keys RR keeps or classifiers read: timestamps and per-LS luminosity would give one range per LS.
     per_ls = {k: v for k, v in per_key_ranges(lumisections, keys=classifier.ls_keys).items() if v}
     ls_count = len(lumisections)
@@ -294,6 +298,7 @@ def ingest_run(
             update=update,
             comment=comment or ("run update" if stored else "run creation"),
         )
+        luminosity.record_oms(conn, run_number=run_number, lumisections=lumisections)
         store.save_mark(conn, run_number, model.mark_of(oms_run, ls_count))
     return outcome
 

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from runreg.access.api import authenticated_actor
+from runreg.apiutil import json_answer
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
@@ -80,7 +81,7 @@ class StopReasonEdit(_Body):
 
 # -- listings ------------------------------------------------------------------------------------------------
 @router.post("/runs_filtered_ordered", openapi_extra=READ_ONLY)
-def runs_filtered_ordered(request: Request, body: Listing) -> dict[str, Any]:
+def runs_filtered_ordered(request: Request, body: Listing) -> Response:
     """One page of runs matching the filter: `{runs, pages, count}` (page is 0-based)."""
     rows, count = service.search(_db(request), target="runs", **_listing_args(body))
     runs = [
@@ -93,11 +94,11 @@ def runs_filtered_ordered(request: Request, body: Listing) -> dict[str, Any]:
         )
         for row in rows
     ]
-    return {"runs": runs, "pages": math.ceil(count / body.page_size), "count": count}
+    return json_answer({"runs": runs, "pages": math.ceil(count / body.page_size), "count": count})
 
 
 @router.post("/datasets_filtered_ordered", openapi_extra=READ_ONLY)
-def datasets_filtered_ordered(request: Request, body: Listing) -> dict[str, Any]:
+def datasets_filtered_ordered(request: Request, body: Listing) -> Response:
     """One page of datasets (the `online` one included) matching the filter: `{datasets, pages, count}`."""
     rows, count = service.search(_db(request), target="datasets", **_listing_args(body))
     datasets = [
@@ -113,7 +114,7 @@ def datasets_filtered_ordered(request: Request, body: Listing) -> dict[str, Any]
         )
         for row in rows
     ]
-    return {"datasets": datasets, "pages": math.ceil(count / body.page_size), "count": count}
+    return json_answer({"datasets": datasets, "pages": math.ceil(count / body.page_size), "count": count})
 
 
 @router.get("/get_all_dataset_names_of_run/{run_number}")

@@ -136,7 +136,7 @@ def write(
 ) -> ChangeResult:
     """The one write path, for domains that orchestrate registry writes over many runs (DC tools, the DQM GUI
     pinger, cycles): one change set for all of `decisions`, inside the caller's transaction. It does not
-    authorize — the caller has checked every target with the gate before deciding, as every writer here does."""
+    authorize: the caller has checked every target with the gate before deciding, as every writer does."""
     return _write(conn, actor=actor, comment=comment, decisions=decisions)
 
 

@@ -106,6 +106,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "min_run": result["min_run_number"],
         "max_run": result["max_run_number"],
         "luminosity": result["luminosity"],
+        # Results computed before luminosity sources were recorded lack this: they summed OMS values.
+        "luminosity_sources": result.get("luminosity_sources") or {},
     }
 
 
@@ -125,6 +127,7 @@ def run_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "ranges": golden.ranges(run),
                 "recorded": row.get("recorded"),
                 "recorded_in_json": row.get("recorded_in_json"),
+                "luminosity_source": row.get("luminosity_source"),
             }
         )
     return rows

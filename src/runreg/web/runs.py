@@ -15,6 +15,7 @@ from runreg.ingestion import service as ingestion
 from runreg.kernel.errors import InvalidInput, NotFound, RunregError, http_status
 from runreg.kernel.quality import USER_STATUSES, Status
 from runreg.kernel.ranges import RangeMap
+from runreg.luminosity import service as luminosity
 from runreg.registry import model as registry_model
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
@@ -151,6 +152,7 @@ def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
         "run_history": run_view.run_history(view.log),
         "change_sets": view.change_sets,
         "groups": run_view.attribute_groups(run.oms),
+        "luminosity": luminosity.sources(current.db, run_number=run.run_number),
         "rr_rows": run_view.rr_rows(run),
         "moves": moves(run.status),
         "classes": _class_names(config),

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runreg.integrations.oms.errors import OmsBadResponse
+from runreg.kernel.errors import InvalidInput
+from runreg.kernel.lumi_units import per_pb
 
 # What every item must carry for runreg to use it at all, and the JSON type it must have.
 RUN_REQUIRED: Mapping[str, type] = {"run_number": int, "last_update": str}
@@ -14,6 +16,8 @@ LS_REQUIRED: Mapping[str, type] = {"lumisection_number": int}
 
 
 _REQUIRED_BY_TYPE: Mapping[str, Mapping[str, type]] = {"runs": RUN_REQUIRED, "lumisections": LS_REQUIRED}
+#: Per-LS integrated luminosity: converted to /pb from the units in each item's `meta.row` (pb^-1 if absent).
+LUMINOSITY_FIELDS = ("delivered_lumi", "recorded_lumi")
 
 
 def parse_page(
@@ -42,7 +46,7 @@ def parse_page(
             if not isinstance(value, kind) or isinstance(value, bool):
                 shown = "missing" if value is None else f"{value!r}"
                 raise OmsBadResponse(f"OMS page data[{index}] lacks a valid `{name}` ({shown})")
-        rows.append(attributes)
+        rows.append(_in_pb(attributes, item.get("meta"), index))
     links = payload.get("links")
     next_link = links.get("next") if isinstance(links, dict) else None
     if next_link is not None and not isinstance(next_link, str):
@@ -52,6 +56,32 @@ def parse_page(
     if not isinstance(total, int) or isinstance(total, bool):
         total = None
     return rows, next_link or None, total
+
+
+def _in_pb(attributes: dict[str, Any], meta: Any, index: int) -> dict[str, Any]:
+    """Per-LS luminosity in /pb whatever unit OMS states for it; other attributes untouched."""
+    if attributes.get("lumisection_number") is None:
+        return attributes  # run rows carry run totals, kept as OMS gives them
+    row_meta = meta.get("row") if isinstance(meta, dict) else None
+    converted = attributes
+    for name in LUMINOSITY_FIELDS:
+        value = attributes.get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        field_meta = row_meta.get(name) if isinstance(row_meta, dict) else None
+        unit = field_meta.get("units") if isinstance(field_meta, dict) else None
+        if unit is None or unit == "pb^{-1}":
+            continue
+        try:
+            factor = per_pb(str(unit))
+        except InvalidInput:
+            raise OmsBadResponse(
+                f"OMS page data[{index}] gives `{name}` in {unit!r}, not a luminosity unit"
+            ) from None
+        if converted is attributes:
+            converted = dict(attributes)
+        converted[name] = value * factor
+    return converted
 
 
 def check_lumisections(rows: Sequence[Mapping[str, Any]], run_number: int) -> None:

@@ -1,0 +1,1 @@
+"""Luminosity: per-LS delivered and recorded luminosity per run and source (OMS online, brilcalc)."""
