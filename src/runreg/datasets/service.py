@@ -149,7 +149,7 @@ def create_cycle(
     datasets `filter` selects."""
     name, moment = rules.check_name(name), rules.parse_deadline(deadline)
     limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
-    chosen = selection.select(db, filter=filter, limit=rules.MAX_DATASETS)
+    chosen = _select(db, filter)
     keys = rules.added(set(), chosen.keys)
     with db.transaction() as conn:
         _authorize(conn, actor, CREATE)
@@ -236,7 +236,7 @@ def add_datasets(
     Datasets joining a workspace the cycle is completed in must be COMPLETED there."""
     limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
     limits.check_ids(cycle=cycle_id)
-    chosen = selection.select(db, filter=filter, limit=rules.MAX_DATASETS)
+    chosen = _select(db, filter)
     with db.transaction() as conn:
         row = _live_row(conn, cycle_id)
         _authorize(conn, actor, EDIT)
@@ -274,7 +274,7 @@ def remove_datasets(
     """Remove the datasets `filter` selects; every one of them must be a member."""
     limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
     limits.check_ids(cycle=cycle_id)
-    chosen = selection.select(db, filter=filter, limit=rules.MAX_DATASETS)
+    chosen = _select(db, filter)
     with db.transaction() as conn:
         _live_row(conn, cycle_id)
         _authorize(conn, actor, EDIT)
@@ -538,7 +538,7 @@ def member_counts(db: Database) -> dict[int, int]:
 
 def preview(db: Database, *, filter: Mapping[str, Any] | None) -> selection.Selection:
     """The datasets a cycle made from `filter` would hold (refused beyond the cycle's limit)."""
-    return selection.select(db, filter=filter, limit=rules.MAX_DATASETS)
+    return _select(db, filter)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -561,6 +561,14 @@ def _authorize_move(
         from_state=current,
         to_state=to_state,
     )
+
+
+def _select(db: Database, filter: Any) -> selection.Selection:
+    if filter is not None and not isinstance(filter, Mapping):
+        raise InvalidInput(
+            "filter", f"must be an object of the table filter language, got {type(filter).__name__}"
+        )
+    return selection.select(db, filter=filter, limit=rules.MAX_DATASETS)
 
 
 def _offline_workspaces(conn: Connection) -> list[str]:
