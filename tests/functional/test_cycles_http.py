@@ -3,6 +3,7 @@ input answers 4xx naming the field and writes nothing."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -156,7 +157,7 @@ def test_bad_legacy_input_names_the_original_field_and_writes_nothing(
 
 # -- /api/v1 -------------------------------------------------------------------------------------------------
 def test_api_v1_creates_previews_completes_and_tells_who_did_it(client: TestClient, db: Database) -> None:
-    preview = client.get("/api/v1/cycles/preview", params={"filter": '{"name": "%s"}' % PROMPT})
+    preview = client.get("/api/v1/cycles/preview", params={"filter": json.dumps({"name": PROMPT})})
     assert preview.json()["count"] == 3 and preview.json()["datasets"][0] == {
         "run_number": RUNS[2],
         "name": PROMPT,

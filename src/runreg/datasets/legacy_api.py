@@ -193,7 +193,7 @@ def move_one(
             name=body.dataset_name,
             from_state=from_state,
             to_state=to_state,
-            comment=f"move dataset through cycle {body.id_cycle} from {from_state} to {to_state} in {workspace}",
+            comment=f"cycle {body.id_cycle}: move dataset from {from_state} to {to_state} in {workspace}",
         )
     return readmodels.dataset_record_of(registry.run_state(db, body.run_number), body.dataset_name)
 
@@ -247,7 +247,7 @@ def timestamp(moment: datetime) -> str:
 
 @contextmanager
 def original_fields() -> Iterator[None]:
-    """Refusals name the field as the original's body spells it (`cycle_name`, `cycle_attributes.dt_state`)."""
+    """Refusals name fields as the original spells them (`cycle_name`, `cycle_attributes.dt_state`)."""
     try:
         yield
     except InvalidInput as exc:
