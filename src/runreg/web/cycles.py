@@ -1,6 +1,6 @@
-"""Offline cycles pages (rr_backend §8.2): the cycles of a workspace, a cycle's card (deadline, states with who
-changed them, completion for the workspace with the reason when it is refused, moving its datasets), its
-datasets table with per-dataset moves and progress, its history, and the forms that create and edit cycles."""
+"""Offline cycles pages (rr_backend §8.2): the cycles of a workspace, a cycle's card (deadline, states and
+who changed them, completion for the workspace with the reason when it is refused, moving its datasets),
+its datasets table with per-dataset moves and progress, its history, the forms that create and edit it."""
 
 from __future__ import annotations
 
