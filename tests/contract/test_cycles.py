@@ -368,3 +368,5 @@ def test_listings_count_pending_cycles_and_flatten_members(world: Database) -> N
         (RUNS[0], EXPRESS, "OPEN"),
     ]
     assert cycles.member_counts(world) == {first.id: 3, second.id: 2}
+    counted = cycles.list_cycles(world, members=False)
+    assert [(c.datasets_count, c.members) for c in counted] == [(2, ()), (3, ())]

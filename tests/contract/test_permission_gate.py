@@ -154,6 +154,7 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
 NOT_GATED = {
     "configuration.ensure_default",
     "configuration.authorize",
+    "configuration.authorize_all",
     "configuration.refusal",
     "configuration.refusals",
     # The registry's write path for domains that orchestrate many runs: its callers authorize every target.

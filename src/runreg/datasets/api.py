@@ -68,7 +68,7 @@ def cycle_out(cycle: service.Cycle) -> dict[str, Any]:
         "deadline": cycle.deadline.isoformat(),
         "states": cycle.states,
         "deleted": cycle.deleted,
-        "datasets_count": len(cycle.members),
+        "datasets_count": cycle.datasets_count,
         "created_by": cycle.created_by,
         "created_at": cycle.created_at.isoformat(),
         "updated_by": cycle.updated_by,
@@ -126,7 +126,9 @@ def list_cycles(
     include_deleted: bool = Query(False),
 ) -> list[dict[str, Any]]:
     """Cycles by deadline (for a workspace: those pending in it first)."""
-    found = service.list_cycles(_db(request), workspace=workspace, include_deleted=include_deleted)
+    found = service.list_cycles(
+        _db(request), workspace=workspace, include_deleted=include_deleted, members=False
+    )
     return [cycle_out(cycle) for cycle in found]
 
 

@@ -70,6 +70,7 @@ class Cycle:
     updated_by: str
     updated_at: datetime
     members: tuple[CycleMember, ...] = ()
+    datasets_count: int = 0
 
     @property
     def keys(self) -> list[tuple[int, str]]:
@@ -351,6 +352,13 @@ def move_all_datasets(
         refused = rules.move_all_refusal(states, workspace, to_state, plan)
         if refused:
             raise InvalidState(refused, details={"cycle": cycle_id, "workspace": workspace})
+        # Every dataset authorized before any is written, with one read of the permissions.
+        planned = {(m.run_number, m.name): m.state(workspace) for m in plan.moving}
+        configuration.authorize_all(
+            conn,
+            actor=actor,
+            checks=[(MOVE, move_target(m, workspace, m.state(workspace), to_state)) for m in plan.moving],
+        )
         moved: list[tuple[int, str, str]] = []
 
         def step(run: RunState, name: str) -> list[Event]:
@@ -361,7 +369,8 @@ def move_all_datasets(
             if not rules.plan_move_all([member], workspace, to_state).moving:
                 return []
             current = member.state(workspace)
-            _authorize_move(conn, actor, member, workspace, current, to_state)
+            if current != planned[run.run_number, name]:
+                _authorize_move(conn, actor, member, workspace, current, to_state)
             moved.append((run.run_number, name, current or ""))
             return registry_model.move_dataset(run, name, workspace, to_state)
 
@@ -474,12 +483,19 @@ def delete_cycle(db: Database, *, actor: Actor, cycle_id: int, comment: str = ""
 # ----------------------------------------------------------------------------------------------
 # Reads
 # ----------------------------------------------------------------------------------------------
-def list_cycles(db: Database, *, workspace: str | None = None, include_deleted: bool = False) -> list[Cycle]:
-    """Cycles by deadline; for a workspace, those pending there first, then completed, then the others."""
+def list_cycles(
+    db: Database, *, workspace: str | None = None, include_deleted: bool = False, members: bool = True
+) -> list[Cycle]:
+    """Cycles by deadline; for a workspace, those pending there first, then completed, then the others.
+    Without `members` only their number is read (`datasets_count`; `members` stays empty)."""
     with db.reading() as conn:
         rows = store.list_cycles(conn, include_deleted=include_deleted)
-        members = store.members(conn, [row.id for row in rows])
-    found = [_from_row(row, members[row.id]) for row in rows]
+        if members:
+            by_id = store.members(conn, [row.id for row in rows])
+            found = [_from_row(row, by_id[row.id]) for row in rows]
+        else:
+            counts = store.member_counts(conn)
+            found = [_from_row(row, (), count=counts.get(row.id, 0)) for row in rows]
     if workspace:
         found.sort(key=lambda c: rules.listing_key(c.states, c.deadline, c.id, workspace))
     return found
@@ -551,15 +567,14 @@ def _authorize(conn: Connection, actor: Actor, action: str, **target: Any) -> No
 def _authorize_move(
     conn: Connection, actor: Actor, member: Member, workspace: str, current: str | None, to_state: str
 ) -> None:
-    _authorize(
-        conn,
-        actor,
-        MOVE,
-        run=member.run_number,
-        dataset=member.name,
-        workspace=workspace,
-        from_state=current,
-        to_state=to_state,
+    target = move_target(member, workspace, current, to_state)
+    configuration.authorize(conn, actor=actor, action=MOVE, target=target)
+
+
+def move_target(member: Member, workspace: str, current: str | None, to_state: str) -> Target:
+    """The target `datasets:cycle:move` is checked on; pages ask the gate ahead with the same one."""
+    return Target(
+        run=member.run_number, dataset=member.name, workspace=workspace, from_state=current, to_state=to_state
     )
 
 
@@ -608,7 +623,7 @@ def _cycle(conn: Connection, cycle_id: int) -> Cycle:
     return _from_row(row, store.members(conn, [cycle_id])[cycle_id])
 
 
-def _from_row(row: Any, members: Sequence[Any]) -> Cycle:
+def _from_row(row: Any, members: Sequence[Any], *, count: int | None = None) -> Cycle:
     return Cycle(
         id=row.id,
         name=row.name,
@@ -620,6 +635,7 @@ def _from_row(row: Any, members: Sequence[Any]) -> Cycle:
         updated_by=row.updated_by,
         updated_at=_utc(row.updated_at),
         members=tuple(CycleMember(m.run_number, m.name, m.added_by, _utc(m.added_at)) for m in members),
+        datasets_count=len(members) if count is None else count,
     )
 
 

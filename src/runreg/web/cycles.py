@@ -5,6 +5,7 @@ its datasets table with per-dataset moves and progress, its history, the forms t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,7 +75,7 @@ def _context(current: Page, workspace: str, params: Mapping[str, str]) -> dict[s
     offline = [ws.name for ws in config.workspaces if ws.mode == "offline"]
     if workspace not in offline:
         raise NotFound(f"there is no offline workspace {workspace!r}", details={"workspace": workspace})
-    listed = cycles.list_cycles(current.db, workspace=workspace)
+    listed = cycles.list_cycles(current.db, workspace=workspace, members=False)
     chosen_id = _int(params.get("cycle"), "cycle")
     if chosen_id is None and listed:
         chosen_id = listed[0].id
@@ -154,13 +155,7 @@ def _card(current: Page, workspace: str, cycle_id: int, page_number: int) -> dic
 
 
 def _move_target(member: rules.Member, workspace: str, was: str | None, to: str) -> dict[str, Any]:
-    return {
-        "run": member.run_number,
-        "dataset": member.name,
-        "workspace": workspace,
-        "from_state": was,
-        "to_state": to,
-    }
+    return asdict(cycles.move_target(member, workspace, was, to))
 
 
 def _cannot_show(current: Page, exc: RunregError, workspace: str) -> HTMLResponse:
