@@ -77,10 +77,14 @@ def bench(db: Database, runs: int, per_run: int, repeat: int) -> dict[str, list[
     def create() -> None:
         made.append(
             cycles.create_cycle(
-                db, actor=DC, name=f"c{next(counter)}", deadline="2024-07-15", workspaces=["global", "dt", "csc"],
+                db,
+                actor=DC,
+                name=f"c{next(counter)}",
+                deadline="2024-07-15",
+                workspaces=["global", "dt", "csc"],
                 filter={"name": {"like": "/PromptReco/Collisions2024C_%"}},
             )
-        )  # fmt: skip
+        )
 
     timed("create a cycle of 1,000 datasets from a filter", create, repeat, figures)
     cycle_id = made[0].id

@@ -149,7 +149,7 @@ def create_cycle(
     """A cycle pending in each workspace (global always among them) holding the 1..1000 offline, not hidden
     datasets `filter` selects."""
     name, moment = rules.check_name(name), rules.parse_deadline(deadline)
-    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
+    _check_bounds(comment)
     chosen = _select(db, filter)
     keys = rules.added(set(), chosen.keys)
     with db.transaction() as conn:
@@ -166,7 +166,7 @@ def create_cycle(
         except IntegrityError:  # a concurrent creation took the name between the check and the insert
             raise Conflict(f"a cycle named {name!r} was just created: pick another name") from None
         store.add_members(conn, cycle_id, keys, author=actor.name, now=now)
-        _record(
+        store.record(
             conn,
             cycle_id,
             actor,
@@ -197,8 +197,7 @@ def edit_cycle(
 ) -> Cycle:
     """Change the name, deadline or workspaces (kept ones keep their state, new ones start pending)."""
     name, moment = rules.check_name(name), rules.parse_deadline(deadline)
-    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
-    limits.check_ids(cycle=cycle_id)
+    _check_bounds(comment, cycle=cycle_id)
     with db.transaction() as conn:
         row = _live_row(conn, cycle_id)
         _authorize(conn, actor, EDIT)
@@ -215,7 +214,7 @@ def edit_cycle(
                 store.update_cycle(conn, cycle_id, author=actor.name, now=now, **changed)
             except IntegrityError:
                 raise Conflict(f"a cycle named {name!r} was just created: pick another name") from None
-            _record(
+            store.record(
                 conn,
                 cycle_id,
                 actor,
@@ -235,8 +234,7 @@ def add_datasets(
 ) -> Cycle:
     """Add the datasets `filter` selects that are not members yet (1..1000 selected; at most 1000 members).
     Datasets joining a workspace the cycle is completed in must be COMPLETED there."""
-    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
-    limits.check_ids(cycle=cycle_id)
+    _check_bounds(comment, cycle=cycle_id)
     chosen = _select(db, filter)
     with db.transaction() as conn:
         row = _live_row(conn, cycle_id)
@@ -253,7 +251,7 @@ def add_datasets(
         now = _now()
         store.add_members(conn, cycle_id, new, author=actor.name, now=now)
         store.update_cycle(conn, cycle_id, author=actor.name, now=now)
-        _record(
+        store.record(
             conn,
             cycle_id,
             actor,
@@ -273,8 +271,7 @@ def remove_datasets(
     db: Database, *, actor: Actor, cycle_id: int, filter: Mapping[str, Any] | None, comment: str = ""
 ) -> Cycle:
     """Remove the datasets `filter` selects; every one of them must be a member."""
-    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
-    limits.check_ids(cycle=cycle_id)
+    _check_bounds(comment, cycle=cycle_id)
     chosen = _select(db, filter)
     with db.transaction() as conn:
         _live_row(conn, cycle_id)
@@ -283,7 +280,7 @@ def remove_datasets(
         now = _now()
         store.remove_members(conn, cycle_id, gone)
         store.update_cycle(conn, cycle_id, author=actor.name, now=now)
-        _record(
+        store.record(
             conn,
             cycle_id,
             actor,
@@ -309,12 +306,9 @@ def mark_pending(db: Database, *, actor: Actor, cycle_id: int, workspace: str, c
 def _change_state(
     db: Database, actor: Actor, cycle_id: int, workspace: str, to_state: str, comment: str
 ) -> Cycle:
-    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
-    limits.check_ids(cycle=cycle_id)
+    _check_bounds(comment, cycle=cycle_id)
     with db.transaction() as conn:
-        row = _live_row(conn, cycle_id)
-        states = dict(row.states)
-        rules.participating(states, workspace)
+        row, states = _in_workspace(conn, cycle_id, workspace)
         _authorize(
             conn, actor, COMPLETE, workspace=workspace, from_state=states[workspace], to_state=to_state
         )
@@ -331,7 +325,9 @@ def _change_state(
         states[workspace] = to_state
         now = _now()
         store.update_cycle(conn, cycle_id, author=actor.name, now=now, states=states)
-        _record(conn, cycle_id, actor, to_state, now, workspace=workspace, comment=comment, details=details)
+        store.record(
+            conn, cycle_id, actor, to_state, now, workspace=workspace, comment=comment, details=details
+        )
         return _cycle(conn, cycle_id)
 
 
@@ -342,12 +338,9 @@ def move_all_datasets(
     the cycle is pending there. Datasets already there, waiting for the DQM GUI (except to OPEN), not
     significant for the workspace or hidden stay (rules.plan_move_all)."""
     rules.check_to_state(to_state)
-    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
-    limits.check_ids(cycle=cycle_id)
+    _check_bounds(comment, cycle=cycle_id)
     with db.transaction() as conn:
-        row = _live_row(conn, cycle_id)
-        states = dict(row.states)
-        rules.participating(states, workspace)
+        row, states = _in_workspace(conn, cycle_id, workspace)
         plan = rules.plan_move_all(_members(conn, cycle_id), workspace, to_state)
         refused = rules.move_all_refusal(states, workspace, to_state, plan)
         if refused:
@@ -390,7 +383,7 @@ def move_all_datasets(
         skipped = {why: len(left) for why, left in plan.skipped.items()}
         now = _now()
         store.update_cycle(conn, cycle_id, author=actor.name, now=now)
-        _record(
+        store.record(
             conn,
             cycle_id,
             actor,
@@ -419,12 +412,9 @@ def move_dataset(
     """Move one member dataset in `workspace` (the cycle pending there); `from_state`, when given, must be
     its current state there."""
     rules.check_to_state(to_state)
-    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
-    limits.check_ids(cycle=cycle_id, run_number=run_number)
+    _check_bounds(comment, cycle=cycle_id, run_number=run_number)
     with db.transaction() as conn:
-        row = _live_row(conn, cycle_id)
-        states = dict(row.states)
-        rules.participating(states, workspace)
+        row, states = _in_workspace(conn, cycle_id, workspace)
         if (run_number, name) not in set(_member_keys(conn, cycle_id)):
             raise InvalidInput(
                 "dataset", f"dataset {name!r} of run {run_number} is not in cycle {row.name!r}"
@@ -449,7 +439,7 @@ def move_dataset(
         )
         now = _now()
         store.update_cycle(conn, cycle_id, author=actor.name, now=now)
-        _record(
+        store.record(
             conn,
             cycle_id,
             actor,
@@ -465,8 +455,7 @@ def move_dataset(
 
 def delete_cycle(db: Database, *, actor: Actor, cycle_id: int, comment: str = "") -> Cycle:
     """Soft delete: the cycle leaves the lists, its history stays."""
-    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
-    limits.check_ids(cycle=cycle_id)
+    _check_bounds(comment, cycle=cycle_id)
     with db.transaction() as conn:
         row = store.load_cycle(conn, cycle_id, for_update=True)
         if row is None:
@@ -476,7 +465,7 @@ def delete_cycle(db: Database, *, actor: Actor, cycle_id: int, comment: str = ""
             raise InvalidState(f"cycle {cycle_id} is already deleted", details={"cycle": cycle_id})
         now = _now()
         store.update_cycle(conn, cycle_id, author=actor.name, now=now, deleted=True)
-        _record(conn, cycle_id, actor, "deleted", now, comment=comment, details={"name": row.name})
+        store.record(conn, cycle_id, actor, "deleted", now, comment=comment, details={"name": row.name})
         return _cycle(conn, cycle_id)
 
 
@@ -596,6 +585,19 @@ def _check_unique(conn: Connection, name: str) -> None:
         raise InvalidInput("name", f"cycle {existing.id} is already named {name!r}: a cycle name is unique")
 
 
+def _check_bounds(comment: str, **ids: int) -> None:
+    limits.check_text("comment", comment, limits.MAX_COMMENT_CHARS)
+    limits.check_ids(**ids)
+
+
+def _in_workspace(conn: Connection, cycle_id: int, workspace: str) -> tuple[Any, dict[str, str]]:
+    """The cycle's row (locked) and its states, refused unless `workspace` is one of its workspaces."""
+    row = _live_row(conn, cycle_id)
+    states = dict(row.states)
+    rules.participating(states, workspace)
+    return row, states
+
+
 def _live_row(conn: Connection, cycle_id: int) -> Any:
     row = store.load_cycle(conn, cycle_id, for_update=True)
     if row is None or row.deleted:
@@ -650,32 +652,6 @@ def _event(row: Any) -> CycleEvent:
         comment=row.comment,
         details=dict(row.details or {}),
         change_set_id=row.change_set_id,
-    )
-
-
-def _record(
-    conn: Connection,
-    cycle_id: int,
-    actor: Actor,
-    kind: str,
-    now: datetime,
-    *,
-    workspace: str | None = None,
-    comment: str = "",
-    details: Mapping[str, Any] | None = None,
-    change_set_id: int | None = None,
-) -> None:
-    store.record(
-        conn,
-        cycle_id,
-        author=actor.name,
-        actor_kind=actor.kind.value,
-        kind=kind,
-        now=now,
-        workspace=workspace,
-        comment=comment.strip(),
-        details=details,
-        change_set_id=change_set_id,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
 
 from runreg.datasets.tables import cycle_datasets, cycle_events, cycles
+from runreg.kernel.actors import Actor
 from runreg.storage.database import bulk_insert
 
 #: (run_number, name) pairs per IN list.
@@ -103,25 +104,25 @@ def remove_members(conn: Connection, cycle_id: int, keys: Sequence[tuple[int, st
 def record(
     conn: Connection,
     cycle_id: int,
-    *,
-    author: str,
-    actor_kind: str,
+    actor: Actor,
     kind: str,
     now: datetime,
+    *,
     workspace: str | None = None,
     comment: str = "",
     details: Mapping[str, Any] | None = None,
     change_set_id: int | None = None,
 ) -> None:
+    """One entry of the cycle's history: who, when, why (`comment`), what (`kind`, `details`)."""
     conn.execute(
         insert(cycle_events).values(
             cycle_id=cycle_id,
             at=now,
-            author=author,
-            actor_kind=actor_kind,
+            author=actor.name,
+            actor_kind=actor.kind.value,
             kind=kind,
             workspace=workspace,
-            comment=comment,
+            comment=comment.strip(),
             details=dict(details or {}),
             change_set_id=change_set_id,
         )

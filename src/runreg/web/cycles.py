@@ -17,7 +17,7 @@ from runreg.datasets import cycles as rules
 from runreg.datasets import service as cycles
 from runreg.kernel.errors import InvalidInput, NotFound, RunregError, http_status
 from runreg.kernel.limits import parse_json
-from runreg.web.page import Page, page, perform, posted, render
+from runreg.web.page import Page, page, perform, perform_form, posted, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = Depends(page)
@@ -340,26 +340,8 @@ async def delete(workspace: str, cycle_id: int, request: Request) -> Response:
     return response
 
 
-def _submit(
-    current: Page, write: Callable[[], Any], done: str, *, form: str, target: str, **context: Any
-) -> Response:
-    """perform() one write; refused input brings the form back in place with the reason at its field."""
-    refused: list[InvalidInput] = []
-
-    def attempt() -> Any:
-        try:
-            return write()
-        except InvalidInput as exc:
-            refused.append(exc)
-            raise
-
-    response = perform(current, attempt, done, changed=CHANGED)
-    if not refused:
-        return response
-    response = render(current, form, status_code=400, error=refused[0], **context)
-    response.headers["HX-Retarget"] = target
-    response.headers["HX-Reswap"] = "outerHTML"
-    return response
+def _submit(current: Page, write: Callable[[], Any], done: str, **form: Any) -> Response:
+    return perform_form(current, write, done, changed=CHANGED, **form)
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
