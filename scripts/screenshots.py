@@ -21,6 +21,7 @@ EXPERT = "expert@cern.ch|cms-dqm-runregistry-experts"
 CERTIFIER = "certifier@cern.ch|cms-dqm-runregistry-data-certification"
 VISITOR = "visitor@cern.ch|"
 ONCALL = "oncall@cern.ch|cms-dqm-oncall"
+DT_CERTIFIER = "dt-certifier@cern.ch|cms-dqm-runregistry-offline-dt-certifiers"
 
 
 def _newest_human_change_set(page: Page) -> None:
@@ -49,6 +50,15 @@ def _playground(page: Page) -> None:
         page.url.split("/log")[0] + f"/config/playground?classifier=component_classifiers.39&run={run}&ls=12"
     )
     page.wait_for_load_state("networkidle")
+
+
+def _cycle_preview(page: Page) -> None:
+    """The create form with the count of datasets its filter selects."""
+    page.fill("#create-form input[name=name]", "2024C prompt, second pass")
+    page.fill("#create-form input[name=deadline]", "2027-02-01T18:00")
+    page.fill("#create-form input[name=dataset]", "%PromptReco%")
+    page.locator("#create-form button:has-text('Preview the selection')").click()
+    page.wait_for_selector("#create-form .preview-count")
 
 
 Step = str | Callable[[Page], None] | None
@@ -92,6 +102,11 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ),
     ("run-as-of", "/runs/380013", SHIFTER, "#run-history tbody tr:last-child a"),
     ("run-visitor-disabled", "/runs/380013", VISITOR, None),
+    ("cycles-dt-certifier", "/offline/cycles/dt", DT_CERTIFIER, None),
+    ("cycles-global-refused", "/offline/cycles/global", CERTIFIER, None),
+    ("cycles-history", "/offline/cycles/csc", CERTIFIER, "#cycle-history summary"),
+    ("cycles-create-preview", "/offline/cycles/global?new=1", CERTIFIER, _cycle_preview),
+    ("cycles-visitor-disabled", "/offline/cycles/dt", VISITOR, None),
 ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 import runreg.certification.tables  # noqa: F401  (every table registered, so each test starts empty)
+import runreg.datasets.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
 import runreg.luminosity.tables  # noqa: F401
 import runreg.worker.tables  # noqa: F401

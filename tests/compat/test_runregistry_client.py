@@ -336,7 +336,6 @@ def test_lumisections_of_unknown_runs_or_datasets_are_empty(rr: ModuleType) -> N
 
 
 # -- cycles, accepted datasets, JSON -------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="cycles arrive with the offline certification issue")
 def test_get_cycles_lists_a_created_cycle_with_its_datasets(rr: ModuleType, runreg_server: Server) -> None:
     """rr_client §3.6 and the client suite's test_client_get_cycles, on a cycle made by the web UI route."""
     created = requests.post(

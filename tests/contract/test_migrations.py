@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 
 import runreg.certification.tables  # noqa: F401  (registers its tables on the shared metadata)
 import runreg.configuration.tables  # noqa: F401
+import runreg.datasets.tables  # noqa: F401
 import runreg.eventlog.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
 import runreg.registry.tables  # noqa: F401

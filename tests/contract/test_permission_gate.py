@@ -17,6 +17,9 @@ from runreg.certification import service as certification
 from runreg.certification.tables import json_jobs, json_presets
 from runreg.configuration import service as configuration
 from runreg.configuration.tables import config_versions
+from runreg.datasets import service as cycles
+from runreg.datasets.tables import cycle_datasets, cycle_events
+from runreg.datasets.tables import cycles as cycle_table
 from runreg.eventlog.tables import change_sets
 from runreg.ingestion import service as ingestion
 from runreg.kernel.actors import Actor, ActorKind
@@ -28,11 +31,14 @@ from runreg.registry.service import AutomaticUpdate, FlagEdit
 from runreg.storage.database import Database
 from runreg.trends import service as trends
 from runreg.workflows import service as workflows
+from tests.builders.cycles import DT_CERTIFIER
 from tests.builders.runs import CERTIFIER, EXPERT, SHIFTER, create_collision_run
 
 OUTSIDER = Actor("outsider@cern.ch", ActorKind.HUMAN, frozenset({"cms-some-other-group"}))
 RUN = 380567
 OFFLINE = "/PromptReco/Collisions2024A/DQM"
+OTHER_OFFLINE = "/PromptReco/Collisions2024B/DQM"
+CYCLE = 1  # the world's cycle, holding OFFLINE
 
 
 class NullRunner:
@@ -125,11 +131,35 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
     "luminosity.import_brilcalc": lambda db, a: luminosity.import_brilcalc(
         db, actor=a, text="#run:fill,ls,time,beamstatus,E(GeV),delivered(/pb),recorded(/pb),avgpu,source\n"
     ),
+    "datasets.create_cycle": lambda db, a: cycles.create_cycle(
+        db, actor=a, name="another", deadline="2024-07-15", workspaces=["global"], filter={"name": OFFLINE}
+    ),
+    "datasets.edit_cycle": lambda db, a: cycles.edit_cycle(
+        db, actor=a, cycle_id=CYCLE, name="renamed", deadline="2024-07-15", workspaces=["global", "dt"]
+    ),
+    "datasets.add_datasets": lambda db, a: cycles.add_datasets(
+        db, actor=a, cycle_id=CYCLE, filter={"name": OTHER_OFFLINE}
+    ),
+    "datasets.remove_datasets": lambda db, a: cycles.remove_datasets(
+        db, actor=a, cycle_id=CYCLE, filter={"name": OFFLINE}
+    ),
+    "datasets.mark_completed": lambda db, a: cycles.mark_completed(
+        db, actor=a, cycle_id=CYCLE, workspace="dt"
+    ),
+    "datasets.mark_pending": lambda db, a: cycles.mark_pending(db, actor=a, cycle_id=CYCLE, workspace="dt"),
+    "datasets.move_all_datasets": lambda db, a: cycles.move_all_datasets(
+        db, actor=a, cycle_id=CYCLE, workspace="dt", to_state="SIGNOFF"
+    ),
+    "datasets.move_dataset": lambda db, a: cycles.move_dataset(
+        db, actor=a, cycle_id=CYCLE, workspace="dt", run_number=RUN, name=OFFLINE, to_state="SIGNOFF"
+    ),
+    "datasets.delete_cycle": lambda db, a: cycles.delete_cycle(db, actor=a, cycle_id=CYCLE),
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
 NOT_GATED = {
     "configuration.ensure_default",
     "configuration.authorize",
+    "configuration.authorize_all",
     "configuration.refusal",
     "configuration.refusals",
     # The registry's write path for domains that orchestrate many runs: its callers authorize every target.
@@ -160,18 +190,19 @@ def test_every_service_write_is_listed_here() -> None:
 
 
 def written(db: Database) -> tuple[int, ...]:
+    tables = (
+        change_sets,
+        config_versions,
+        json_jobs,
+        json_presets,
+        luminosity_series,
+        luminosity_imports,
+        cycle_table,
+        cycle_datasets,
+        cycle_events,
+    )
     with db.reading() as conn:
-        return tuple(  # type: ignore[return-value]
-            conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in (
-                change_sets,
-                config_versions,
-                json_jobs,
-                json_presets,
-                luminosity_series,
-                luminosity_imports,
-            )
-        )
+        return tuple(conn.execute(select(func.count()).select_from(table)).scalar_one() for table in tables)
 
 
 @pytest.fixture
@@ -187,10 +218,26 @@ def world(db: Database) -> Database:
     registry.edit_flags(
         db, actor=SHIFTER, run_number=RUN, edits=[FlagEdit("dt-dt", 5, 6, "BAD", "noise")], comment="noise"
     )
+    registry.create_dataset(
+        db,
+        actor=EXPERT,
+        run_number=RUN,
+        name=OTHER_OFFLINE,
+        attributes={"global_state": "OPEN", "dt_state": "OPEN"},
+    )
     certification.submit(db, NullRunner(), actor=CERTIFIER, dataset_pattern="online", preset="golden")
     certification.save_preset(
         db, actor=CERTIFIER, name="dt", rule={"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}
     )
+    made = cycles.create_cycle(
+        db,
+        actor=CERTIFIER,
+        name="world",
+        deadline="2024-07-15",
+        workspaces=["global", "dt"],
+        filter={"name": OFFLINE},
+    )
+    assert made.id == CYCLE
     return db
 
 
@@ -206,10 +253,22 @@ def test_a_write_without_a_grant_is_refused_and_writes_nothing(world: Database, 
 
 @pytest.mark.parametrize(
     "write",
-    ["registry.change_run_attributes", "registry.edit_flags", "certification.submit", "configuration.edit"],
+    [
+        "registry.change_run_attributes",
+        "registry.edit_flags",
+        "certification.submit",
+        "configuration.edit",
+        "datasets.move_all_datasets",
+        "datasets.add_datasets",
+    ],
 )
 def test_the_egroup_granted_the_action_may_write(world: Database, write: str) -> None:
-    actor = {"certification.submit": CERTIFIER, "configuration.edit": EXPERT}.get(write, SHIFTER)
+    actor = {
+        "certification.submit": CERTIFIER,
+        "configuration.edit": EXPERT,
+        "datasets.move_all_datasets": DT_CERTIFIER,
+        "datasets.add_datasets": CERTIFIER,
+    }.get(write, SHIFTER)
     before = written(world)
     WRITES[write](world, actor)
     assert written(world) != before

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from runreg.certification import service as certification
+from runreg.datasets import service as cycles
 from runreg.http.app import create_app
 from runreg.registry import service as registry
 from runreg.settings import Settings
@@ -21,6 +22,7 @@ RUN = 380567
 OFFLINE = "/PromptReco/Collisions2024A/DQM"
 FLAG = {"first_ls": 3, "last_ls": 4, "status": "BAD", "comment": "HV trip"}
 MUTATING = {"post", "put", "patch", "delete"}
+CYCLE_STATES = {"global_state": "pending", "dt_state": "pending"}
 
 #: A valid request for every mutating route: (concrete path, JSON body). A new route without an entry fails
 #: `test_every_mutating_route_has_a_sample`.
@@ -83,6 +85,67 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", "/runs/reset_and_refresh_run/{run_number}"): (f"/runs/reset_and_refresh_run/{RUN}", None),
     ("POST", "/api/v1/workflows/{name}/update"): ("/api/v1/workflows/some_workflow/update", None),
     ("POST", "/stats/api/update"): ("/stats/api/update", {"workflow_name": "some_workflow"}),
+    ("POST", "/cycles"): (
+        "/cycles",
+        {
+            "cycle_name": "another",
+            "deadline": "2024-07-15",
+            "cycle_attributes": {"global_state": "pending"},
+            "filter": {"name": OFFLINE},
+        },
+    ),
+    ("PUT", "/cycles"): (
+        "/cycles",
+        {"id_cycle": 1, "cycle_name": "renamed", "deadline": "2024-07-15", "cycle_attributes": CYCLE_STATES},
+    ),
+    ("DELETE", "/cycles"): ("/cycles", {"id_cycle": 1}),
+    ("POST", "/cycles/add_datasets_to_cycle"): (
+        "/cycles/add_datasets_to_cycle",
+        {"id_cycle": 1, "filter": {"name": OFFLINE}},
+    ),
+    ("POST", "/cycles/delete_datasets_from_cycle"): (
+        "/cycles/delete_datasets_from_cycle",
+        {"id_cycle": 1, "filter": {"name": OFFLINE}},
+    ),
+    ("PUT", "/cycles/mark_cycle_complete/{workspace}"): ("/cycles/mark_cycle_complete/dt", {"id_cycle": 1}),
+    ("PUT", "/cycles/mark_cycle_pending/{workspace}"): ("/cycles/mark_cycle_pending/dt", {"id_cycle": 1}),
+    ("POST", "/cycles/move_all_datasets_to/{workspace}"): (
+        "/cycles/move_all_datasets_to/dt",
+        {"id_cycle": 1, "to_state": "SIGNOFF"},
+    ),
+    ("POST", "/cycles/move_dataset/{workspace}/{from_state}/{to_state}"): (
+        "/cycles/move_dataset/dt/OPEN/SIGNOFF",
+        {"id_cycle": 1, "run_number": RUN, "dataset_name": OFFLINE, "workspace": "dt"},
+    ),
+    ("POST", "/api/v1/cycles"): (
+        "/api/v1/cycles",
+        {"name": "another", "deadline": "2024-07-15", "workspaces": ["global"], "filter": {"name": OFFLINE}},
+    ),
+    ("PUT", "/api/v1/cycles/{cycle_id}"): (
+        "/api/v1/cycles/1",
+        {"name": "renamed", "deadline": "2024-07-15", "workspaces": ["global", "dt"]},
+    ),
+    ("DELETE", "/api/v1/cycles/{cycle_id}"): ("/api/v1/cycles/1", None),
+    ("POST", "/api/v1/cycles/{cycle_id}/datasets"): (
+        "/api/v1/cycles/1/datasets",
+        {"filter": {"name": OFFLINE}},
+    ),
+    ("POST", "/api/v1/cycles/{cycle_id}/datasets/remove"): (
+        "/api/v1/cycles/1/datasets/remove",
+        {"filter": {"name": OFFLINE}},
+    ),
+    ("POST", "/api/v1/cycles/{cycle_id}/workspaces/{workspace}/state/{state}"): (
+        "/api/v1/cycles/1/workspaces/dt/state/completed",
+        None,
+    ),
+    ("POST", "/api/v1/cycles/{cycle_id}/workspaces/{workspace}/datasets/state/{state}"): (
+        "/api/v1/cycles/1/workspaces/dt/datasets/state/SIGNOFF",
+        None,
+    ),
+    ("POST", "/api/v1/cycles/{cycle_id}/datasets/{run_number}/{name}/workspaces/{workspace}/state/{state}"): (
+        f"/api/v1/cycles/1/datasets/{RUN}{OFFLINE}/workspaces/dt/state/SIGNOFF",
+        None,
+    ),
     ("POST", "/json_portal/generate"): (
         "/json_portal/generate",
         {"json_logic": {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}, "dataset_name_filter": "online"},
@@ -124,6 +187,14 @@ def client(db: Database) -> TestClient:
         attributes={"global_state": "OPEN", "dt_state": "OPEN"},
     )
     certification.submit(db, NullRunner(), actor=CERTIFIER, dataset_pattern="online", preset="golden")
+    cycles.create_cycle(
+        db,
+        actor=CERTIFIER,
+        name="cycle",
+        deadline="2024-07-15",
+        workspaces=["global", "dt"],
+        filter={"name": OFFLINE},
+    )
     settings = Settings(proxy_secret=SECRET, dev_identity=False)
     return TestClient(create_app(db, settings=settings, oms=NoOms()))
 

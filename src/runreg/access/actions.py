@@ -22,6 +22,12 @@ ACTIONS: dict[str, str] = {
     "registry:dataset:create": "create a dataset of a run",
     "registry:dataset:edit": "change a dataset's attributes",
     "registry:dataset:move": "move a dataset's workspace between OPEN, SIGNOFF and COMPLETED",
+    # certification cycles (offline datasets grouped to be certified before a deadline)
+    "datasets:cycle:create": "create a certification cycle from the datasets a filter selects",
+    "datasets:cycle:edit": "change a cycle's name, deadline, workspaces or datasets",
+    "datasets:cycle:delete": "delete a certification cycle (soft: it stays in the history)",
+    "datasets:cycle:complete": "mark a cycle completed, or back to pending, in a workspace",
+    "datasets:cycle:move": "move a cycle's datasets between states in a workspace, through the cycle",
     # registry: the change log
     "registry:change_set:revert": "revert a change set",
     "registry:change_set:force_revert": "revert a change set over later changes of the same values",

@@ -17,6 +17,8 @@ from runreg.certification.api import router as certification_router
 from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
 from runreg.configuration.api import router as configuration_router
+from runreg.datasets.api import router as datasets_router
+from runreg.datasets.legacy_api import router as datasets_legacy
 from runreg.http import operations
 from runreg.http.bounded import BoundedInputMiddleware
 from runreg.http.logs import RequestIdMiddleware
@@ -73,6 +75,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(luminosity_router, prefix=API_PREFIX)
     app.include_router(workflows_router, prefix=API_PREFIX)
     app.include_router(trends_router, prefix=API_PREFIX)
+    app.include_router(datasets_router, prefix=API_PREFIX)
     for pages in web.ROUTERS:
         app.include_router(pages)
     _include_legacy(app)
@@ -127,6 +130,7 @@ def _include_legacy(app: FastAPI) -> None:
     app.include_router(certification_legacy)
     app.include_router(workflows_legacy)
     app.include_router(trends_legacy)
+    app.include_router(datasets_legacy)
 
 
 def error_response(request: Request, exc: RunregError) -> JSONResponse:

@@ -124,12 +124,6 @@ def dataset_names_of_run(request: Request, run_number: Id) -> list[str]:
     return readmodels.dataset_names(run) if run else []
 
 
-@router.get("/cycles/{workspace}")
-def cycles(workspace: str) -> list[dict[str, Any]]:
-    """runreg has no cycles yet: an empty list, which the client returns as is."""
-    return []
-
-
 @router.get("/datasets_accepted")
 def datasets_accepted(request: Request) -> list[dict[str, Any]]:
     """The accepted-dataset rules of the current configuration."""

@@ -131,9 +131,7 @@ def _write(
     return ChangeResult(change_set.id, {after.run_number: len(evts) for _, after, evts in planned})
 
 
-def write(
-    conn: Connection, *, actor: Actor, comment: str, decisions: Mapping[int, Decide]
-) -> ChangeResult:
+def write(conn: Connection, *, actor: Actor, comment: str, decisions: Mapping[int, Decide]) -> ChangeResult:
     """The one write path, for domains that orchestrate registry writes over many runs (DC tools, the DQM GUI
     pinger, cycles): one change set for all of `decisions`, inside the caller's transaction. It does not
     authorize: the caller has checked every target with the gate before deciding, as every writer does."""
@@ -780,6 +778,15 @@ def change_set_detail(
         if change_set is None:
             raise ChangeSetNotFound(change_set_id)
         return change_set, eventlog.events_of_change_set(conn, change_set_id)
+
+
+def dataset_attributes(
+    conn: Connection, keys: Sequence[tuple[int, str]], *, for_share: bool = False
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """The current attributes (workspace states, …) of many datasets, read in the caller's transaction (for
+    domains that check rules over many datasets before writing, e.g. a cycle's completion); `for_share` keeps
+    them from changing until it commits (PostgreSQL). Datasets that do not exist are left out."""
+    return store.dataset_attributes(conn, keys, for_share=for_share)
 
 
 def search(

@@ -315,6 +315,23 @@ def summaries(conn: Connection, run_numbers: list[int], dataset: str) -> dict[in
     return {row.run_number: row.triplet_summary for row in conn.execute(query)}
 
 
+def dataset_attributes(
+    conn: Connection, keys: Sequence[tuple[int, str]], *, for_share: bool = False
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """The attributes of these (run_number, name) datasets (absent ones are left out); `for_share` holds
+    them on PostgreSQL until the caller commits, so no move of them commits in between."""
+    found: dict[tuple[int, str], dict[str, Any]] = {}
+    d = datasets.c
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        query = select(d.run_number, d.name, d.attributes).where(tuple_(d.run_number, d.name).in_(chunk))
+        if for_share and conn.dialect.name == "postgresql":
+            query = query.with_for_update(read=True)
+        for run_number, name, attributes in conn.execute(query):
+            found[run_number, name] = dict(attributes)
+    return found
+
+
 def fetch_page(conn: Connection, listing: Any, page: int) -> tuple[list[dict[str, Any]], int]:
     """Rows of one listing page and the total. The page stops at its last row (an index scan in the sort
     order); the count reads only the tables its filter needs, and is skipped when the first page is short."""

@@ -18,7 +18,7 @@ from runreg.access.actions import Target
 from runreg.access.identity import identify
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import PermissionDenied, RunregError, http_status
+from runreg.kernel.errors import InvalidInput, PermissionDenied, RunregError, http_status
 from runreg.storage.database import Database
 from runreg.web import display
 
@@ -109,4 +109,35 @@ def perform(current: Page, write: Callable[[], Any], done: str, *, changed: str 
         return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
     response = render(current, "_flash.html", message=done)
     response.headers["HX-Trigger"] = changed
+    return response
+
+
+def perform_form(
+    current: Page,
+    write: Callable[[], Any],
+    done: str,
+    *,
+    form: str,
+    target: str,
+    changed: str = "runs-changed",
+    **context: Any,
+) -> Response:
+    """perform() one write of a form; when the service refuses the input, the form (template `form`, with
+    `context`) comes back in place of the one posted (`target`) with the reason next to the field that caused
+    it (400), and nothing was written."""
+    refused: list[InvalidInput] = []
+
+    def attempt() -> Any:
+        try:
+            return write()
+        except InvalidInput as exc:
+            refused.append(exc)
+            raise
+
+    response = perform(current, attempt, done, changed=changed)
+    if not refused:
+        return response
+    response = render(current, form, status_code=400, error=refused[0], **context)
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = "outerHTML"
     return response

@@ -21,7 +21,7 @@ from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
 from runreg.web import run_view
 from runreg.web.display import moves
-from runreg.web.page import Page, page, perform, posted, render
+from runreg.web.page import Page, page, perform, perform_form, posted, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = Depends(page)
@@ -209,33 +209,8 @@ def _ls_number(form: dict[str, str], field: str) -> int:
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def _submit(
-    current: Page,
-    write: Callable[[], Any],
-    done: str,
-    *,
-    form: str,
-    target: str,
-    **context: Any,
-) -> Response:
-    """perform() one write; when the service refuses the input, the form comes back in place of the one
-    posted with the reason next to the field that caused it (400), and nothing was written."""
-    refused: list[InvalidInput] = []
-
-    def attempt() -> Any:
-        try:
-            return write()
-        except InvalidInput as exc:
-            refused.append(exc)
-            raise
-
-    response = perform(current, attempt, done, changed=CHANGED)
-    if not refused:
-        return response
-    response = render(current, form, status_code=400, error=refused[0], **context)
-    response.headers["HX-Retarget"] = target
-    response.headers["HX-Reswap"] = "outerHTML"
-    return response
+def _submit(current: Page, write: Callable[[], Any], done: str, **form: Any) -> Response:
+    return perform_form(current, write, done, changed=CHANGED, **form)
 
 
 @router.post("/runs/{run_number}/flags/{component}", response_class=HTMLResponse)

@@ -5,6 +5,7 @@ from alembic import context
 # Every domain's tables register on the shared metadata when imported.
 import runreg.certification.tables  # noqa: F401
 import runreg.configuration.tables  # noqa: F401
+import runreg.datasets.tables  # noqa: F401
 import runreg.eventlog.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
 import runreg.luminosity.tables  # noqa: F401
