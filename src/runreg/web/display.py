@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from runreg.kernel.quality import Status
 
@@ -12,6 +13,12 @@ OMS_RUN_URL = "https://cmsoms.cern.ch/cms/runs/report?cms_run={run}"
 DQM_GUI_URL = (
     "https://cmsweb.cern.ch/dqm/online/start?runnr={run};dataset=/Global/Online/ALL;workspace=Summary"
 )
+#: A DQM GUI sample of an offline dataset in the offline GUI, and in the new GUI (the original's "beta").
+OFFLINE_GUI_URL = (
+    "https://cmsweb.cern.ch/dqm/offline/start?runnr={run};dataset={sample};sampletype=offline_data;"
+    "workspace=Summary"
+)
+NEW_GUI_URL = "https://cmsweb.cern.ch/dqm/offline-new/?run_number={run}&dataset_name={sample}"
 
 
 def segments(summary: dict[str, Any] | None, ls_count: int) -> list[dict[str, Any]]:
@@ -55,12 +62,29 @@ def dqm_gui_url(run: int) -> str:
     return DQM_GUI_URL.format(run=run)
 
 
+def offline_gui_url(run: int, sample: str) -> str:
+    return OFFLINE_GUI_URL.format(run=run, sample=quote(sample, safe="/"))
+
+
+def new_gui_url(run: int, sample: str) -> str:
+    return NEW_GUI_URL.format(run=run, sample=quote(sample, safe="/"))
+
+
+def dataset_url(run: int, name: str) -> str:
+    """The dataset page: `/datasets/380567/PromptReco/Collisions2024C/DQM` for `/PromptReco/…/DQM` (the
+    name's leading slash is the path's)."""
+    return f"/datasets/{run}/{quote(name.removeprefix('/'), safe='/')}"
+
+
 GLOBALS = {
     "segments": segments,
     "summary_title": summary_title,
     "moves": moves,
     "oms_url": oms_url,
     "dqm_gui_url": dqm_gui_url,
+    "offline_gui_url": offline_gui_url,
+    "new_gui_url": new_gui_url,
+    "dataset_url": dataset_url,
     "STATUS_ORDER": STATUS_ORDER,
 }
 FILTERS = {"short_time": short_time}
