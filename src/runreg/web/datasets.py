@@ -52,10 +52,13 @@ def _view(current: Page, run_number: int, path: str) -> registry.DatasetView:
     is found too)."""
     try:
         return registry.dataset_view(current.db, run_number=run_number, name="/" + path)
-    except InvalidInput:
+    except InvalidInput as slashed:
         if path.startswith("/") or not path:
             raise
-        return registry.dataset_view(current.db, run_number=run_number, name=path)
+        try:
+            return registry.dataset_view(current.db, run_number=run_number, name=path)
+        except InvalidInput:
+            raise slashed from None
 
 
 def _main_context(current: Page, view: registry.DatasetView) -> dict[str, Any]:
