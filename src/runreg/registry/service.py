@@ -833,10 +833,20 @@ def change_set_detail(
 
 
 def search(
-    db: Database, *, target: str, filter: Any, sortings: Any = None, page: int = 0, page_size: int = 50
+    db: Database,
+    *,
+    target: str,
+    filter: Any,
+    sortings: Any = None,
+    page: int = 0,
+    page_size: int = 50,
+    count_limit: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of runs or datasets matching the table filter language, and the total count."""
+    """One page of runs or datasets matching the table filter language, and the total count; with
+    `count_limit`, a total above it is reported as `count_limit + 1` (counting stops there)."""
     queries = filters.select_runs if target == "runs" else filters.select_datasets
     listing = queries(filter, sortings=sortings, page=page, page_size=page_size)
+    if count_limit is not None:
+        limits.check_ids(count_limit=count_limit)
     with db.reading() as conn:
-        return store.fetch_page(conn, listing, page)
+        return store.fetch_page(conn, listing, page, count_limit=count_limit)

@@ -31,6 +31,9 @@ router = APIRouter(include_in_schema=False)
 PAGE = Depends(page)
 EDITABLE_PAGE_SIZE = 20
 WAITING_PAGE_SIZE = 5
+#: Matching datasets counted for the pager before it says "more than": counting 100,000 JSON documents on
+#: every request would cost more than the rest of the page (docs/PERFORMANCE.md).
+COUNT_LIMIT = 5_000
 #: Builder text fields of the dataset tables: (URL parameter, label, filter-language key).
 TEXTS = [("name", "Dataset name contains", "name"), ("class", "Class", "rr_attributes.class")]
 #: Every offline table leaves out the online dataset and the datasets hidden by the DC tools.
@@ -132,6 +135,7 @@ def _tables(current: Page, config: Configuration, workspace: str) -> dict[str, A
             query.page,
             EDITABLE_PAGE_SIZE,
             target="datasets",
+            count_limit=COUNT_LIMIT,
         )
         waiting = table_page(
             current.db,
@@ -140,6 +144,7 @@ def _tables(current: Page, config: Configuration, workspace: str) -> dict[str, A
             query.page_of("waiting_page"),
             WAITING_PAGE_SIZE,
             target="datasets",
+            count_limit=COUNT_LIMIT,
         )
     except InvalidInput as exc:  # a bad filter is shown next to the builder, with empty tables
         query = TableQuery.unparsed(current.request.query_params, spec)

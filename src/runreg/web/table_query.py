@@ -176,7 +176,7 @@ class TableQuery:
 
 
 #: What a table shows when its filter does not parse: no row; the builder shows the error.
-EMPTY_TABLE: dict[str, Any] = {"rows": [], "total": 0, "page": 0, "pages": 0, "page_size": 1}
+EMPTY_TABLE: dict[str, Any] = {"rows": [], "total": 0, "capped": False, "page": 0, "pages": 0, "page_size": 1}
 
 
 def table_page(
@@ -187,14 +187,27 @@ def table_page(
     size: int,
     *,
     target: str = "runs",
+    count_limit: int | None = None,
 ) -> dict[str, Any]:
-    """One page of a table (`registry.search`): its rows, the total, and what the pager needs."""
+    """One page of a table (`registry.search`): its rows, the total, and what the pager needs. With
+    `count_limit` the total is counted up to that many rows past this page at least; beyond it the pager
+    says "more than" (`capped`) instead of reading every match on every request."""
+    limit = None if count_limit is None else max(count_limit, (page_number + 1) * size)
     rows, total = registry.search(
-        db, target=target, filter=filter, sortings=query.sortings(), page=page_number, page_size=size
+        db,
+        target=target,
+        filter=filter,
+        sortings=query.sortings(),
+        page=page_number,
+        page_size=size,
+        count_limit=limit,
     )
+    capped = limit is not None and total > limit
+    total = limit if capped and limit is not None else total
     return {
         "rows": rows,
         "total": total,
+        "capped": capped,
         "page": page_number,
         "pages": max(1, -(-total // size)),
         "page_size": size,
