@@ -1,4 +1,4 @@
-"""Server time of the offline datasets page `/offline/datasets/<ws>` over 100,000 offline datasets on PostgreSQL.
+"""Server time of the offline datasets page `/offline/datasets/<ws>` over 100,000 datasets on PostgreSQL.
 
 Run: `PYTHONPATH=src .venv/bin/python benchmarks/offline_page.py [--requests 200] [--pg postgresql://…/postgres]`.
 It creates a scratch PostgreSQL database (dropped at the end) and builds, through the registry service,
@@ -87,9 +87,13 @@ def build(url: str) -> int:
         def decide(run: RunState) -> list[Any]:
             events: list[Any] = []
             for name in NAMES:
-                state = "waiting dqm gui" if newest else rng.choice(["COMPLETED"] * 6 + ["SIGNOFF"] * 3 + ["OPEN"])
+                state = (
+                    "waiting dqm gui"
+                    if newest
+                    else rng.choice(["COMPLETED"] * 6 + ["SIGNOFF"] * 3 + ["OPEN"])
+                )
                 attributes: dict[str, Any] = {f"{ws}_state": state for ws in workspaces}
-                attributes["datasets_in_gui"] = [] if newest else [f"/ZeroBias/Run2024C-PromptReco-v1/DQMIO"]
+                attributes["datasets_in_gui"] = [] if newest else ["/ZeroBias/Run2024C-PromptReco-v1/DQMIO"]
                 if rng.random() < 0.01:
                     attributes |= {"hidden": True, "hidden_reason": "duplicate"}
                 created = model.create_dataset(run, name, attributes)
@@ -118,7 +122,8 @@ def build(url: str) -> int:
             "runs": "oms_attributes, rr_attributes, rr_automatic, rr_manual, ls_count, version, "
             "last_change_set, created_at, updated_at",
             "datasets": "name, attributes, updated_at",
-            "dataset_summaries": "dataset, ls_count, triplet_summary, dcs_summary, recorded_lumi, delivered_lumi",
+            "dataset_summaries": "dataset, ls_count, triplet_summary, dcs_summary, recorded_lumi, "
+            "delivered_lumi",
         }
         for k in range(1, COPIES):
             for table, columns in copies.items():
@@ -174,7 +179,9 @@ def main() -> None:
         count = build(url)
         print(f"built {count} offline datasets in {time.perf_counter() - began:.0f} s ({name})")
         db = Database(url)
-        settings = Settings(proxy_secret=SECRET, dev_identity=False, allowed_hosts=["127.0.0.1", "testserver"])
+        settings = Settings(
+            proxy_secret=SECRET, dev_identity=False, allowed_hosts=["127.0.0.1", "testserver"]
+        )
         measure(create_app(db, settings=settings, oms=None), args.requests)
         db.dispose()
     finally:

@@ -55,7 +55,11 @@ def test_a_certifier_marks_ls_bad_and_sets_a_dcs_bit_false_with_a_reason(site: S
     )
     assert bar(page, "tracker-pixel") == [("1", "9", "GOOD"), ("10", "20", "BAD"), ("21", "60", "GOOD")]
     stored = registry.component_ranges(registry.run_state(site.db, RUN), PROMPT)["tracker-pixel"]
-    assert [(r["start"], r["end"], r["status"]) for r in stored] == [(1, 9, "GOOD"), (10, 20, "BAD"), (21, 60, "GOOD")]
+    assert [(r["start"], r["end"], r["status"]) for r in stored] == [
+        (1, 9, "GOOD"),
+        (10, 20, "BAD"),
+        (21, 60, "GOOD"),
+    ]
     assert registry.component_ranges(registry.run_state(site.db, RUN))["tracker-pixel"][0]["status"] == "GOOD"
 
     # A DCS bit: the dataset sees the online values (dtp_ready false on 30–34) until it corrects them.
@@ -109,7 +113,9 @@ def test_edits_of_a_workspace_that_is_not_open_are_disabled_with_the_reason(site
     reason = f"dataset '{PROMPT}' of run {RUN} is SIGNOFF in workspace csc"
     assert reason in (save.get_attribute("title") or "")
     expect(csc.locator(".refusal-note")).to_contain_text(reason)
-    expect(page.locator("article[data-component='dt-dt'] #flag-form-dt-dt button:has-text('Save')")).to_be_enabled()
+    expect(
+        page.locator("article[data-component='dt-dt'] #flag-form-dt-dt button:has-text('Save')")
+    ).to_be_enabled()
 
 
 def test_a_shifter_sees_every_write_disabled_with_the_gates_reason(site: Site, open_page) -> None:  # noqa: ANN001

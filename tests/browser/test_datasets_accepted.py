@@ -51,7 +51,9 @@ def test_an_expert_creates_a_rule_and_a_bad_regexp_is_refused_at_its_field(site:
     )
     assert configuration.version_count(site.db) == versions
 
-    fill_new(page, regexps="/ZeroBias/Run2024E-PromptReco-v.*?/DQMIO\n\n/Muon0/Run2024E-PromptReco-v.*?/DQMIO\n")
+    fill_new(
+        page, regexps="/ZeroBias/Run2024E-PromptReco-v.*?/DQMIO\n\n/Muon0/Run2024E-PromptReco-v.*?/DQMIO\n"
+    )
     page.locator("#rule-new button:has-text('Add the rule')").click()
     expect(page.locator("#flash .flash.ok")).to_contain_text(f"rule {NAME} added")
     expect(page.locator(f"#rules-table tr.rule[data-rule='{NAME}']")).to_be_visible()  # the table reloaded
@@ -63,7 +65,10 @@ def test_an_expert_creates_a_rule_and_a_bad_regexp_is_refused_at_its_field(site:
         381400,
         True,
     )
-    assert added.regexps == ["/ZeroBias/Run2024E-PromptReco-v.*?/DQMIO", "/Muon0/Run2024E-PromptReco-v.*?/DQMIO"]
+    assert added.regexps == [
+        "/ZeroBias/Run2024E-PromptReco-v.*?/DQMIO",
+        "/Muon0/Run2024E-PromptReco-v.*?/DQMIO",
+    ]
     assert configuration.version_count(site.db) == versions + 1
     assert configuration.history(site.db, limit=1)[0].comment == f"datasets accepted: add {NAME}"
 
@@ -92,4 +97,6 @@ def test_a_shifter_sees_the_rules_read_only_with_the_reason(site: Site, open_pag
     page = open_page(SHIFTER, "/config/datasets-accepted")
     expect(page.locator(".refusal-note")).to_contain_text("may not")
     expect(page.locator("#rule-new button:has-text('Add the rule')")).to_be_disabled()
-    assert all(page.locator("#rules-table button:has-text('Delete')").evaluate_all("bs => bs.map(b => b.disabled)"))
+    assert all(
+        page.locator("#rules-table button:has-text('Delete')").evaluate_all("bs => bs.map(b => b.disabled)")
+    )

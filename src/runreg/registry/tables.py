@@ -33,7 +33,8 @@ Index("ix_datasets_name", datasets.c.name)
 #: The offline workspaces of the shipped configuration whose datasets waiting for the DQM GUI are indexed
 #: (migration 0006w): the offline tables list and count them among 100,000 datasets on every page. Each
 #: index holds only the waiting datasets, in the tables' order; its PostgreSQL condition is the expression
-#: the filter language compiles `dataset_attributes.<ws>_state = 'waiting dqm gui'` to, so the planner uses it.
+#: the filter language compiles `dataset_attributes.<ws>_state = 'waiting dqm gui'` to (the planner then
+#: uses it).
 WAITING_INDEXED_WORKSPACES = (
     "global", "btag", "castor", "cms", "csc", "ctpps", "dc", "dt", "ecal", "egamma", "gem", "hcal", "hlt",
     "jetmet", "l1t", "lumi", "muon", "rpc", "tau", "tracker",

@@ -58,7 +58,9 @@ def status_bar(summary: dict[str, Any] | None, ls_count: int, popover_url: str =
     )
     if len(parts) == 1:
         status = parts[0]["status"]
-        inner = f'<span class="seg {status.replace(" ", "_")} whole" style="width:100%">{escape(status)}</span>'
+        inner = (
+            f'<span class="seg {status.replace(" ", "_")} whole" style="width:100%">{escape(status)}</span>'
+        )
     else:
         inner = "".join(
             f'<span class="seg {p["status"].replace(" ", "_")}" style="width:{p["percent"]:.2f}%"></span>'

@@ -162,7 +162,9 @@ def _tables(current: Page, config: Configuration, workspace: str) -> dict[str, A
         "editable": editable,
         "state_key": f"{workspace}_state",
         "state_moves": state_moves,
-        "other_workspaces": [ws for ws in offline if ws != workspace] if "all_states" in query.toggles else [],
+        "other_workspaces": [ws for ws in offline if ws != workspace]
+        if "all_states" in query.toggles
+        else [],
         "short_states": SHORT_STATES,
         # What the DC tools and the cycle creation act on: the editable table's rows, whatever page.
         "selection_filter": json.dumps(editable_chosen, separators=(",", ":")),

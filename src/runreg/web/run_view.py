@@ -257,13 +257,17 @@ def run_history(log: Iterable[LoggedEvent]) -> list[HistoryEntry]:
                 (event.first_ls or 0, event.last_ls or 0, status)
             )
         elif event.type == "DatasetCreated":
-            said.insert(0, f"dataset {payload.get('name', event.dataset)} created" if payload else "dataset created")
+            said.insert(
+                0, f"dataset {payload.get('name', event.dataset)} created" if payload else "dataset created"
+            )
         elif event.type == "DatasetAttributesChanged" and payload:
             attributes = payload.get("attributes") or {}
             said += [f"{k} → {shown(v) or '(empty)'}" for k, v in sorted(attributes.items())]
         elif event.type == "OmsValuesSet" and payload:
             values = payload.get("values") or {}
-            said += [f"{k}: LS {event.first_ls}–{event.last_ls} → {shown(v)}" for k, v in sorted(values.items())]
+            said += [
+                f"{k}: LS {event.first_ls}–{event.last_ls} → {shown(v)}" for k, v in sorted(values.items())
+            ]
         elif event.type.startswith("OmsValues") and "OMS LS values" not in said:
             said.append("OMS LS values")
     return [

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from runreg.configuration import service as configuration
-from runreg.datasets.selection import HIDDEN
 from runreg.configuration.model import Configuration
+from runreg.datasets.selection import HIDDEN
 from runreg.ingestion import service as ingestion
 from runreg.kernel.errors import InvalidInput, NotFound, RunregError, http_status
 from runreg.kernel.quality import USER_STATUSES, Status
@@ -217,9 +217,7 @@ def offline_datasets(run: registry_model.RunState) -> list[dict[str, Any]]:
     for name, ds in sorted(run.datasets.items()):
         if name == ONLINE or ds.attributes.get(HIDDEN) is True:
             continue
-        states = [
-            str(v) for k, v in ds.attributes.items() if k.endswith("_state") and k != "global_state"
-        ]
+        states = [str(v) for k, v in ds.attributes.items() if k.endswith("_state") and k != "global_state"]
         samples = ds.attributes.get(readmodels.IN_GUI)
         out.append(
             {
@@ -340,7 +338,9 @@ def submit_flag_edit(
         standalone=True,
         target=f"#flag-form-{component}",
         changed=CHANGED if online else DATASET_CHANGED,
-        action=f"/runs/{run_number}/flags/{component}" if online else f"/datasets/{run_number}/flags/{component}",
+        action=f"/runs/{run_number}/flags/{component}"
+        if online
+        else f"/datasets/{run_number}/flags/{component}",
         dataset=None if online else dataset,
         component=component,
         values=form,
