@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
+import sys
 import time
 import uuid
 import warnings
+from pathlib import Path
 from typing import Any
 
 import psycopg
+
+sys.path.insert(0, str(Path(__file__).parent))
+from http_load import replicate  # noqa: E402 — the load benchmark's projection copies
+from online_page import percentiles  # noqa: E402
 
 from runreg.configuration import service as configuration
 from runreg.http.app import create_app
@@ -118,29 +123,10 @@ def build(url: str) -> int:
         with db.transaction() as conn:
             service.write(conn, actor=WORKER, comment="offline datasets", decisions=decisions)
     with db.transaction() as conn:
-        copies = {
-            "runs": "oms_attributes, rr_attributes, rr_automatic, rr_manual, ls_count, version, "
-            "last_change_set, created_at, updated_at",
-            "datasets": "name, attributes, updated_at",
-            "dataset_summaries": "dataset, ls_count, triplet_summary, dcs_summary, recorded_lumi, "
-            "delivered_lumi",
-        }
-        for k in range(1, COPIES):
-            for table, columns in copies.items():
-                conn.exec_driver_sql(
-                    f"INSERT INTO {table} SELECT run_number - {k * SEED_RUNS}, {columns} FROM {table} "
-                    f"WHERE run_number >= 300000"
-                )
-        conn.exec_driver_sql("ANALYZE")
+        replicate(conn, copies=COPIES, shift=-SEED_RUNS, seeded="run_number >= 300000")
         count = conn.exec_driver_sql("SELECT count(*) FROM datasets WHERE name <> 'online'").scalar_one()
     db.dispose()
     return int(count)
-
-
-def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return f"p50 {statistics.median(ordered):6.1f}  p95 {p95:6.1f}  max {ordered[-1]:6.1f}"
 
 
 def measure(app: object, requests: int) -> None:
@@ -159,8 +145,8 @@ def measure(app: object, requests: int) -> None:
                 cpu.append((time.process_time() - began_cpu) * 1000)
                 assert response.status_code == 200, response.text[:300]
             print(
-                f"{name:<32} wall {percentiles(wall)}   cpu {percentiles(cpu)}  (ms, "
-                f"{len(response.content) // 1024} KiB)"
+                f"{name:<32} wall {percentiles(wall)}   cpu {percentiles(cpu)}  "
+                f"({len(response.content) // 1024} KiB)"
             )
 
 

@@ -16,7 +16,7 @@ from runreg.kernel.errors import InvalidInput, NotFound, RunregError, http_statu
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE, WAITING_DQM_GUI
 from runreg.web.dataset_view import state_moves
-from runreg.web.page import Page, page, render
+from runreg.web.page import Page, not_found, page, render
 from runreg.web.table_query import (
     EMPTY_TABLE,
     RANGES,
@@ -88,11 +88,9 @@ def offline_workspace(workspace: str, current: Page = PAGE) -> Response:
     try:
         view = _tables(current, config, workspace)
     except NotFound as exc:
-        return render(
+        return not_found(
             current,
-            "not_found.html",
-            status_code=http_status(exc),
-            message=exc.message,
+            exc,
             section="offline",
             back_url="/offline/datasets/global",
             back_label="The offline datasets of the global workspace",
