@@ -61,6 +61,24 @@ def _cycle_preview(page: Page) -> None:
     page.wait_for_selector("#create-form .preview-count")
 
 
+def _first_dataset(page: Page) -> None:
+    """The dataset page of the newest editable dataset of the global workspace."""
+    page.locator("#editable-datasets td.dataset-name a").first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def _bad_regexp(page: Page) -> None:
+    form = page.locator("#rule-new")
+    form.locator("input[name=name]").fill("/PromptReco/Collisions2024E/DQM")
+    form.locator("input[name=class]").fill("Collisions24")
+    form.locator("input[name=run_from]").fill("380948")
+    form.locator("textarea[name=regexps]").fill(
+        "/ZeroBias/Run2024E-PromptReco-v.*?/DQMIO\n/Muon0/(Run2024E/DQMIO"
+    )
+    form.locator("button:has-text('Add the rule')").click()
+    page.wait_for_selector("#rule-new .field-error")
+
+
 Step = str | Callable[[Page], None] | None
 #: (file name, path, identity cookie, optional step before the shot: a CSS selector to click, or a function)
 PAGES: list[tuple[str, str, str, Step]] = [
@@ -107,6 +125,13 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("cycles-history", "/offline/cycles/csc", CERTIFIER, "#cycle-history summary"),
     ("cycles-create-preview", "/offline/cycles/global?new=1", CERTIFIER, _cycle_preview),
     ("cycles-visitor-disabled", "/offline/cycles/dt", VISITOR, None),
+    ("offline-global", "/offline/datasets/global", CERTIFIER, None),
+    ("offline-tracker-all-states", "/offline/datasets/tracker?all_states=1", CERTIFIER, None),
+    ("offline-shifter-disabled", "/offline/datasets/global", SHIFTER, None),
+    ("dataset-page", "/offline/datasets/global", CERTIFIER, _first_dataset),
+    ("dataset-page-shifter-disabled", "/offline/datasets/global", SHIFTER, _first_dataset),
+    ("config-datasets-accepted", "/config/datasets-accepted", EXPERT, None),
+    ("config-datasets-accepted-error", "/config/datasets-accepted", EXPERT, _bad_regexp),
 ]
 
 

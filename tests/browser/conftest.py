@@ -28,6 +28,7 @@ SHIFTER = ("shifter@cern.ch", "cms-dqm-runregistry-online-shifters")
 EXPERT = ("expert@cern.ch", "cms-dqm-runregistry-experts")
 NOBODY = ("visitor@cern.ch", "")
 ONCALL = ("oncall@cern.ch", "cms-dqm-oncall")
+CERTIFIER = ("certifier@cern.ch", "cms-dqm-runregistry-data-certification")
 
 
 def chromium_path() -> str:

@@ -422,10 +422,10 @@ def _check_editable(run: RunState, ds: DatasetState, component: str, layer: Laye
         return
     workspace = split_component(component)[0] if "-" in component else ""
     state = ds.attributes.get(f"{workspace}_state")
-    if layer is Layer.MANUAL and state is not None and state != RunStatus.OPEN.value:
+    refusal = offline_edit_refusal(run, ds, component)
+    if layer is Layer.MANUAL and refusal:
         raise InvalidState(
-            f"dataset {ds.name!r} of run {run.run_number} is {state} in workspace {workspace}: "
-            "its lumisections can only be edited while it is OPEN there",
+            refusal,
             details={
                 "run_number": run.run_number,
                 "dataset": ds.name,
@@ -433,6 +433,19 @@ def _check_editable(run: RunState, ds: DatasetState, component: str, layer: Laye
                 "state": state,
             },
         )
+
+
+def offline_edit_refusal(run: RunState, ds: DatasetState, component: str) -> str | None:
+    """Why a person may not edit `component`'s LS on an offline dataset now (None: they may): its
+    workspace is not OPEN there. Pages draw the edit disabled with this reason."""
+    workspace = split_component(component)[0] if "-" in component else ""
+    state = ds.attributes.get(f"{workspace}_state")
+    if state is None or state == RunStatus.OPEN.value:
+        return None
+    return (
+        f"dataset {ds.name!r} of run {run.run_number} is {state} in workspace {workspace}: "
+        "its lumisections can only be edited while it is OPEN there"
+    )
 
 
 def _check_rr_keys(rr: Mapping[str, Any]) -> None:

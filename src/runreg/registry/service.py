@@ -555,6 +555,56 @@ def run_view(db: Database, *, run_number: int, as_of: int | None = None) -> RunV
         return RunView(run, config, log, picked)
 
 
+#: Events of one offline dataset a dataset page shows with their payload: its creation, state moves, LS
+#: statuses and the OMS values (DCS bits) corrected on it. A dataset's own OMS events are only corrections.
+DATASET_HISTORY_PAYLOADS = (
+    "DatasetCreated",
+    "DatasetAttributesChanged",
+    "FlagsSet",
+    "FlagsCleared",
+    "OmsValuesSet",
+    "OmsValuesCleared",
+)
+
+
+@dataclass(frozen=True)
+class DatasetView:
+    """What a dataset's page shows, read in one snapshot: the run (its attributes and every dataset), the
+    dataset's name, the configuration, and the dataset's own log (newest first: creation, state moves, LS
+    and OMS-value edits)."""
+
+    run: RunState
+    name: str
+    configuration: Configuration
+    log: list[eventlog.LoggedEvent]
+
+    @property
+    def dataset(self) -> model.DatasetState:
+        return self.run.datasets[self.name]
+
+
+def dataset_view(db: Database, *, run_number: int, name: str) -> DatasetView:
+    """An offline dataset with its run, its newest change sets' events and the current configuration, in one
+    read transaction. The online dataset is the run's page: asking for it here is refused."""
+    limits.check_ids(run_number=run_number)
+    limits.check_text("dataset", name)
+    if name == ONLINE:
+        raise InvalidInput("dataset", "the online dataset is shown on the run's page")
+    with db.reading() as conn:
+        run = store.load_run(conn, run_number)
+        if run is None:
+            raise RunNotFound(run_number)
+        run.dataset(name)  # refused, naming the dataset, when the run has none of that name
+        log = eventlog.run_log(
+            conn,
+            run_number,
+            payload_types=DATASET_HISTORY_PAYLOADS,
+            limit=RUN_VIEW_CHANGE_SETS,
+            dataset=name,
+        )
+        return DatasetView(run, name, configuration.current(conn)[1], log)
+
+
 # ----------------------------------------------------------------------------------------------
 # Automatic updates from the source systems (OMS ingestion)
 # ----------------------------------------------------------------------------------------------
@@ -790,10 +840,20 @@ def dataset_attributes(
 
 
 def search(
-    db: Database, *, target: str, filter: Any, sortings: Any = None, page: int = 0, page_size: int = 50
+    db: Database,
+    *,
+    target: str,
+    filter: Any,
+    sortings: Any = None,
+    page: int = 0,
+    page_size: int = 50,
+    count_limit: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of runs or datasets matching the table filter language, and the total count."""
+    """One page of runs or datasets matching the table filter language, and the total count; with
+    `count_limit`, a total above it is reported as `count_limit + 1` (counting stops there)."""
     queries = filters.select_runs if target == "runs" else filters.select_datasets
     listing = queries(filter, sortings=sortings, page=page, page_size=page_size)
+    if count_limit is not None:
+        limits.check_ids(count_limit=count_limit)
     with db.reading() as conn:
-        return store.fetch_page(conn, listing, page)
+        return store.fetch_page(conn, listing, page, count_limit=count_limit)

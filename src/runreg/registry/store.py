@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, delete, func, insert, literal_column, select, tuple_, update
 
 from runreg.kernel.errors import StaleVersion
 from runreg.kernel.ranges import RangeMap
@@ -332,11 +332,19 @@ def dataset_attributes(
     return found
 
 
-def fetch_page(conn: Connection, listing: Any, page: int) -> tuple[list[dict[str, Any]], int]:
+def fetch_page(
+    conn: Connection, listing: Any, page: int, *, count_limit: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """Rows of one listing page and the total. The page stops at its last row (an index scan in the sort
-    order); the count reads only the tables its filter needs, and is skipped when the first page is short."""
+    order); the count reads only the tables its filter needs, and is skipped when the first page is short.
+    With `count_limit`, counting stops past that many matches (the total is then `count_limit + 1`): a
+    table of 100,000 datasets says "more than 5,000" instead of reading them all for every page."""
     rows = [dict(row._mapping) for row in conn.execute(listing.rows)]
     limit = listing.rows._limit
     if page == 0 and limit is not None and len(rows) < limit:
         return rows, len(rows)
-    return rows, int(conn.execute(listing.total).scalar_one())
+    total = listing.total
+    if count_limit is not None:
+        matching = total.with_only_columns(literal_column("1")).limit(count_limit + 1).subquery()
+        total = select(func.count()).select_from(matching)
+    return rows, int(conn.execute(total).scalar_one())

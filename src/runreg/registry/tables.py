@@ -1,6 +1,6 @@
 """Current-state projections of the registry, updated in the same transaction as the events."""
 
-from sqlalchemy import Column, DateTime, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Column, DateTime, Float, Index, Integer, String, Table, Text, text
 
 from runreg.storage.schema import Json, metadata
 
@@ -29,6 +29,34 @@ datasets = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_datasets_name", datasets.c.name)
+
+#: The offline workspaces of the shipped configuration whose datasets waiting for the DQM GUI are indexed
+#: (migration 0006w): the offline tables list and count them among 100,000 datasets on every page. Each
+#: index holds only the waiting datasets, in the tables' order; its PostgreSQL condition is the expression
+#: the filter language compiles `dataset_attributes.<ws>_state = 'waiting dqm gui'` to (the planner then
+#: uses it).
+WAITING_INDEXED_WORKSPACES = (
+    "global", "btag", "castor", "cms", "csc", "ctpps", "dc", "dt", "ecal", "egamma", "gem", "hcal", "hlt",
+    "jetmet", "l1t", "lumi", "muon", "rpc", "tau", "tracker",
+)  # fmt: skip
+
+
+def waiting_condition(workspace: str, dialect: str) -> str:
+    """The condition of the waiting-datasets index of `workspace` for `dialect`."""
+    if dialect == "postgresql":
+        path = f"'{{{workspace}_state}}'::text[]"
+        return f"(CAST((attributes #>> {path}) AS VARCHAR) COLLATE \"C\") = 'waiting dqm gui'"
+    return f"json_extract(attributes, '$.{workspace}_state') = 'waiting dqm gui'"
+
+
+for _workspace in WAITING_INDEXED_WORKSPACES:
+    Index(
+        f"ix_datasets_waiting_{_workspace}",
+        datasets.c.run_number.desc(),
+        datasets.c.name,
+        postgresql_where=text(waiting_condition(_workspace, "postgresql")),
+        sqlite_where=text(waiting_condition(_workspace, "sqlite")),
+    )
 
 # layer is 'automatic', 'manual' or 'effective' (manual over automatic): readers use 'effective'.
 flag_ranges = Table(

@@ -13,7 +13,7 @@ from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration, line_of_problem
 from runreg.ingestion import service as ingestion
 from runreg.kernel.errors import InvalidInput, NotFound, RunNotFound, RunregError, StaleVersion, http_status
-from runreg.web.page import Page, page, perform, posted, render
+from runreg.web.page import Page, not_found, page, perform, posted, render
 from runreg.web.params import whole_number
 from runreg.web.textdiff import diff_texts
 from runreg.web.trace_display import readable_rule, trace_tree
@@ -205,14 +205,8 @@ def playground(current: Page = PAGE) -> HTMLResponse:
 
 def _not_found(current: Page, exc: RunregError) -> HTMLResponse:
     """A version that does not exist (404), or a version number that is not one (400)."""
-    return render(
-        current,
-        "not_found.html",
-        status_code=http_status(exc),
-        message=exc.message,
-        section="config",
-        back_url="/config/versions",
-        back_label="The configuration's versions",
+    return not_found(
+        current, exc, section="config", back_url="/config/versions", back_label="The configuration's versions"
     )
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup, escape
 
 from runreg.kernel.quality import Status
 
@@ -12,6 +15,12 @@ OMS_RUN_URL = "https://cmsoms.cern.ch/cms/runs/report?cms_run={run}"
 DQM_GUI_URL = (
     "https://cmsweb.cern.ch/dqm/online/start?runnr={run};dataset=/Global/Online/ALL;workspace=Summary"
 )
+#: A DQM GUI sample of an offline dataset in the offline GUI, and in the new GUI (the original's "beta").
+OFFLINE_GUI_URL = (
+    "https://cmsweb.cern.ch/dqm/offline/start?runnr={run};dataset={sample};sampletype=offline_data;"
+    "workspace=Summary"
+)
+NEW_GUI_URL = "https://cmsweb.cern.ch/dqm/offline-new/?run_number={run}&dataset_name={sample}"
 
 
 def segments(summary: dict[str, Any] | None, ls_count: int) -> list[dict[str, Any]]:
@@ -32,6 +41,46 @@ def summary_title(summary: dict[str, Any] | None) -> str:
     counts = ", ".join(f"{s} {summary[s]} LS" for s in STATUS_ORDER if summary.get(s))
     comments = "; ".join(summary.get("comments") or [])
     return f"{counts}" + (f" — {comments}" if comments else "")
+
+
+def status_bar(summary: dict[str, Any] | None, ls_count: int, popover_url: str = "") -> Markup:
+    """A component's summary as a proportional bar (the tables' cell): one segment per status, the word when
+    a single status covers the LS, a corner mark when there are comments; a click loads `popover_url`.
+    Built here, not in a template macro: a page of the global tables draws hundreds of them."""
+    parts = segments(summary, ls_count)
+    if not parts or summary is None:
+        return Markup("")
+    css = "bar commented" if summary.get("comments") else "bar"
+    popover = (
+        f' hx-get="{escape(popover_url)}" hx-target="#popover" hx-swap="innerHTML" role="button" tabindex="0"'
+        if popover_url
+        else ""
+    )
+    if len(parts) == 1:
+        status = parts[0]["status"]
+        inner = (
+            f'<span class="seg {status.replace(" ", "_")} whole" style="width:100%">{escape(status)}</span>'
+        )
+    else:
+        inner = "".join(
+            f'<span class="seg {p["status"].replace(" ", "_")}" style="width:{p["percent"]:.2f}%"></span>'
+            for p in parts
+        )
+    return Markup(f'<span class="{css}" title="{escape(summary_title(summary))}"{popover}>{inner}</span>')
+
+
+def status_cells(
+    summaries: dict[str, Any] | None, components: list[str], ls_count: int, popover: str, query: str = ""
+) -> Markup:
+    """A table row's component cells: one `<td>` with the status bar of each component (empty without a
+    summary); a bar's click loads `<popover><component><query>`. One call per row, not per cell."""
+    found = summaries or {}
+    return Markup(
+        "".join(
+            f'<td class="component">{status_bar(found.get(c), ls_count, f"{popover}{c}{query}")}</td>'
+            for c in components
+        )
+    )
 
 
 def moves(state: str) -> list[str]:
@@ -55,12 +104,31 @@ def dqm_gui_url(run: int) -> str:
     return DQM_GUI_URL.format(run=run)
 
 
+def offline_gui_url(run: int, sample: str) -> str:
+    return OFFLINE_GUI_URL.format(run=run, sample=quote(sample, safe="/"))
+
+
+def new_gui_url(run: int, sample: str) -> str:
+    return NEW_GUI_URL.format(run=run, sample=quote(sample, safe="/"))
+
+
+def dataset_url(run: int, name: str) -> str:
+    """The dataset page: `/datasets/380567/PromptReco/Collisions2024C/DQM` for `/PromptReco/…/DQM` (the
+    name's leading slash is the path's)."""
+    return f"/datasets/{run}/{quote(name.removeprefix('/'), safe='/')}"
+
+
 GLOBALS = {
     "segments": segments,
     "summary_title": summary_title,
+    "status_bar_html": status_bar,
+    "status_cells": status_cells,
     "moves": moves,
     "oms_url": oms_url,
     "dqm_gui_url": dqm_gui_url,
+    "offline_gui_url": offline_gui_url,
+    "new_gui_url": new_gui_url,
+    "dataset_url": dataset_url,
     "STATUS_ORDER": STATUS_ORDER,
 }
 FILTERS = {"short_time": short_time}

@@ -12,7 +12,7 @@ from runreg.kernel.errors import InvalidInput
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
 from runreg.web.page import Page, page, render
-from runreg.web.table_query import RANGES, SORTABLE, STATES, TEXTS, TableQuery
+from runreg.web.table_query import EMPTY_TABLE, ONLINE_TABLES, TableQuery, both, table_page
 
 router = APIRouter(include_in_schema=False)
 PAGE = Depends(page)
@@ -56,19 +56,15 @@ def _tables(current: Page, workspace: str) -> dict[str, Any]:
     try:
         query = TableQuery.from_params(current.request.query_params)
         base = query.to_filter()
-        everything = _search(current, base, query, query.page, ALL_RUNS_PAGE_SIZE)
-        significant_filter = (
-            {"and": [base, {"rr_attributes.significant": True}]}
-            if base
-            else {"rr_attributes.significant": True}
-        )
-        significant = _search(
-            current, significant_filter, query, query.significant_page, SIGNIFICANT_PAGE_SIZE
+        everything = table_page(current.db, base, query, query.page, ALL_RUNS_PAGE_SIZE)
+        significant_filter = both(base, {"rr_attributes.significant": True})
+        significant = table_page(
+            current.db, significant_filter, query, query.significant_page, SIGNIFICANT_PAGE_SIZE
         )
     except InvalidInput as exc:  # a bad filter is shown next to the builder, with empty tables
-        query = TableQuery(values=dict(current.request.query_params))
+        query = TableQuery.unparsed(current.request.query_params)
         error, base = exc, {}
-        everything = significant = {"rows": [], "total": 0, "page": 0, "pages": 0, "page_size": 1}
+        everything = significant = EMPTY_TABLE
     return {
         "workspace": workspace,
         "workspaces": [ws.name for ws in online],
@@ -78,25 +74,10 @@ def _tables(current: Page, workspace: str) -> dict[str, Any]:
         "filter_error": error,
         "all_runs": everything,
         "significant_runs": significant,
-        "ranges_fields": RANGES,
-        "text_fields": TEXTS,
-        "states": STATES,
-        "sortable": SORTABLE,
+        "ranges_fields": ONLINE_TABLES.ranges,
+        "text_fields": ONLINE_TABLES.texts,
+        "states": ONLINE_TABLES.states,
+        "sortable": ONLINE_TABLES.sortable,
         "all_components": config.components("online"),
         "live_seconds": LIVE_SECONDS,
-    }
-
-
-def _search(
-    current: Page, filter: dict[str, Any], query: TableQuery, page_number: int, size: int
-) -> dict[str, Any]:
-    rows, total = registry.search(
-        current.db, target="runs", filter=filter, sortings=query.sortings(), page=page_number, page_size=size
-    )
-    return {
-        "rows": rows,
-        "total": total,
-        "page": page_number,
-        "pages": max(1, -(-total // size)),
-        "page_size": size,
     }

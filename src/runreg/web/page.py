@@ -98,6 +98,22 @@ def render(current: Page, template: str, status_code: int = 200, **context: Any)
     return response
 
 
+def not_found(
+    current: Page, exc: RunregError, *, section: str, back_url: str, back_label: str
+) -> HTMLResponse:
+    """A page that cannot be shown (what it names does not exist, or is not one): the reason, with its
+    status, and a way back."""
+    return render(
+        current,
+        "not_found.html",
+        status_code=http_status(exc),
+        message=exc.message,
+        section=section,
+        back_url=back_url,
+        back_label=back_label,
+    )
+
+
 def perform(current: Page, write: Callable[[], Any], done: str, *, changed: str = "runs-changed") -> Response:
     """Run one service write for a page form and answer a flash message: the service's refusal (its message,
     its status) or `done`, with an htmx event (`changed`) that tells the page's live parts to reload."""

@@ -124,12 +124,12 @@ def rr_rows(run: RunState) -> list[dict[str, Any]]:
     ]
 
 
-def component_order(run: RunState, config: Configuration) -> list[tuple[str, bool]]:
-    """(component, certifiable) for the certifiable online components, then the other components the
-    online dataset holds flags for, by name."""
-    certifiable = config.certifiable_components("online")
-    online = run.datasets.get(ONLINE)
-    others = sorted(c for c in (online.flags if online else {}) if c not in set(certifiable))
+def component_order(run: RunState, config: Configuration, dataset: str = ONLINE) -> list[tuple[str, bool]]:
+    """(component, certifiable) for the certifiable components of the dataset's mode (online for the online
+    dataset, offline for the others), then the other components the dataset holds flags for, by name."""
+    certifiable = config.certifiable_components("online" if dataset == ONLINE else "offline")
+    ds = run.datasets.get(dataset)
+    others = sorted(c for c in (ds.flags if ds else {}) if c not in set(certifiable))
     return [(c, True) for c in certifiable] + [(c, False) for c in others]
 
 
@@ -256,6 +256,18 @@ def run_history(log: Iterable[LoggedEvent]) -> list[HistoryEntry]:
             flags[event.change_set.id].setdefault(event.target, []).append(
                 (event.first_ls or 0, event.last_ls or 0, status)
             )
+        elif event.type == "DatasetCreated":
+            said.insert(
+                0, f"dataset {payload.get('name', event.dataset)} created" if payload else "dataset created"
+            )
+        elif event.type == "DatasetAttributesChanged" and payload:
+            attributes = payload.get("attributes") or {}
+            said += [f"{k} → {shown(v) or '(empty)'}" for k, v in sorted(attributes.items())]
+        elif event.type == "OmsValuesSet" and payload:
+            values = payload.get("values") or {}
+            said += [
+                f"{k}: LS {event.first_ls}–{event.last_ls} → {shown(v)}" for k, v in sorted(values.items())
+            ]
         elif event.type.startswith("OmsValues") and "OMS LS values" not in said:
             said.append("OMS LS values")
     return [
@@ -286,32 +298,40 @@ LS_VIEWS = ("rr", "oms", "joint")
 
 
 def ls_table(
-    run: RunState, view: str, components: Sequence[str], *, limit: int | None = None
+    run: RunState,
+    view: str,
+    components: Sequence[str],
+    *,
+    limit: int | None = None,
+    dataset: str = ONLINE,
 ) -> dict[str, Any]:
-    """Ranges of LS with the same values (registry.readmodels), as columns and rows to draw (the first
-    `limit` rows). DCS bits come first in the registry's whitelist order, then other OMS keys, then
-    components in page order."""
+    """Ranges of LS of a dataset with the same values (registry.readmodels), as columns and rows to draw
+    (the first `limit` rows). DCS bits come first in the registry's whitelist order, then other OMS keys,
+    then components in page order. An offline dataset sees the online OMS values with its corrections."""
     if view == "oms":
-        rows = readmodels.oms_ranges(run)
+        rows = readmodels.oms_ranges(run, dataset)
     elif view == "joint":
-        rows = readmodels.joint_ranges(run)
+        rows = readmodels.joint_ranges(run, dataset)
     else:
-        rows = readmodels.rr_ranges(run)
+        rows = readmodels.rr_ranges(run, dataset)
+    oms_keys = set(run.oms_values(dataset)) if dataset in run.datasets else set()
     present: set[str] = {key for row in rows for key in row} - {"start", "end", "err"}
     bits = [key for key in OMS_LS_WHITELIST if key in present]
     component_columns = [c for c in components if c in present]
-    component_columns += sorted(present - set(bits) - set(component_columns) - _oms_keys(run))
-    other_oms = sorted((present & _oms_keys(run)) - set(bits))
+    component_columns += sorted(present - set(bits) - set(component_columns) - oms_keys)
+    other_oms = sorted((present & oms_keys) - set(bits))
     columns = [(k, "oms") for k in bits + other_oms] + [(c, "rr") for c in component_columns]
     shown_rows = rows if limit is None else rows[:limit]
-    return {"view": view, "columns": columns, "rows": shown_rows, "total": len(rows)}
+    return {"view": view, "columns": columns, "rows": shown_rows, "total": len(rows), "dataset": dataset}
 
 
 def ls_table_body(table: Mapping[str, Any], run_number: int, as_of: int | None = None) -> Markup:
     """The LS table's rows as HTML: ranges × columns is thousands of cells for a long run, the hottest loop
-    of that partial. The LS range links to the why trace of its first LS."""
+    of that partial. For the online dataset the LS range links to the why trace of its first LS (the
+    classifiers explained are the online ones)."""
     columns = [key for key, _ in table["columns"]]
     suffix = f"&as_of={as_of}" if as_of is not None else ""
+    why = table.get("dataset", ONLINE) == ONLINE
     out = []
     for row in table["rows"]:
         start, end = row["start"], row["end"]
@@ -319,6 +339,8 @@ def ls_table_body(table: Mapping[str, Any], run_number: int, as_of: int | None =
         cells = [
             f'<tr><td class="num lsnum"><a href="#why" hx-get="/runs/{run_number}/why?ls={start}{suffix}" '
             f'hx-target="#why" hx-swap="outerHTML">{span}</a></td>'
+            if why
+            else f'<tr><td class="num lsnum">{span}</td>'
         ]
         cells += [_cell(key, row) for key in columns]
         cells.append("</tr>")
@@ -346,11 +368,6 @@ def _cell(column: str, row: Mapping[str, Any]) -> str:
     if value is None:
         return f'<td class="tick null" title="{key}: null">∅</td>'
     return f'<td class="val">{escape(str(value))}</td>'
-
-
-def _oms_keys(run: RunState) -> set[str]:
-    online = run.datasets.get(ONLINE)
-    return set(online.oms) if online else set()
 
 
 # -- rules, readably ---------------------------------------------------------------------------------------

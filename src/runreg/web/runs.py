@@ -11,22 +11,26 @@ from fastapi.responses import HTMLResponse, Response
 
 from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
+from runreg.datasets.selection import HIDDEN
 from runreg.ingestion import service as ingestion
 from runreg.kernel.errors import InvalidInput, NotFound, RunregError, http_status
 from runreg.kernel.quality import USER_STATUSES, Status
 from runreg.kernel.ranges import RangeMap
 from runreg.luminosity import service as luminosity
 from runreg.registry import model as registry_model
+from runreg.registry import readmodels
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
 from runreg.web import run_view
-from runreg.web.display import moves
+from runreg.web.display import dataset_url, moves
 from runreg.web.page import Page, page, perform, perform_form, posted, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = Depends(page)
 #: The htmx events a run write emits: the run page and the online tables both reload.
 CHANGED = "run-changed, runs-changed"
+#: ... and a dataset write: the dataset page, the offline tables and the run's LS table reload.
+DATASET_CHANGED = "dataset-changed, datasets-changed, run-changed"
 #: The statuses a person sets, in the order of the status bars.
 EDIT_STATUSES = [s.value for s in Status if s in USER_STATUSES]
 OTHER_CLASS = "__other__"
@@ -68,10 +72,18 @@ def lumisections(run_number: int, current: Page = PAGE) -> Response:
         view = registry.run_view(current.db, run_number=run_number, as_of=as_of)
     except RunregError as exc:
         return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
-    order = [c for c, _ in run_view.component_order(view.run, view.configuration)]
+    dataset = params.get("dataset") or ONLINE
     chosen = params.get("view", "oms")
     limit = None if params.get("all") == "1" else LS_TABLE_ROWS
-    table = run_view.ls_table(view.run, chosen if chosen in run_view.LS_VIEWS else "oms", order, limit=limit)
+    try:
+        order = [c for c, _ in run_view.component_order(view.run, view.configuration, dataset)]
+        view.run.dataset(dataset)
+        table = run_view.ls_table(
+            view.run, chosen if chosen in run_view.LS_VIEWS else "oms", order, limit=limit, dataset=dataset
+        )
+    except RunregError as exc:
+        return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
+    offline = dataset != ONLINE
     return render(
         current,
         "runs/_lumisections.html",
@@ -79,6 +91,8 @@ def lumisections(run_number: int, current: Page = PAGE) -> Response:
         table=table,
         as_of_id=as_of,
         ls_table_body=run_view.ls_table_body,
+        ls_dataset=dataset if offline else None,
+        ls_page=dataset_url(run_number, dataset) if offline else f"/runs/{run_number}",
     )
 
 
@@ -125,30 +139,17 @@ def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
     def gate(action: str, **target: Any) -> str | None:
         return readonly or current.refusal(action, **target)
 
-    online = run.datasets.get(ONLINE)
     order = run_view.component_order(run, config)
     if not readonly:  # every button's question to the gate, with one configuration read
         current.ask_ahead(_checks(run, [c for c, _ in order]))
-    bars = {
-        component: run_view.ls_bar(online.flags[component].effective(), run.ls_count)
-        if online and component in online.flags
-        else run_view.ls_bar(RangeMap(), run.ls_count)
-        for component, _ in order
-    }
     return {
-        "run": run,
+        **component_context(run, config, view.log, ONLINE, gate),
         "view": view,
         "as_of": view.as_of,
         "as_of_id": view.as_of.id if view.as_of else None,
+        "as_of_base": f"/runs/{run.run_number}",
         "readonly": readonly,
         "gate": gate,
-        "flag_target": lambda component: registry.flag_edit_target(run.run_number, ONLINE, component),
-        "order": [c for c, _ in order],
-        "certifiable": {c for c, certifiable in order if certifiable},
-        "bars": bars,
-        "ticks": run_view.axis_ticks(run.ls_count),
-        "summaries": registry_model.triplet_summary(online, run.ls_count) if online else {},
-        "history": run_view.component_history(view.log),
         "run_history": run_view.run_history(view.log),
         "change_sets": view.change_sets,
         "groups": run_view.attribute_groups(run.oms),
@@ -156,13 +157,80 @@ def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
         "rr_rows": run_view.rr_rows(run),
         "moves": moves(run.status),
         "classes": _class_names(config),
+        "offline_datasets": offline_datasets(run),
+        "shown": run_view.shown,
+    }
+
+
+def component_context(
+    run: registry_model.RunState,
+    config: Configuration,
+    log: list[Any],
+    dataset: str,
+    gate: Callable[..., str | None],
+) -> dict[str, Any]:
+    """What runs/_components.html draws for one dataset of a run: its components' LS bars, counts, edit
+    forms (disabled with the gate's reason, or, offline, the model's while the workspace is not OPEN) and
+    per-component history."""
+    ds = run.datasets.get(dataset)
+    order = run_view.component_order(run, config, dataset)
+    online = dataset == ONLINE
+
+    def flag_refusal(component: str) -> str | None:
+        target = registry.flag_edit_target(run.run_number, dataset, component)
+        refused = gate("registry:flags:write", **target)
+        if refused or online or ds is None:
+            return refused
+        return registry_model.offline_edit_refusal(run, ds, component)
+
+    def workspace_state(component: str) -> str | None:
+        if online or ds is None or "-" not in component:
+            return None
+        return ds.attributes.get(f"{component.split('-', 1)[0]}_state")
+
+    return {
+        "run": run,
+        "order": [c for c, _ in order],
+        "certifiable": {c for c, certifiable in order if certifiable},
+        "bars": {
+            component: run_view.ls_bar(
+                ds.flags[component].effective() if ds and component in ds.flags else RangeMap(), run.ls_count
+            )
+            for component, _ in order
+        },
+        "ticks": run_view.axis_ticks(run.ls_count),
+        "summaries": registry_model.triplet_summary(ds, run.ls_count) if ds else {},
+        "history": run_view.component_history(log, dataset),
+        "flags_base": f"/runs/{run.run_number}" if online else f"/datasets/{run.run_number}",
+        "flag_dataset": None if online else dataset,
+        "flag_refusal": flag_refusal,
+        "workspace_state": None if online else workspace_state,
         "statuses": EDIT_STATUSES,
         "history_limit": run_view.HISTORY_LIMIT,
-        "shown": run_view.shown,
         "lsbar_svg": run_view.lsbar_svg,
         "values": {},
-        "errors": {},
     }
+
+
+def offline_datasets(run: registry_model.RunState) -> list[dict[str, Any]]:
+    """The run's offline datasets a person works on (not the hidden ones), by name: global state, how
+    many workspaces are in each state, the DQM GUI samples found."""
+    out = []
+    for name, ds in sorted(run.datasets.items()):
+        if name == ONLINE or ds.attributes.get(HIDDEN) is True:
+            continue
+        states = [str(v) for k, v in ds.attributes.items() if k.endswith("_state") and k != "global_state"]
+        samples = ds.attributes.get(readmodels.IN_GUI)
+        out.append(
+            {
+                "name": name,
+                "global_state": ds.attributes.get("global_state"),
+                "counts": {state: states.count(state) for state in registry_model.DATASET_STATES},
+                "workspaces": len(states),
+                "samples": samples if isinstance(samples, list) else [],
+            }
+        )
+    return out
 
 
 def _checks(run: registry_model.RunState, components: list[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -201,7 +269,7 @@ def _optional_int(text: str | None, field: str) -> int | None:
         raise InvalidInput(field, f"must be a whole number, got {text!r}") from None
 
 
-def _ls_number(form: dict[str, str], field: str) -> int:
+def ls_number(form: dict[str, str], field: str) -> int:
     value = _optional_int(form.get(field), field)
     if value is None:
         raise InvalidInput(field, "an LS number is required")
@@ -209,38 +277,55 @@ def _ls_number(form: dict[str, str], field: str) -> int:
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def _submit(current: Page, write: Callable[[], Any], done: str, **form: Any) -> Response:
-    return perform_form(current, write, done, changed=CHANGED, **form)
+def submit(
+    current: Page, write: Callable[[], Any], done: str, *, changed: str = CHANGED, **form: Any
+) -> Response:
+    """One write of a run-page form (web.page.perform_form), telling the run page and the tables to reload."""
+    return perform_form(current, write, done, changed=changed, **form)
 
 
 @router.post("/runs/{run_number}/flags/{component}", response_class=HTMLResponse)
 async def edit_flags(run_number: int, component: str, request: Request) -> Response:
     current, form = await posted(request)
+    return submit_flag_edit(current, run_number, ONLINE, component, form)
+
+
+def submit_flag_edit(
+    current: Page, run_number: int, dataset: str, component: str, form: dict[str, str]
+) -> Response:
+    """One component's LS range edit of a dataset from its form: done, or the form back with the reason
+    next to the field (the run page and the dataset page)."""
 
     def write() -> Any:
-        first, last = _ls_number(form, "first_ls"), _ls_number(form, "last_ls")
+        first, last = ls_number(form, "first_ls"), ls_number(form, "last_ls")
         status, comment = form.get("status", ""), form.get("comment", "").strip()
         return registry.edit_flags(
             current.db,
             actor=current.actor,
             run_number=run_number,
+            dataset=dataset,
             edits=[registry.FlagEdit(component, first, last, status, comment, form.get("cause", ""))],
             comment=comment or f"{component}: LS {first}–{last} {status}",
         )
 
-    return _submit(
+    online = dataset == ONLINE
+    return submit(
         current,
         write,
         f"{component}: LS {form.get('first_ls')}–{form.get('last_ls')} set to {form.get('status')}",
         form="runs/_flag_form.html",
         standalone=True,
         target=f"#flag-form-{component}",
-        run_number=run_number,
+        changed=CHANGED if online else DATASET_CHANGED,
+        action=f"/runs/{run_number}/flags/{component}"
+        if online
+        else f"/datasets/{run_number}/flags/{component}",
+        dataset=None if online else dataset,
         component=component,
         values=form,
         statuses=EDIT_STATUSES,
         refusal=current.refusal(
-            "registry:flags:write", **registry.flag_edit_target(run_number, ONLINE, component)
+            "registry:flags:write", **registry.flag_edit_target(run_number, dataset, component)
         ),
     )
 
@@ -256,7 +341,7 @@ async def edit_attribute(run_number: int, key: str, request: Request) -> Respons
     else:
         value = form.get("value", "").strip()
     action = registry.RR_ATTRIBUTE_ACTIONS[key]
-    return _submit(
+    return submit(
         current,
         lambda: registry.change_run_attributes(
             current.db,

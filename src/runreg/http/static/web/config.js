@@ -36,3 +36,11 @@
   document.addEventListener("DOMContentLoaded", () => wire(document));
   document.addEventListener("htmx:afterSettle", () => wire(document));
 })();
+
+// The datasets-accepted rules: a row's "Edit" shows or hides its form below it.
+function runregRuleToggle(button) {
+  const row = document.getElementById(button.getAttribute("aria-controls"));
+  const open = row.hasAttribute("hidden");
+  row.toggleAttribute("hidden", !open);
+  button.setAttribute("aria-expanded", String(open));
+}
