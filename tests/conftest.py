@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 import runreg.certification.tables  # noqa: F401  (every table registered, so each test starts empty)
 import runreg.ingestion.tables  # noqa: F401
+import runreg.predictions.tables  # noqa: F401
 import runreg.worker.tables  # noqa: F401
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import SYSTEM
