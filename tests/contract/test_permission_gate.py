@@ -21,12 +21,15 @@ from runreg.eventlog.tables import change_sets
 from runreg.ingestion import service as ingestion
 from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import PermissionDenied
+from runreg.predictions import service as predictions
+from runreg.predictions.model import PredictedRange
+from runreg.predictions.tables import prediction_submissions
 from runreg.registry import service as registry
 from runreg.registry.service import AutomaticUpdate, FlagEdit
 from runreg.storage.database import Database
 from runreg.trends import service as trends
 from runreg.workflows import service as workflows
-from tests.builders.runs import CERTIFIER, EXPERT, SHIFTER, create_collision_run
+from tests.builders.runs import CERTIFIER, EXPERT, ML_AGENT, SHIFTER, create_collision_run
 
 OUTSIDER = Actor("outsider@cern.ch", ActorKind.HUMAN, frozenset({"cms-some-other-group"}))
 RUN = 380567
@@ -120,6 +123,15 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, tree=trends.config_tree(), config_name="ADC_Barrel_mean"
     ),
     "trends.nightly_pass": lambda db, a: trends.nightly_pass(db, actor=a, jobs=1),
+    "predictions.submit": lambda db, a: predictions.submit(
+        db,
+        actor=a,
+        run_number=RUN,
+        dataset=OFFLINE,
+        model="dt-ae",
+        version="1",
+        predictions={"dt-dt": [PredictedRange(1, 20, "GOOD", 0.9)]},
+    ),
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
 NOT_GATED = {
@@ -154,11 +166,11 @@ def test_every_service_write_is_listed_here() -> None:
     assert writes - NOT_GATED == set(WRITES), "add new service writes to WRITES (and gate them)"
 
 
-def written(db: Database) -> tuple[int, int, int, int]:
+def written(db: Database) -> tuple[int, ...]:
     with db.reading() as conn:
         return tuple(  # type: ignore[return-value]
             conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in (change_sets, config_versions, json_jobs, json_presets)
+            for table in (change_sets, config_versions, json_jobs, json_presets, prediction_submissions)
         )
 
 
@@ -194,10 +206,18 @@ def test_a_write_without_a_grant_is_refused_and_writes_nothing(world: Database, 
 
 @pytest.mark.parametrize(
     "write",
-    ["registry.change_run_attributes", "registry.edit_flags", "certification.submit", "configuration.edit"],
+    [
+        "registry.change_run_attributes",
+        "registry.edit_flags",
+        "certification.submit",
+        "configuration.edit",
+        "predictions.submit",
+    ],
 )
 def test_the_egroup_granted_the_action_may_write(world: Database, write: str) -> None:
-    actor = {"certification.submit": CERTIFIER, "configuration.edit": EXPERT}.get(write, SHIFTER)
+    actor = {"certification.submit": CERTIFIER, "configuration.edit": EXPERT, "predictions.submit": ML_AGENT}.get(
+        write, SHIFTER
+    )
     before = written(world)
     WRITES[write](world, actor)
     assert written(world) != before

@@ -79,6 +79,16 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", "/runs/reset_and_refresh_run/{run_number}"): (f"/runs/reset_and_refresh_run/{RUN}", None),
     ("POST", "/api/v1/workflows/{name}/update"): ("/api/v1/workflows/some_workflow/update", None),
     ("POST", "/stats/api/update"): ("/stats/api/update", {"workflow_name": "some_workflow"}),
+    ("POST", "/api/v1/predictions"): (
+        "/api/v1/predictions",
+        {
+            "run_number": RUN,
+            "dataset": OFFLINE,
+            "model": "dt-ae",
+            "version": "1",
+            "predictions": {"dt-dt": [{"first_ls": 1, "last_ls": 20, "status": "GOOD", "score": 0.9}]},
+        },
+    ),
     ("POST", "/json_portal/generate"): (
         "/json_portal/generate",
         {"json_logic": {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}, "dataset_name_filter": "online"},

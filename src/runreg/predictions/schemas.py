@@ -10,12 +10,17 @@ from runreg.kernel.limits import MAX_LIST_ITEMS, Id, Int32, ModelName, ModelVers
 
 
 class PredictedRangeIn(BaseModel):
+    """The service checks the ranges (LS within the run, known status, score in [0, 1]), so a refusal names
+    the field as `predictions.<component>[i].<field>` whatever the entry point."""
+
     model_config = ConfigDict(extra="forbid")
 
-    first_ls: Int32 = Field(ge=1)
-    last_ls: Int32 = Field(ge=1)
+    first_ls: Int32 = Field(json_schema_extra={"minimum": 1})
+    last_ls: Int32 = Field(json_schema_extra={"minimum": 1})
     status: Value = Field(description="GOOD, BAD, STANDBY or EXCLUDED")
-    score: float = Field(ge=0, le=1, allow_inf_nan=False, description="the model's confidence, 0..1")
+    score: float = Field(
+        allow_inf_nan=False, json_schema_extra={"minimum": 0, "maximum": 1}, description="the model's confidence"
+    )
 
 
 class Submission(BaseModel):
