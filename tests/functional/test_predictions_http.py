@@ -4,6 +4,8 @@ the predictions of a dataset, the models and the agreement with the certifiers."
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +137,33 @@ def test_the_agreement_counts_the_model_against_the_certifiers(client: TestClien
     bad = client.get("/api/v1/predictions/agreement", params={"run_from": 2, "run_to": 1})
     assert bad.status_code == 400 and bad.json()["error"]["details"]["field"] == "run_to"
     assert client.get("/api/v1/predictions/agreement", params={"basis": "x"}).status_code == 400
+
+
+def load_example_agent() -> Any:
+    path = Path(__file__).resolve().parents[2] / "scripts" / "ml_agent_example.py"
+    spec = importlib.util.spec_from_file_location("ml_agent_example", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_example_agent_predicts_from_dcs_bits_and_posts_ranges(db: Database) -> None:
+    create_collision_run(db, 380001, ls_count=30, components=("dt-dt",), off={"dtp_ready": (11, 15)})
+    app = create_app(db, settings=Settings(proxy_secret=SECRET, dev_identity=False))
+    agent = load_example_agent()
+    with TestClient(app, headers=AGENT) as client:
+        said = agent.run_agent(client, 380001, "online", agent.components(client, "online"))
+        assert said.startswith("run 380001: submission 1,") and "dt-dt" in said
+        read = client.get("/api/v1/predictions/380001").json()
+    dt = next(p for p in read["predictions"] if p["component"] == "dt-dt")
+    assert (dt["model"], dt["version"]) == ("demo-dcs-threshold", "0.1")
+    assert [(r["first_ls"], r["last_ls"], r["status"]) for r in dt["ranges"]] == [
+        (1, 10, "GOOD"),
+        (11, 15, "BAD"),
+        (16, 30, "GOOD"),
+    ]
+    assert read["submissions"][0]["actor_kind"] == "agent"
+    with TestClient(app, headers=SHIFTER) as person:
+        refused = agent.run_agent(person, 380001, "online", {"dt-dt"})
+    assert refused.startswith("run 380001: refused (403)")

@@ -18,7 +18,7 @@ from runreg.kernel.ranges import RangeMap
 from runreg.registry import model as registry_model
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
-from runreg.web import run_view
+from runreg.web import ml, run_view
 from runreg.web.display import moves
 from runreg.web.page import Page, page, perform, posted, render
 
@@ -128,11 +128,9 @@ def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
     order = run_view.component_order(run, config)
     if not readonly:  # every button's question to the gate, with one configuration read
         current.ask_ahead(_checks(run, [c for c, _ in order]))
+    people = {component: flags.effective() for component, flags in online.flags.items()} if online else {}
     bars = {
-        component: run_view.ls_bar(online.flags[component].effective(), run.ls_count)
-        if online and component in online.flags
-        else run_view.ls_bar(RangeMap(), run.ls_count)
-        for component, _ in order
+        component: run_view.ls_bar(people.get(component, RangeMap()), run.ls_count) for component, _ in order
     }
     return {
         "run": run,
@@ -160,6 +158,8 @@ def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
         "lsbar_svg": run_view.lsbar_svg,
         "values": {},
         "errors": {},
+        # Agents' predictions are current only: a run shown as of a change set has no ML rows.
+        "ml_rows": {} if view.as_of else ml.component_rows(current.db, run, ONLINE, people),
     }
 
 
