@@ -92,6 +92,10 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ),
     ("run-as-of", "/runs/380013", SHIFTER, "#run-history tbody tr:last-child a"),
     ("run-visitor-disabled", "/runs/380013", VISITOR, None),
+    # ML: run `scripts/ml_agent_example.py --latest 12` against the demo first (the agent's predictions).
+    ("ml-agreement", "/ml", CERTIFIER, None),
+    ("ml-agreement-tracker-manual", "/ml?workspace=tracker&basis=manual", CERTIFIER, None),
+    ("run-ml-rows", "/runs/380013", SHIFTER, None),
 ]
 
 

@@ -63,11 +63,17 @@ def agreement_page(current: Page = PAGE) -> HTMLResponse:
         error=error,
         NOT_JUDGED=NOT_JUDGED,
         percent=percent,
+        count=count,
     )
 
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def count(value: int) -> str:
+    """LS counts with thousands separated (`15 576`), as a person reads them."""
+    return f"{value:,}".replace(",", "\u202f")
 
 
 # -- the ML rows beside a dataset's components ---------------------------------------------------------------
