@@ -3,8 +3,8 @@
     .venv/bin/python scripts/ml_agent_example.py --base http://127.0.0.1:9500 --runs 380001 380002 \\
         [--dataset online] [--latest 10] [identity options]
 
-This is not a model. It predicts each component's status from one DCS bit per component (tracker-pixel from
-`bpix_ready` and `fpix_ready`, tracker-strip from the strip partitions, dt-dt from `dtp_ready`/`dtm_ready`, …):
+This is not a model. It predicts each component's status from its DCS bits (tracker-pixel from `bpix_ready`
+and `fpix_ready`, tracker-strip from the strip partitions, dt-dt from `dtp_ready`/`dtm_ready`/`dt0_ready`, …):
 GOOD where every bit is true, BAD where one is false, nothing where the bits are missing. Its "score" is a
 fixed confidence (0.9 / 0.8). It exists to show what an agent does, end to end:
 
@@ -64,7 +64,12 @@ def predict(ranges: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any
                 mine[-1]["last_ls"] = piece["end"]
             else:
                 mine.append(
-                    {"first_ls": piece["start"], "last_ls": piece["end"], "status": status, "score": SCORES[status]}
+                    {
+                        "first_ls": piece["start"],
+                        "last_ls": piece["end"],
+                        "status": status,
+                        "score": SCORES[status],
+                    }
                 )
     return out
 
@@ -105,11 +110,23 @@ def run_agent(client: httpx.Client, run_number: int, dataset: str, known: set[st
     predictions = {c: r for c, r in predict(ranges.json()).items() if c in known}
     if not predictions:
         return f"run {run_number}: no DCS bits to predict from"
-    body = {"run_number": run_number, "dataset": dataset, "model": MODEL, "version": VERSION, "predictions": predictions}
+    body = {
+        "run_number": run_number,
+        "dataset": dataset,
+        "model": MODEL,
+        "version": VERSION,
+        "predictions": predictions,
+    }
     answer = client.post("/api/v1/predictions", json=body)
     if answer.status_code != 200:
-        error = answer.json().get("error", {}) if answer.headers.get("content-type", "").startswith("application/json") else {}
-        return f"run {run_number}: refused ({answer.status_code}): {error.get('message') or answer.text[:200]}"
+        error = (
+            answer.json().get("error", {})
+            if answer.headers.get("content-type", "").startswith("application/json")
+            else {}
+        )
+        return (
+            f"run {run_number}: refused ({answer.status_code}): {error.get('message') or answer.text[:200]}"
+        )
     done = answer.json()
     return (
         f"run {run_number}: submission {done['submission_id']}, {done['lumisections']} LS of "

@@ -11,7 +11,11 @@ from tests.browser.conftest import NOBODY, SECRET, SHIFTER, Site
 from tests.builders.runs import create_collision_run
 
 RUN = 380300
-AGENT = {"x-runreg-proxy-secret": SECRET, "email": "tracker-ml@cern.ch", "egroups": "cms-dqm-runregistry-ml-agents"}
+AGENT = {
+    "x-runreg-proxy-secret": SECRET,
+    "email": "tracker-ml@cern.ch",
+    "egroups": "cms-dqm-runregistry-ml-agents",
+}
 
 
 def post_predictions(site: Site) -> httpx.Response:
@@ -97,7 +101,9 @@ def test_a_bad_filter_is_shown_at_its_field_and_visitors_read_the_page(site: Sit
     create_collision_run(site.db, RUN, ls_count=60, components=("tracker-pixel",))
     assert post_predictions(site).status_code == 200
     page = open_page(NOBODY, "/ml?run_from=380400&run_to=380300")
-    expect(page.locator("#ml-filters .field-error")).to_have_text("must not be below run_from (380400), got 380300")
+    expect(page.locator("#ml-filters .field-error")).to_have_text(
+        "must not be below run_from (380400), got 380300"
+    )
     page.goto(site.url("/ml?run_from=abc"))
     expect(page.locator("#ml-filters .field-error")).to_contain_text("not a positive whole number")
     page.goto(site.url("/ml?dataset=/PromptReco/*"))

@@ -12,8 +12,8 @@ import runreg.certification.tables  # noqa: F401  (registers its tables on the s
 import runreg.configuration.tables  # noqa: F401
 import runreg.eventlog.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
-import runreg.registry.tables  # noqa: F401
 import runreg.predictions.tables  # noqa: F401
+import runreg.registry.tables  # noqa: F401
 import runreg.trends.tables  # noqa: F401
 import runreg.worker.tables  # noqa: F401
 import runreg.workflows.tables  # noqa: F401

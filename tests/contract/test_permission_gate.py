@@ -215,9 +215,11 @@ def test_a_write_without_a_grant_is_refused_and_writes_nothing(world: Database, 
     ],
 )
 def test_the_egroup_granted_the_action_may_write(world: Database, write: str) -> None:
-    actor = {"certification.submit": CERTIFIER, "configuration.edit": EXPERT, "predictions.submit": ML_AGENT}.get(
-        write, SHIFTER
-    )
+    actor = {
+        "certification.submit": CERTIFIER,
+        "configuration.edit": EXPERT,
+        "predictions.submit": ML_AGENT,
+    }.get(write, SHIFTER)
     before = written(world)
     WRITES[write](world, actor)
     assert written(world) != before

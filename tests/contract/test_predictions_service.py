@@ -29,7 +29,9 @@ def rows(db: Database) -> tuple[int, int]:
         )
 
 
-def post(db: Database, ranges: dict, *, dataset: str = OFFLINE, version: str = "1.0", actor=ML_AGENT, run=RUN):  # type: ignore[no-untyped-def,type-arg]
+def post(
+    db: Database, ranges: dict, *, dataset: str = OFFLINE, version: str = "1.0", actor=ML_AGENT, run=RUN
+):  # type: ignore[no-untyped-def,type-arg]
     return predictions.submit(
         db,
         actor=actor,
@@ -124,7 +126,9 @@ def test_a_newer_submission_of_the_same_version_replaces_what_it_covers(world: D
         ),
     ],
 )
-def test_bad_input_names_the_field_and_writes_nothing(world: Database, ranges: dict, dataset: str, field: str) -> None:  # type: ignore[type-arg]
+def test_bad_input_names_the_field_and_writes_nothing(
+    world: Database, ranges: dict, dataset: str, field: str
+) -> None:  # type: ignore[type-arg]
     post(world, {"dt-dt": [(1, 100, "GOOD", 0.9)]})
     before = rows(world)
     with pytest.raises(InvalidInput) as refused:
@@ -152,7 +156,10 @@ def test_people_need_the_grant_too(world: Database) -> None:
         post(world, {"dt-dt": [(1, 10, "GOOD", 0.9)]}, actor=SHIFTER)
     assert "cms-dqm-runregistry-ml-agents" in refused.value.details["egroups"]
     post(world, {"dt-dt": [(1, 10, "GOOD", 0.9)]}, actor=EXPERT)  # experts have every action
-    assert predictions.dataset_predictions(world, run_number=RUN, dataset=OFFLINE).submissions[0].actor_kind == "human"
+    assert (
+        predictions.dataset_predictions(world, run_number=RUN, dataset=OFFLINE).submissions[0].actor_kind
+        == "human"
+    )
 
 
 def certify(db: Database, component: str, first: int, last: int, status: str) -> None:
@@ -233,7 +240,10 @@ def test_models_lists_each_version_with_its_datasets(world: Database) -> None:
     post(world, {"tracker-pixel": [(1, 10, "GOOD", 0.9)]})
     post(world, {"dt-dt": [(1, 10, "GOOD", 0.9)]}, dataset="online")
     post(world, {"dt-dt": [(1, 10, "GOOD", 0.9)]}, version="2.0")
-    listed = [(m["model"], m["version"], m["submissions"], m["datasets"], m["components"]) for m in predictions.models(world)]
+    listed = [
+        (m["model"], m["version"], m["submissions"], m["datasets"], m["components"])
+        for m in predictions.models(world)
+    ]
     assert listed == [
         ("tracker-ae", "1.0", 3, 2, ["dt-dt", "tracker-pixel"]),
         ("tracker-ae", "2.0", 1, 1, ["dt-dt"]),

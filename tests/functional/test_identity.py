@@ -122,7 +122,9 @@ def test_dev_mode_accepts_the_public_clients_local_identity_only_when_enabled() 
 def test_an_identity_in_the_agents_egroup_is_an_ml_agent(jwks_url: str) -> None:
     """Service accounts of ML agents (proxy headers or a client-credentials token) are agents, not people:
     whatever they may write is never a manual decision."""
-    agent_token = token(email=None, sub="service-account-tracker-ml", cern_roles=["cms-dqm-runregistry-ml-agents"])
+    agent_token = token(
+        email=None, sub="service-account-tracker-ml", cern_roles=["cms-dqm-runregistry-ml-agents"]
+    )
     from_token = identify(bearer(agent_token), settings(jwks_url))
     assert from_token is not None
     assert (from_token.name, from_token.kind, from_token.is_manual) == (
@@ -131,7 +133,11 @@ def test_an_identity_in_the_agents_egroup_is_an_ml_agent(jwks_url: str) -> None:
         False,
     )
     proxy = Settings(proxy_secret="s")
-    headers = {"x-runreg-proxy-secret": "s", "email": "tracker-ml@cern.ch", "egroups": "cms-dqm-runregistry-ml-agents"}
+    headers = {
+        "x-runreg-proxy-secret": "s",
+        "email": "tracker-ml@cern.ch",
+        "egroups": "cms-dqm-runregistry-ml-agents",
+    }
     assert identify(headers, proxy).kind is ActorKind.AGENT  # type: ignore[union-attr]
     person = identify({**headers, "egroups": "cms-dqm-runregistry-experts"}, proxy)
     assert person is not None and person.kind is ActorKind.HUMAN

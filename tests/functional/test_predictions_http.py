@@ -21,7 +21,11 @@ from tests.builders.runs import CERTIFIER, EXPERT, create_collision_run
 SECRET = "proxy-test-secret"
 RUN = 380567
 OFFLINE = "/PromptReco/Collisions2024A/DQM"
-AGENT = {"x-runreg-proxy-secret": SECRET, "email": "tracker-ml@cern.ch", "egroups": "cms-dqm-runregistry-ml-agents"}
+AGENT = {
+    "x-runreg-proxy-secret": SECRET,
+    "email": "tracker-ml@cern.ch",
+    "egroups": "cms-dqm-runregistry-ml-agents",
+}
 SHIFTER = {**AGENT, "email": "shifter@cern.ch", "egroups": "cms-dqm-runregistry-online-shifters"}
 
 
@@ -45,7 +49,11 @@ def body(**changes: Any) -> dict[str, Any]:
 def client(db: Database) -> TestClient:
     create_collision_run(db, RUN, ls_count=50, components=("tracker-pixel",))
     registry.create_dataset(
-        db, actor=EXPERT, run_number=RUN, name=OFFLINE, attributes={"global_state": "OPEN", "tracker_state": "OPEN"}
+        db,
+        actor=EXPERT,
+        run_number=RUN,
+        name=OFFLINE,
+        attributes={"global_state": "OPEN", "tracker_state": "OPEN"},
     )
     return TestClient(create_app(db, settings=Settings(proxy_secret=SECRET, dev_identity=False)))
 
@@ -64,7 +72,9 @@ def test_an_agent_posts_and_anyone_reads_the_predictions(client: TestClient) -> 
     assert read.status_code == 200, read.text
     (pixel,) = read.json()["predictions"]
     assert (pixel["component"], pixel["model"], pixel["version"]) == ("tracker-pixel", "tracker-ae", "1.2.0")
-    assert [(r["first_ls"], r["last_ls"], r["status"], r["score"], r["submitted_by"]) for r in pixel["ranges"]] == [
+    assert [
+        (r["first_ls"], r["last_ls"], r["status"], r["score"], r["submitted_by"]) for r in pixel["ranges"]
+    ] == [
         (1, 40, "GOOD", 0.95, "tracker-ml@cern.ch"),
         (41, 50, "BAD", 0.8, "tracker-ml@cern.ch"),
     ]
@@ -119,10 +129,15 @@ def test_the_agreement_counts_the_model_against_the_certifiers(client: TestClien
         actor=CERTIFIER,
         run_number=RUN,
         dataset=OFFLINE,
-        edits=[FlagEdit("tracker-pixel", 1, 45, "GOOD", "fine"), FlagEdit("tracker-pixel", 46, 48, "BAD", "noisy")],
+        edits=[
+            FlagEdit("tracker-pixel", 1, 45, "GOOD", "fine"),
+            FlagEdit("tracker-pixel", 46, 48, "BAD", "noisy"),
+        ],
         comment="certified",
     )
-    found = client.get("/api/v1/predictions/agreement", params={"model": "tracker-ae", "workspace": "tracker"})
+    found = client.get(
+        "/api/v1/predictions/agreement", params={"model": "tracker-ae", "workspace": "tracker"}
+    )
     assert found.status_code == 200, found.text
     answer = found.json()
     assert (answer["datasets"], answer["basis"], answer["filter"]) == (

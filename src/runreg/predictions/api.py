@@ -26,6 +26,7 @@ from runreg.registry.model import ONLINE
 from runreg.storage.database import Database
 
 router = APIRouter(tags=["predictions"])
+WRITE = Depends(authenticated_actor)
 
 
 def _db(request: Request) -> Database:
@@ -52,7 +53,7 @@ def _submission(s: StoredSubmission) -> SubmissionOut:
 
 
 @router.post("/predictions")
-def submit(request: Request, body: Submission, actor: Actor = Depends(authenticated_actor)) -> SubmitOut:
+def submit(request: Request, body: Submission, actor: Actor = WRITE) -> SubmitOut:
     """Post one model version's per-LS predictions for components of a dataset (needs `predictions:write`,
     granted to the ML agents' e-group). LS they cover replace that model version's earlier predictions of
     the same LS; the registry's flags are never changed. Any invalid range refuses the whole submission,
@@ -79,8 +80,12 @@ def list_models(request: Request) -> list[ModelOut]:
         ModelOut(
             **{
                 **row,
-                "first_submitted_at": row["first_submitted_at"].isoformat() if row["first_submitted_at"] else None,
-                "last_submitted_at": row["last_submitted_at"].isoformat() if row["last_submitted_at"] else None,
+                "first_submitted_at": row["first_submitted_at"].isoformat()
+                if row["first_submitted_at"]
+                else None,
+                "last_submitted_at": row["last_submitted_at"].isoformat()
+                if row["last_submitted_at"]
+                else None,
             }
         )
         for row in service.models(_db(request))
@@ -94,7 +99,9 @@ def agreement(
     version: ModelVersion | None = Query(None, description="only this version"),
     component: Value | None = Query(None, description="only this component (<workspace>-<column>)"),
     workspace: Value | None = Query(None, description="only components of this workspace"),
-    dataset: Name | None = Query(None, description="a dataset name, or a pattern with * (e.g. /PromptReco/*)"),
+    dataset: Name | None = Query(
+        None, description="a dataset name, or a pattern with * (e.g. /PromptReco/*)"
+    ),
     run_from: Id | None = Query(None),
     run_to: Id | None = Query(None),
     basis: Literal["effective", "manual"] = Query(

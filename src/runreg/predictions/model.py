@@ -193,7 +193,7 @@ class Confusion:
 
     @property
     def bad_confirmed(self) -> float | None:
-        """Of the judged LS the model called BAD, the fraction certifiers judged BAD too (precision on BAD)."""
+        """Of the judged LS the model called BAD, the share certifiers judged BAD too (precision on BAD)."""
         called = sum(
             n
             for (predicted, certified), n in self.counts.items()

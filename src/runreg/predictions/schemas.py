@@ -19,7 +19,9 @@ class PredictedRangeIn(BaseModel):
     last_ls: Int32 = Field(json_schema_extra={"minimum": 1})
     status: Value = Field(description="GOOD, BAD, STANDBY or EXCLUDED")
     score: float = Field(
-        allow_inf_nan=False, json_schema_extra={"minimum": 0, "maximum": 1}, description="the model's confidence"
+        allow_inf_nan=False,
+        json_schema_extra={"minimum": 0, "maximum": 1},
+        description="the model's confidence",
     )
 
 
@@ -117,9 +119,15 @@ class ConfusionOut(BaseModel):
     not_judged_ls: int = Field(description="LS predicted that nobody has judged yet (counted apart)")
     agreed_ls: int
     agreement: float | None = Field(description="agreed / judged LS; null when nothing is judged")
-    bad_found: float | None = Field(description="of the LS certifiers judged BAD, the share the model called BAD")
-    bad_confirmed: float | None = Field(description="of the judged LS the model called BAD, the share judged BAD")
-    matrix: dict[str, dict[str, int]] = Field(description="LS per model status (rows), certifier status (columns)")
+    bad_found: float | None = Field(
+        description="of the LS certifiers judged BAD, the share the model called BAD"
+    )
+    bad_confirmed: float | None = Field(
+        description="of the judged LS the model called BAD, the share judged BAD"
+    )
+    matrix: dict[str, dict[str, int]] = Field(
+        description="LS per model status (rows), certifier status (columns)"
+    )
     not_judged: dict[str, int] = Field(description="LS per model status that nobody has judged yet")
 
 

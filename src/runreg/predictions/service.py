@@ -76,7 +76,7 @@ def submit(
             configuration.authorize(
                 conn, actor=actor, action=ACTION, target=prediction_target(run_number, dataset, component)
             )
-        # Runs, datasets and LS are never deleted, nor do LS shrink: what is checked here still holds at commit.
+        # Runs, datasets and LS are never deleted, nor do LS shrink: what is checked here holds at commit.
         run = registry.run_state(db, run_number)
         run.dataset(dataset)  # InvalidInput naming the dataset
         known = configuration.current(conn)[1].components(ONLINE if dataset == ONLINE else "offline")
@@ -182,7 +182,11 @@ def dataset_predictions(db: Database, *, run_number: int, dataset: str = ONLINE)
         grouped: dict[tuple[str, str, str], list[Any]] = {}
         for row in rows:
             grouped.setdefault((row.component, row.model, row.version), []).append(
-                (row.first_ls, row.last_ls, {"status": row.status, "score": row.score, "submission": row.submission_id})
+                (
+                    row.first_ls,
+                    row.last_ls,
+                    {"status": row.status, "score": row.score, "submission": row.submission_id},
+                )
             )
         by_id = store.submissions_by_id(conn, [row.submission_id for row in rows])
         recent = store.submissions_of(conn, run_number, dataset, SUBMISSIONS_SHOWN)
@@ -192,7 +196,9 @@ def dataset_predictions(db: Database, *, run_number: int, dataset: str = ONLINE)
         predictions.append(
             ModelPredictions(component, name, release, RangeMap.from_stored(ranges), by_id.get(newest or -1))
         )
-    return DatasetPredictions(run_number, dataset, predictions, recent, {**by_id, **{s.id: s for s in recent}})
+    return DatasetPredictions(
+        run_number, dataset, predictions, recent, {**by_id, **{s.id: s for s in recent}}
+    )
 
 
 def models(db: Database) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, ColumnElement, and_, delete, func, insert, select, text, true
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, text, true
 
 from runreg.kernel.ranges import RangeMap
 from runreg.predictions.tables import prediction_ranges, prediction_submissions
@@ -49,7 +49,9 @@ class Filter:
 
 def lock_run(conn: Connection, run_number: int) -> None:
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:space, :run)"), {"space": _LOCK_NAMESPACE, "run": run_number})
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :run)"), {"space": _LOCK_NAMESPACE, "run": run_number}
+        )
 
 
 def insert_submission(conn: Connection, **values: Any) -> int:
@@ -243,11 +245,15 @@ def selected_datasets(conn: Connection, selection: Filter, limit: int) -> list[t
     return [(row.run_number, row.dataset) for row in conn.execute(query)]
 
 
-def selected_ranges(conn: Connection, selection: Filter) -> Iterator[tuple[tuple[int, str, str, str, str], RangeMap]]:
+def selected_ranges(
+    conn: Connection, selection: Filter
+) -> Iterator[tuple[tuple[int, str, str, str, str], RangeMap]]:
     """The filter's predictions as ((run, dataset, component, model, version), ranges of {status, score})."""
     p = prediction_ranges.c
     query = (
-        select(p.run_number, p.dataset, p.component, p.model, p.version, p.first_ls, p.last_ls, p.status, p.score)
+        select(
+            p.run_number, p.dataset, p.component, p.model, p.version, p.first_ls, p.last_ls, p.status, p.score
+        )
         .where(_where(selection))
         .order_by(p.run_number, p.dataset, p.component, p.model, p.version, p.first_ls)
     )

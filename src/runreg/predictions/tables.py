@@ -22,7 +22,9 @@ prediction_submissions = Table(
     Column("ranges", Integer, nullable=False),  # LS ranges sent
     Column("lumisections", Integer, nullable=False),  # LS predicted, summed over its components
 )
-Index("ix_prediction_submissions_dataset", prediction_submissions.c.run_number, prediction_submissions.c.dataset)
+Index(
+    "ix_prediction_submissions_dataset", prediction_submissions.c.run_number, prediction_submissions.c.dataset
+)
 Index("ix_prediction_submissions_model", prediction_submissions.c.model, prediction_submissions.c.version)
 
 # The predictions in force: per (run, dataset, component, model, version) maximal LS ranges of one status and

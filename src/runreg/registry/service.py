@@ -131,9 +131,7 @@ def _write(
     return ChangeResult(change_set.id, {after.run_number: len(evts) for _, after, evts in planned})
 
 
-def write(
-    conn: Connection, *, actor: Actor, comment: str, decisions: Mapping[int, Decide]
-) -> ChangeResult:
+def write(conn: Connection, *, actor: Actor, comment: str, decisions: Mapping[int, Decide]) -> ChangeResult:
     """The one write path, for domains that orchestrate registry writes over many runs (DC tools, the DQM GUI
     pinger, cycles): one change set for all of `decisions`, inside the caller's transaction. It does not
     authorize — the caller has checked every target with the gate before deciding, as every writer here does."""

@@ -57,7 +57,9 @@ def agreement_page(current: Page = PAGE) -> HTMLResponse:
         chosen=chosen,
         models=models,
         names=sorted({m["model"] for m in models}),
-        versions=sorted({m["version"] for m in models if not chosen["model"] or m["model"] == chosen["model"]}),
+        versions=sorted(
+            {m["version"] for m in models if not chosen["model"] or m["model"] == chosen["model"]}
+        ),
         workspaces=sorted({c.split("-")[0] for m in models for c in m["components"]}),
         found=found,
         error=error,
@@ -103,7 +105,9 @@ def component_rows(
 ) -> dict[str, list[MlRow]]:
     """Per component, a row for each model's newest version with predictions on this dataset (none when no
     agent predicted it). `people` holds the effective triplets the rows are compared with."""
-    found: DatasetPredictions = predictions.dataset_predictions(db, run_number=run.run_number, dataset=dataset)
+    found: DatasetPredictions = predictions.dataset_predictions(
+        db, run_number=run.run_number, dataset=dataset
+    )
     return {
         component: [_row(p, run.ls_count, people.get(component, RangeMap())) for p in shown]
         for component, shown in found.latest_per_model().items()
@@ -114,7 +118,11 @@ def _row(p: ModelPredictions, ls_count: int, people: RangeMap) -> MlRow:
     by = p.last_submission
     described = RangeMap.from_stored(
         [
-            (first, last, {"status": value["status"], "comment": f"{p.model} {p.version}, score {value['score']:.2f}"})
+            (
+                first,
+                last,
+                {"status": value["status"], "comment": f"{p.model} {p.version}, score {value['score']:.2f}"},
+            )
             for first, last, value in p.ranges
         ]
     )

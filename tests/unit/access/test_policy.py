@@ -113,7 +113,12 @@ def test_allowed(actor: Actor, action: str, target: Target) -> None:
         (SHIFTER, "configuration:import", Target(), "cms-dqm-runregistry-experts"),
         (NOBODY, "ingestion:update", Target(run=1), SERVICES_EGROUP),
         # An ML agent predicts; it never sets a flag, online or offline.
-        (AGENT, "registry:flags:write", offline_flags("tracker-pixel"), "cms-dqm-runregistry-data-certification"),
+        (
+            AGENT,
+            "registry:flags:write",
+            offline_flags("tracker-pixel"),
+            "cms-dqm-runregistry-data-certification",
+        ),
         (AGENT, "registry:flags:write", online_flags("dt-dt"), "cms-dqm-runregistry-online-shifters"),
         (SHIFTER, "predictions:write", online_flags("dt-dt"), "cms-dqm-runregistry-ml-agents"),
     ],

@@ -114,7 +114,9 @@ def triplet(status: str) -> dict[str, str]:
 
 
 def test_confusion_counts_ls_per_model_and_certifier_status() -> None:
-    predicted = RangeMap([(1, 50, {"status": "GOOD", "score": 0.9}), (51, 60, {"status": "BAD", "score": 0.6})])
+    predicted = RangeMap(
+        [(1, 50, {"status": "GOOD", "score": 0.9}), (51, 60, {"status": "BAD", "score": 0.6})]
+    )
     certified = RangeMap(
         [
             (1, 45, triplet("GOOD")),

@@ -57,7 +57,13 @@ def upgrade() -> None:
             name=op.f("fk_prediction_ranges_submission_id_prediction_submissions"),
         ),
         sa.PrimaryKeyConstraint(
-            "run_number", "dataset", "component", "model", "version", "first_ls", name=op.f("pk_prediction_ranges")
+            "run_number",
+            "dataset",
+            "component",
+            "model",
+            "version",
+            "first_ls",
+            name=op.f("pk_prediction_ranges"),
         ),
     )
     op.create_index(
