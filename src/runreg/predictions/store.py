@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, text, true
 
 from runreg.kernel.ranges import RangeMap
-from runreg.predictions.tables import prediction_ranges, prediction_submissions
+from runreg.predictions.model import status_ranges
+from runreg.predictions.tables import prediction_ranges, prediction_status_ranges, prediction_submissions
 from runreg.storage.database import as_utc, bulk_insert
 
 #: First key of the transaction-scoped advisory lock a submission takes per run on PostgreSQL ("ML"), so
@@ -86,24 +87,20 @@ def current_ranges(
 def replace_ranges(
     conn: Connection, run_number: int, dataset: str, model: str, version: str, ranges: Mapping[str, RangeMap]
 ) -> int:
-    """Rewrite the given components' ranges of one model version on one dataset; returns the rows written."""
-    p = prediction_ranges.c
-    conn.execute(
-        delete(prediction_ranges).where(
-            p.run_number == run_number,
-            p.dataset == dataset,
-            p.model == model,
-            p.version == version,
-            p.component.in_(sorted(ranges)),
+    """Rewrite the given components' ranges of one model version on one dataset (scored, and by status
+    alone); returns the scored rows written."""
+    key = {"run_number": run_number, "dataset": dataset, "model": model, "version": version}
+    for table in (prediction_ranges, prediction_status_ranges):
+        conn.execute(
+            delete(table).where(
+                *(table.c[name] == value for name, value in key.items()),
+                table.c.component.in_(sorted(ranges)),
+            )
         )
-    )
     rows = [
         {
-            "run_number": run_number,
-            "dataset": dataset,
+            **key,
             "component": component,
-            "model": model,
-            "version": version,
             "first_ls": first,
             "last_ls": last,
             "status": value["status"],
@@ -114,6 +111,15 @@ def replace_ranges(
         for first, last, value in stored
     ]
     bulk_insert(conn, prediction_ranges, rows)
+    bulk_insert(
+        conn,
+        prediction_status_ranges,
+        [
+            {**key, "component": component, "first_ls": first, "last_ls": last, "status": status}
+            for component, stored in sorted(ranges.items())
+            for first, last, status in status_ranges(stored)
+        ],
+    )
     return len(rows)
 
 
@@ -211,13 +217,15 @@ def _glob(pattern: str) -> str:
 
 
 def _where(selection: Filter) -> ColumnElement[bool]:
-    p = prediction_ranges.c
+    p = prediction_status_ranges.c
     conditions: list[ColumnElement[bool]] = [true()]
-    for column, value in ((p.model, selection.model), (p.version, selection.version)):
+    for column, value in (
+        (p.model, selection.model),
+        (p.version, selection.version),
+        (p.component, selection.component),
+    ):
         if value is not None:
             conditions.append(column == value)
-    if selection.component is not None:
-        conditions.append(p.component == selection.component)
     if selection.workspace is not None:
         conditions.append(p.component.like(_glob(f"{selection.workspace}-") + "%", escape="\\"))
     if selection.dataset is not None:
@@ -234,7 +242,7 @@ def _where(selection: Filter) -> ColumnElement[bool]:
 
 def selected_datasets(conn: Connection, selection: Filter, limit: int) -> list[tuple[int, str]]:
     """The (run, dataset) pairs holding predictions the filter selects, at most `limit` (+1 to tell more)."""
-    p = prediction_ranges.c
+    p = prediction_status_ranges.c
     query = (
         select(p.run_number, p.dataset)
         .where(_where(selection))
@@ -248,23 +256,21 @@ def selected_datasets(conn: Connection, selection: Filter, limit: int) -> list[t
 def selected_ranges(
     conn: Connection, selection: Filter
 ) -> Iterator[tuple[tuple[int, str, str, str, str], RangeMap]]:
-    """The filter's predictions as ((run, dataset, component, model, version), ranges of {status, score})."""
-    p = prediction_ranges.c
+    """The filter's predicted statuses as ((run, dataset, component, model, version), ranges of {status})."""
+    p = prediction_status_ranges.c
     query = (
-        select(
-            p.run_number, p.dataset, p.component, p.model, p.version, p.first_ls, p.last_ls, p.status, p.score
-        )
+        select(p.run_number, p.dataset, p.component, p.model, p.version, p.first_ls, p.last_ls, p.status)
         .where(_where(selection))
         .order_by(p.run_number, p.dataset, p.component, p.model, p.version, p.first_ls)
     )
     key: tuple[int, str, str, str, str] | None = None
     ranges: list[Any] = []
-    for run_number, dataset, component, model, version, first, last, status, score in conn.execute(query):
+    for run_number, dataset, component, model, version, first, last, status in conn.execute(query):
         here = (run_number, dataset, component, model, version)
         if here != key:
             if key is not None:
                 yield key, RangeMap.from_stored(ranges)
             key, ranges = here, []
-        ranges.append((first, last, {"status": status, "score": score}))
+        ranges.append((first, last, {"status": status}))
     if key is not None:
         yield key, RangeMap.from_stored(ranges)

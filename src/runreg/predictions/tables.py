@@ -49,3 +49,25 @@ Index(
     prediction_ranges.c.version,
     prediction_ranges.c.run_number,
 )
+
+# The same predictions by status alone (neighbouring ranges of one verdict joined, scores and submissions left
+# out), rewritten with them: what the agreement reads. A model scoring every LS keeps 2,000 rows per component
+# and run above, and a handful here.
+prediction_status_ranges = Table(
+    "prediction_status_ranges",
+    metadata,
+    Column("run_number", Integer, primary_key=True, autoincrement=False),
+    Column("dataset", String(255), primary_key=True),
+    Column("component", String(128), primary_key=True),
+    Column("model", String(MAX_MODEL_CHARS), primary_key=True),
+    Column("version", String(MAX_MODEL_VERSION_CHARS), primary_key=True),
+    Column("first_ls", Integer, primary_key=True, autoincrement=False),
+    Column("last_ls", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+)
+Index(
+    "ix_prediction_status_ranges_model",
+    prediction_status_ranges.c.model,
+    prediction_status_ranges.c.version,
+    prediction_status_ranges.c.run_number,
+)

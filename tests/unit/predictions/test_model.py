@@ -21,6 +21,7 @@ from runreg.predictions.model import (
     confusion,
     parse_predictions,
     replace,
+    status_ranges,
 )
 
 KNOWN = {"tracker-pixel", "dt-dt"}
@@ -197,3 +198,38 @@ def test_matrix_rows_and_columns_show_the_statuses_counted() -> None:
     c = Confusion("dt-dt", "ae", "1", {("STANDBY", "EXCLUDED"): 3, ("GOOD", NOT_JUDGED): 2})
     assert c.rows == ["GOOD", "BAD", "STANDBY"]
     assert c.columns == ["GOOD", "BAD", "EXCLUDED"]
+
+
+ranges_of = st.lists(
+    st.tuples(st.integers(1, 60), st.integers(0, 8), st.sampled_from(["GOOD", "BAD"]), st.sampled_from([0.5, 0.9])),
+    max_size=12,
+)
+
+
+def disjoint(pieces: list[tuple[int, int, str, float]]) -> RangeMap:
+    """Random pieces written one over the other: a sorted, disjoint map as a submission or the store holds."""
+    out = RangeMap()
+    for first, length, status, score in pieces:
+        out.assign(first, first + length, {"status": status, "score": score})
+    return out
+
+
+@given(ranges_of, ranges_of, ranges_of)
+def test_replace_equals_writing_the_new_ranges_over_the_old_ones(older: list, before: list, new: list) -> None:  # type: ignore[type-arg]
+    current = replace(replace(RangeMap(), disjoint(older), 1), disjoint(before), 2)
+    expected = current.copy()
+    for first, last, value in disjoint(new):
+        expected.assign(first, last, {**value, "submission": 3})
+    assert replace(current, disjoint(new), 3) == expected
+
+
+def test_status_ranges_join_neighbours_of_one_verdict_whatever_their_scores() -> None:
+    scored = RangeMap(
+        [
+            (1, 1, {"status": "GOOD", "score": 0.91, "submission": 1}),
+            (2, 2, {"status": "GOOD", "score": 0.97, "submission": 1}),
+            (3, 9, {"status": "BAD", "score": 0.6, "submission": 2}),
+            (11, 12, {"status": "BAD", "score": 0.6, "submission": 2}),
+        ]
+    )
+    assert status_ranges(scored) == [(1, 2, "GOOD"), (3, 9, "BAD"), (11, 12, "BAD")]

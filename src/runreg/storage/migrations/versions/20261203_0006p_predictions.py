@@ -1,4 +1,4 @@
-"""ML predictions: submissions (who, when, what) and the predicted LS ranges in force
+"""ML predictions: submissions (who, when, what), the predicted LS ranges in force, and by status alone
 
 Revision ID: 0006p
 Revises: 0004t
@@ -69,9 +69,37 @@ def upgrade() -> None:
     op.create_index(
         "ix_prediction_ranges_model", "prediction_ranges", ["model", "version", "run_number"], unique=False
     )
+    op.create_table(
+        "prediction_status_ranges",
+        sa.Column("run_number", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("dataset", sa.String(length=255), nullable=False),
+        sa.Column("component", sa.String(length=128), nullable=False),
+        sa.Column("model", sa.String(length=128), nullable=False),
+        sa.Column("version", sa.String(length=64), nullable=False),
+        sa.Column("first_ls", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_ls", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "run_number",
+            "dataset",
+            "component",
+            "model",
+            "version",
+            "first_ls",
+            name=op.f("pk_prediction_status_ranges"),
+        ),
+    )
+    op.create_index(
+        "ix_prediction_status_ranges_model",
+        "prediction_status_ranges",
+        ["model", "version", "run_number"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_prediction_status_ranges_model", table_name="prediction_status_ranges")
+    op.drop_table("prediction_status_ranges")
     op.drop_index("ix_prediction_ranges_model", table_name="prediction_ranges")
     op.drop_table("prediction_ranges")
     op.drop_index("ix_prediction_submissions_model", table_name="prediction_submissions")
