@@ -108,7 +108,22 @@ def test_a_newer_submission_of_the_same_version_replaces_what_it_covers(world: D
     ]
     assert [(a, b, v["status"]) for a, b, v in v2.ranges] == [(1, 100, "BAD")]
     assert [s.version for s in found.submissions] == ["2.0", "1.0", "1.0"]  # the history: newest first
-    assert found.latest_per_model()["tracker-pixel"] == [v2]
+    (shown,) = predictions.latest_verdicts(world, run_number=RUN, dataset=OFFLINE)["tracker-pixel"]
+    assert (shown.version, shown.last_submission.id) == ("2.0", 3)  # type: ignore[union-attr]
+    assert [(a, b, v["status"]) for a, b, v in shown.ranges] == [(1, 100, "BAD")]
+
+
+def test_the_latest_verdicts_are_statuses_alone_with_their_score_bounds(world: Database) -> None:
+    scores = [(ls, ls, "GOOD" if ls <= 50 else "BAD", 0.5 + ls / 1000) for ls in range(1, 101)]
+    post(world, {"dt-dt": scores})
+    (dt,) = predictions.latest_verdicts(world, run_number=RUN, dataset=OFFLINE)["dt-dt"]
+    assert [(a, b, v["status"], v["min_score"], v["max_score"]) for a, b, v in dt.ranges] == [
+        (1, 50, "GOOD", 0.501, 0.55),
+        (51, 100, "BAD", 0.551, 0.6),
+    ]
+    assert predictions.latest_verdicts(world, run_number=RUN, dataset="online") == {}
+    (found,) = predictions.dataset_predictions(world, run_number=RUN, dataset=OFFLINE).of_component("dt-dt")
+    assert len(found.ranges) == 100  # every score kept
 
 
 @pytest.mark.parametrize(

@@ -140,16 +140,18 @@ def replace(current: RangeMap, new: RangeMap, submission_id: int) -> RangeMap:
     return RangeMap.from_stored(_merged(sorted(kept + top, key=lambda piece: piece[0])))
 
 
-def status_ranges(predictions: RangeMap) -> list[tuple[int, int, str]]:
-    """The predicted statuses alone, neighbours of one status joined: what the agreement counts with. A model
-    giving a score per LS stores 2,000 ranges for a 2,000-LS run, but its verdict changes only a few times."""
-    out: list[tuple[int, int, str]] = []
+def status_ranges(predictions: RangeMap) -> list[tuple[int, int, str, float, float]]:
+    """The predicted statuses alone, neighbours of one status joined, with the lowest and highest score they
+    hold: what the agreement counts with and the run page draws. A model giving a score per LS stores 2,000
+    ranges for a 2,000-LS run, but its verdict changes only a few times."""
+    out: list[tuple[int, int, str, float, float]] = []
     for first, last, value in predictions:
-        status = str(value["status"])
+        status, score = str(value["status"]), float(value["score"])
         if out and out[-1][1] + 1 == first and out[-1][2] == status:
-            out[-1] = (out[-1][0], last, status)
+            start, _, _, low, high = out[-1]
+            out[-1] = (start, last, status, min(low, score), max(high, score))
         else:
-            out.append((first, last, status))
+            out.append((first, last, status, score, score))
     return out
 
 

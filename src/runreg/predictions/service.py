@@ -122,7 +122,6 @@ class ModelPredictions:
     model: str
     version: str
     ranges: RangeMap  # values {status, score, submission}
-    last_submission: Submission | None
 
     def as_dict(self, submissions: Mapping[int, Submission]) -> dict[str, Any]:
         return {
@@ -155,21 +154,43 @@ class DatasetPredictions:
     def of_component(self, component: str) -> list[ModelPredictions]:
         return [p for p in self.predictions if p.component == component]
 
-    def latest_per_model(self) -> dict[str, list[ModelPredictions]]:
-        """Per component, each model's most recently submitted version (what the run page shows)."""
-        out: dict[str, dict[str, ModelPredictions]] = {}
-        for p in self.predictions:
-            shown = out.setdefault(p.component, {})
-            held = shown.get(p.model)
-            if held is None or _newer(p, held):
-                shown[p.model] = p
-        return {component: list(models.values()) for component, models in out.items()}
+
+@dataclass(frozen=True)
+class Verdicts:
+    """One model version's statuses on one component of a dataset, by status alone: ranges of {status,
+    min_score, max_score}; and the newest submission holding any of them (who, when)."""
+
+    component: str
+    model: str
+    version: str
+    ranges: RangeMap
+    last_submission: Submission | None
 
 
-def _newer(a: ModelPredictions, b: ModelPredictions) -> bool:
-    a_id = a.last_submission.id if a.last_submission else 0
-    b_id = b.last_submission.id if b.last_submission else 0
-    return a_id > b_id
+def latest_verdicts(db: Database, *, run_number: int, dataset: str = ONLINE) -> dict[str, list[Verdicts]]:
+    """Per component of a dataset, each model's most recently submitted version (what a page draws beside the
+    people's decisions). Reads the statuses alone: a model that scores every LS costs a handful of rows."""
+    limits.check_ids(run_number=run_number)
+    limits.check_text("dataset", dataset, limits.MAX_NAME_CHARS)
+    with db.reading() as conn:
+        rows = store.dataset_verdicts(conn, run_number, dataset)
+        if not rows:
+            return {}
+        newest = store.newest_submissions(conn, run_number, dataset)
+        by_id = store.submissions_by_id(conn, list(newest.values()))
+    grouped: dict[tuple[str, str, str], list[Any]] = {}
+    for row in rows:
+        value = {"status": row.status, "min_score": row.min_score, "max_score": row.max_score}
+        grouped.setdefault((row.component, row.model, row.version), []).append(
+            (row.first_ls, row.last_ls, value)
+        )
+    shown: dict[str, dict[str, Verdicts]] = {}
+    for (component, name, release), ranges in sorted(grouped.items()):
+        last = by_id.get(newest.get((component, name, release), -1))
+        held = shown.setdefault(component, {}).get(name)
+        if held is None or (last and held.last_submission and last.id > held.last_submission.id):
+            shown[component][name] = Verdicts(component, name, release, RangeMap.from_stored(ranges), last)
+    return {component: list(by_model.values()) for component, by_model in shown.items()}
 
 
 def dataset_predictions(db: Database, *, run_number: int, dataset: str = ONLINE) -> DatasetPredictions:
@@ -190,12 +211,10 @@ def dataset_predictions(db: Database, *, run_number: int, dataset: str = ONLINE)
             )
         by_id = store.submissions_by_id(conn, [row.submission_id for row in rows])
         recent = store.submissions_of(conn, run_number, dataset, SUBMISSIONS_SHOWN)
-    predictions = []
-    for (component, name, release), ranges in sorted(grouped.items()):
-        newest = max((value["submission"] for _, _, value in ranges), default=None)
-        predictions.append(
-            ModelPredictions(component, name, release, RangeMap.from_stored(ranges), by_id.get(newest or -1))
-        )
+    predictions = [
+        ModelPredictions(component, name, release, RangeMap.from_stored(ranges))
+        for (component, name, release), ranges in sorted(grouped.items())
+    ]
     return DatasetPredictions(
         run_number, dataset, predictions, recent, {**by_id, **{s.id: s for s in recent}}
     )

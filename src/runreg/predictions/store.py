@@ -115,9 +115,17 @@ def replace_ranges(
         conn,
         prediction_status_ranges,
         [
-            {**key, "component": component, "first_ls": first, "last_ls": last, "status": status}
+            {
+                **key,
+                "component": component,
+                "first_ls": first,
+                "last_ls": last,
+                "status": status,
+                "min_score": low,
+                "max_score": high,
+            }
             for component, stored in sorted(ranges.items())
-            for first, last, status in status_ranges(stored)
+            for first, last, status, low, high in status_ranges(stored)
         ],
     )
     return len(rows)
@@ -167,6 +175,29 @@ def dataset_ranges(conn: Connection, run_number: int, dataset: str) -> list[Any]
         .order_by(p.component, p.model, p.version, p.first_ls)
     )
     return list(conn.execute(query))
+
+
+def dataset_verdicts(conn: Connection, run_number: int, dataset: str) -> list[Any]:
+    """Every model version's statuses on one dataset (by status alone, with their score bounds), ordered by
+    component, model, version and LS."""
+    v = prediction_status_ranges.c
+    query = (
+        select(v.component, v.model, v.version, v.first_ls, v.last_ls, v.status, v.min_score, v.max_score)
+        .where(v.run_number == run_number, v.dataset == dataset)
+        .order_by(v.component, v.model, v.version, v.first_ls)
+    )
+    return list(conn.execute(query))
+
+
+def newest_submissions(conn: Connection, run_number: int, dataset: str) -> dict[tuple[str, str, str], int]:
+    """Per (component, model, version) of a dataset, the newest submission holding ranges in force."""
+    p = prediction_ranges.c
+    query = (
+        select(p.component, p.model, p.version, func.max(p.submission_id))
+        .where(p.run_number == run_number, p.dataset == dataset)
+        .group_by(p.component, p.model, p.version)
+    )
+    return {(c, m, v): newest for c, m, v, newest in conn.execute(query)}
 
 
 def models(conn: Connection) -> list[dict[str, Any]]:

@@ -50,9 +50,9 @@ Index(
     prediction_ranges.c.run_number,
 )
 
-# The same predictions by status alone (neighbouring ranges of one verdict joined, scores and submissions left
-# out), rewritten with them: what the agreement reads. A model scoring every LS keeps 2,000 rows per component
-# and run above, and a handful here.
+# The same predictions by status alone (neighbouring ranges of one verdict joined, with the lowest and highest
+# score they hold), rewritten with them: what the agreement and the run page read. A model scoring every LS
+# keeps 2,000 rows per component and run above, and a handful here.
 prediction_status_ranges = Table(
     "prediction_status_ranges",
     metadata,
@@ -64,6 +64,8 @@ prediction_status_ranges = Table(
     Column("first_ls", Integer, primary_key=True, autoincrement=False),
     Column("last_ls", Integer, nullable=False),
     Column("status", String(32), nullable=False),
+    Column("min_score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
 )
 Index(
     "ix_prediction_status_ranges_model",

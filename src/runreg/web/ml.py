@@ -16,7 +16,7 @@ from runreg.kernel.errors import InvalidInput
 from runreg.kernel.ranges import RangeMap
 from runreg.predictions import service as predictions
 from runreg.predictions.model import NOT_JUDGED, Confusion, confusion
-from runreg.predictions.service import DatasetPredictions, ModelPredictions
+from runreg.predictions.service import Verdicts
 from runreg.registry.model import RunState
 from runreg.web import run_view
 from runreg.web.page import Page, page, render
@@ -105,37 +105,36 @@ def component_rows(
 ) -> dict[str, list[MlRow]]:
     """Per component, a row for each model's newest version with predictions on this dataset (none when no
     agent predicted it). `people` holds the effective triplets the rows are compared with."""
-    found: DatasetPredictions = predictions.dataset_predictions(
-        db, run_number=run.run_number, dataset=dataset
-    )
+    found = predictions.latest_verdicts(db, run_number=run.run_number, dataset=dataset)
     return {
-        component: [_row(p, run.ls_count, people.get(component, RangeMap())) for p in shown]
-        for component, shown in found.latest_per_model().items()
+        component: [_row(v, run.ls_count, people.get(component, RangeMap())) for v in shown]
+        for component, shown in found.items()
     }
 
 
-def _row(p: ModelPredictions, ls_count: int, people: RangeMap) -> MlRow:
-    by = p.last_submission
+def _score(value: Mapping[str, Any]) -> str:
+    low, high = f"{value['min_score']:.2f}", f"{value['max_score']:.2f}"
+    return f"score {low}" if low == high else f"scores {low}–{high}"
+
+
+def _row(v: Verdicts, ls_count: int, people: RangeMap) -> MlRow:
+    by = v.last_submission
     described = RangeMap.from_stored(
         [
-            (
-                first,
-                last,
-                {"status": value["status"], "comment": f"{p.model} {p.version}, score {value['score']:.2f}"},
-            )
-            for first, last, value in p.ranges
+            (first, last, {"status": value["status"], "comment": f"{v.model} {v.version}, {_score(value)}"})
+            for first, last, value in v.ranges
         ]
     )
     segments = [
         segment if segment["comment"] else {**segment, "status": "no prediction"}  # the LS it did not predict
         for segment in run_view.ls_bar(described, ls_count)
     ]
-    counts = Confusion(p.component, p.model, p.version)
-    counts.add(confusion(p.ranges, people))
+    counts = Confusion(v.component, v.model, v.version)
+    counts.add(confusion(v.ranges, people))
     return MlRow(
-        model=p.model,
-        version=p.version,
-        bar=run_view.lsbar_svg(f"{p.component} predicted by {p.model} {p.version}", segments),
+        model=v.model,
+        version=v.version,
+        bar=run_view.lsbar_svg(f"{v.component} predicted by {v.model} {v.version}", segments),
         submitted_by=by.author if by else "",
         submitted_at=by.submitted_at.isoformat() if by else "",
         agreement=counts,

@@ -201,7 +201,9 @@ def test_matrix_rows_and_columns_show_the_statuses_counted() -> None:
 
 
 ranges_of = st.lists(
-    st.tuples(st.integers(1, 60), st.integers(0, 8), st.sampled_from(["GOOD", "BAD"]), st.sampled_from([0.5, 0.9])),
+    st.tuples(
+        st.integers(1, 60), st.integers(0, 8), st.sampled_from(["GOOD", "BAD"]), st.sampled_from([0.5, 0.9])
+    ),
     max_size=12,
 )
 
@@ -215,7 +217,9 @@ def disjoint(pieces: list[tuple[int, int, str, float]]) -> RangeMap:
 
 
 @given(ranges_of, ranges_of, ranges_of)
-def test_replace_equals_writing_the_new_ranges_over_the_old_ones(older: list, before: list, new: list) -> None:  # type: ignore[type-arg]
+def test_replace_equals_writing_the_new_ranges_over_the_old_ones(
+    older: list, before: list, new: list
+) -> None:  # type: ignore[type-arg]
     current = replace(replace(RangeMap(), disjoint(older), 1), disjoint(before), 2)
     expected = current.copy()
     for first, last, value in disjoint(new):
@@ -232,4 +236,8 @@ def test_status_ranges_join_neighbours_of_one_verdict_whatever_their_scores() ->
             (11, 12, {"status": "BAD", "score": 0.6, "submission": 2}),
         ]
     )
-    assert status_ranges(scored) == [(1, 2, "GOOD"), (3, 9, "BAD"), (11, 12, "BAD")]
+    assert status_ranges(scored) == [
+        (1, 2, "GOOD", 0.91, 0.97),
+        (3, 9, "BAD", 0.6, 0.6),
+        (11, 12, "BAD", 0.6, 0.6),
+    ]

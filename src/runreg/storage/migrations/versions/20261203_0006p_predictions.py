@@ -79,6 +79,8 @@ def upgrade() -> None:
         sa.Column("first_ls", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("last_ls", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("min_score", sa.Float(), nullable=False),
+        sa.Column("max_score", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint(
             "run_number",
             "dataset",
