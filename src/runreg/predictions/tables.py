@@ -6,6 +6,21 @@ from sqlalchemy import Column, DateTime, Float, ForeignKey, Index, Integer, Stri
 from runreg.kernel.limits import MAX_MODEL_CHARS, MAX_MODEL_VERSION_CHARS
 from runreg.storage.schema import Json, metadata
 
+
+def _series_ranges() -> list[Column]:  # type: ignore[type-arg]
+    """The key of one model version's ranges on a component of a dataset, and a range's LS and status."""
+    return [
+        Column("run_number", Integer, primary_key=True, autoincrement=False),
+        Column("dataset", String(255), primary_key=True),
+        Column("component", String(128), primary_key=True),
+        Column("model", String(MAX_MODEL_CHARS), primary_key=True),
+        Column("version", String(MAX_MODEL_VERSION_CHARS), primary_key=True),
+        Column("first_ls", Integer, primary_key=True, autoincrement=False),
+        Column("last_ls", Integer, nullable=False),
+        Column("status", String(32), nullable=False),
+    ]
+
+
 # One row per submission, kept for good: who posted which model version's predictions of which dataset when.
 prediction_submissions = Table(
     "prediction_submissions",
@@ -32,14 +47,7 @@ Index("ix_prediction_submissions_model", prediction_submissions.c.model, predict
 prediction_ranges = Table(
     "prediction_ranges",
     metadata,
-    Column("run_number", Integer, primary_key=True, autoincrement=False),
-    Column("dataset", String(255), primary_key=True),
-    Column("component", String(128), primary_key=True),
-    Column("model", String(MAX_MODEL_CHARS), primary_key=True),
-    Column("version", String(MAX_MODEL_VERSION_CHARS), primary_key=True),
-    Column("first_ls", Integer, primary_key=True, autoincrement=False),
-    Column("last_ls", Integer, nullable=False),
-    Column("status", String(32), nullable=False),
+    *_series_ranges(),
     Column("score", Float, nullable=False),
     Column("submission_id", Integer, ForeignKey("prediction_submissions.id"), nullable=False),
 )
@@ -56,14 +64,7 @@ Index(
 prediction_status_ranges = Table(
     "prediction_status_ranges",
     metadata,
-    Column("run_number", Integer, primary_key=True, autoincrement=False),
-    Column("dataset", String(255), primary_key=True),
-    Column("component", String(128), primary_key=True),
-    Column("model", String(MAX_MODEL_CHARS), primary_key=True),
-    Column("version", String(MAX_MODEL_VERSION_CHARS), primary_key=True),
-    Column("first_ls", Integer, primary_key=True, autoincrement=False),
-    Column("last_ls", Integer, nullable=False),
-    Column("status", String(32), nullable=False),
+    *_series_ranges(),
     Column("min_score", Float, nullable=False),
     Column("max_score", Float, nullable=False),
 )
