@@ -132,6 +132,10 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("dataset-page-shifter-disabled", "/offline/datasets/global", SHIFTER, _first_dataset),
     ("config-datasets-accepted", "/config/datasets-accepted", EXPERT, None),
     ("config-datasets-accepted-error", "/config/datasets-accepted", EXPERT, _bad_regexp),
+    # ML: run `scripts/ml_agent_example.py --latest 12` against the demo first (the agent's predictions).
+    ("ml-agreement", "/ml", CERTIFIER, None),
+    ("ml-agreement-tracker-manual", "/ml?workspace=tracker&basis=manual", CERTIFIER, None),
+    ("run-ml-rows", "/runs/380013", SHIFTER, None),
 ]
 
 

@@ -14,6 +14,7 @@ import runreg.certification.tables  # noqa: F401  (every table registered, so ea
 import runreg.datasets.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
 import runreg.luminosity.tables  # noqa: F401
+import runreg.predictions.tables  # noqa: F401
 import runreg.worker.tables  # noqa: F401
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import SYSTEM

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # the public client's local mode sends them (`email: api@api`, no e-groups: those come from dev_egroups).
     dev_identity: bool = False
     dev_egroups: list[str] = ["cms-dqm-runregistry-experts"]
+    # An identity (from any source) in one of these e-groups is an ML agent, not a person: a service account
+    # whose changes are never manual decisions (docs/SECURITY.md). Keep people out of these e-groups.
+    agent_egroups: list[str] = ["cms-dqm-runregistry-ml-agents"]
     # The local operator of the CLI: recorded as "<cli_operator> (<OS user>)" and granted what these e-groups
     # are granted. Whoever can run the CLI holds the database URL, so the default is the experts.
     cli_operator: str = "local-operator"

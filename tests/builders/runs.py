@@ -14,6 +14,7 @@ OMS_WORKER = Actor("oms-ingestion", ActorKind.AUTOMATIC, frozenset({SERVICES_EGR
 SHIFTER = Actor("alice@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-online-shifters"}))
 EXPERT = Actor("expert@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))
 CERTIFIER = Actor("certifier@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-data-certification"}))
+ML_AGENT = Actor("tracker-ml@cern.ch", ActorKind.AGENT, frozenset({"cms-dqm-runregistry-ml-agents"}))
 GOOD = {"status": "GOOD", "comment": "", "cause": ""}
 
 DCS_BITS = [

@@ -26,13 +26,16 @@ from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import PermissionDenied
 from runreg.luminosity import service as luminosity
 from runreg.luminosity.tables import luminosity_imports, luminosity_series
+from runreg.predictions import service as predictions
+from runreg.predictions.model import PredictedRange
+from runreg.predictions.tables import prediction_submissions
 from runreg.registry import service as registry
 from runreg.registry.service import AutomaticUpdate, FlagEdit
 from runreg.storage.database import Database
 from runreg.trends import service as trends
 from runreg.workflows import service as workflows
 from tests.builders.cycles import DT_CERTIFIER
-from tests.builders.runs import CERTIFIER, EXPERT, SHIFTER, create_collision_run
+from tests.builders.runs import CERTIFIER, EXPERT, ML_AGENT, SHIFTER, create_collision_run
 
 OUTSIDER = Actor("outsider@cern.ch", ActorKind.HUMAN, frozenset({"cms-some-other-group"}))
 RUN = 380567
@@ -154,6 +157,15 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, cycle_id=CYCLE, workspace="dt", run_number=RUN, name=OFFLINE, to_state="SIGNOFF"
     ),
     "datasets.delete_cycle": lambda db, a: cycles.delete_cycle(db, actor=a, cycle_id=CYCLE),
+    "predictions.submit": lambda db, a: predictions.submit(
+        db,
+        actor=a,
+        run_number=RUN,
+        dataset=OFFLINE,
+        model="dt-ae",
+        version="1",
+        predictions={"dt-dt": [PredictedRange(1, 20, "GOOD", 0.9)]},
+    ),
 }
 #: Not writes of a caller: creating version 1 of a fresh database, and the gate itself.
 NOT_GATED = {
@@ -200,6 +212,7 @@ def written(db: Database) -> tuple[int, ...]:
         cycle_table,
         cycle_datasets,
         cycle_events,
+        prediction_submissions,
     )
     with db.reading() as conn:
         return tuple(conn.execute(select(func.count()).select_from(table)).scalar_one() for table in tables)
@@ -260,6 +273,7 @@ def test_a_write_without_a_grant_is_refused_and_writes_nothing(world: Database, 
         "configuration.edit",
         "datasets.move_all_datasets",
         "datasets.add_datasets",
+        "predictions.submit",
     ],
 )
 def test_the_egroup_granted_the_action_may_write(world: Database, write: str) -> None:
@@ -268,6 +282,7 @@ def test_the_egroup_granted_the_action_may_write(world: Database, write: str) ->
         "configuration.edit": EXPERT,
         "datasets.move_all_datasets": DT_CERTIFIER,
         "datasets.add_datasets": CERTIFIER,
+        "predictions.submit": ML_AGENT,
     }.get(write, SHIFTER)
     before = written(world)
     WRITES[write](world, actor)

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from runreg.access.identity import identify
 from runreg.http.app import create_app
+from runreg.kernel.actors import ActorKind
 from runreg.kernel.errors import Unauthenticated
 from runreg.settings import Settings
 from runreg.storage.database import Database
@@ -116,3 +117,30 @@ def test_dev_mode_accepts_the_public_clients_local_identity_only_when_enabled() 
     assert identify(local, Settings(dev_identity=False)) is None
     actor = identify(local, Settings(dev_identity=True, dev_egroups=["cms-dqm-runregistry-experts"]))
     assert actor is not None and actor.egroups == {"cms-dqm-runregistry-experts"}
+
+
+def test_an_identity_in_the_agents_egroup_is_an_ml_agent(jwks_url: str) -> None:
+    """Service accounts of ML agents (proxy headers or a client-credentials token) are agents, not people:
+    whatever they may write is never a manual decision."""
+    agent_token = token(
+        email=None, sub="service-account-tracker-ml", cern_roles=["cms-dqm-runregistry-ml-agents"]
+    )
+    from_token = identify(bearer(agent_token), settings(jwks_url))
+    assert from_token is not None
+    assert (from_token.name, from_token.kind, from_token.is_manual) == (
+        "service-account-tracker-ml",
+        ActorKind.AGENT,
+        False,
+    )
+    proxy = Settings(proxy_secret="s")
+    headers = {
+        "x-runreg-proxy-secret": "s",
+        "email": "tracker-ml@cern.ch",
+        "egroups": "cms-dqm-runregistry-ml-agents",
+    }
+    assert identify(headers, proxy).kind is ActorKind.AGENT  # type: ignore[union-attr]
+    person = identify({**headers, "egroups": "cms-dqm-runregistry-experts"}, proxy)
+    assert person is not None and person.kind is ActorKind.HUMAN
+    custom = Settings(proxy_secret="s", agent_egroups=["my-agents"])
+    assert identify({**headers, "egroups": "my-agents"}, custom).kind is ActorKind.AGENT  # type: ignore[union-attr]
+    assert identify(headers, custom).kind is ActorKind.HUMAN  # type: ignore[union-attr]

@@ -146,6 +146,16 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         f"/api/v1/cycles/1/datasets/{RUN}{OFFLINE}/workspaces/dt/state/SIGNOFF",
         None,
     ),
+    ("POST", "/api/v1/predictions"): (
+        "/api/v1/predictions",
+        {
+            "run_number": RUN,
+            "dataset": OFFLINE,
+            "model": "dt-ae",
+            "version": "1",
+            "predictions": {"dt-dt": [{"first_ls": 1, "last_ls": 20, "status": "GOOD", "score": 0.9}]},
+        },
+    ),
     ("POST", "/json_portal/generate"): (
         "/json_portal/generate",
         {"json_logic": {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}, "dataset_name_filter": "online"},

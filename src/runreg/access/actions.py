@@ -50,6 +50,8 @@ ACTIONS: dict[str, str] = {
     "trends:extract": "extract trend points from DQM files",
     "trends:recompute": "recompute a trend from the stored histograms",
     "workflows:update": "update workflows from ReqMgr2 and DBS",
+    # ML agents
+    "predictions:write": "post a model's per-LS predictions for a dataset's components (never its flags)",
 }
 
 

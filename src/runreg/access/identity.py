@@ -36,22 +36,22 @@ def identify(
     if presented is not None:
         if not settings.proxy_secret or not hmac.compare_digest(presented, settings.proxy_secret):
             raise Unauthenticated("the proxy secret is wrong")
-        return _from_headers(headers, default_egroups=())
+        return _from_headers(headers, settings, default_egroups=())
     if settings.dev_identity and headers.get("email"):
-        return _from_headers(headers, default_egroups=settings.dev_egroups)
+        return _from_headers(headers, settings, default_egroups=settings.dev_egroups)
     if settings.dev_identity and cookies and cookies.get(DEV_IDENTITY_COOKIE):
         email, _, egroups = cookies[DEV_IDENTITY_COOKIE].partition("|")
-        return _from_headers({"email": email, "egroups": egroups}, default_egroups=())
+        return _from_headers({"email": email, "egroups": egroups}, settings, default_egroups=())
     return None
 
 
-def _from_headers(headers: Mapping[str, str], *, default_egroups: Any) -> Actor | None:
+def _from_headers(headers: Mapping[str, str], settings: Settings, *, default_egroups: Any) -> Actor | None:
     email = headers.get("email", "").strip()
     if not email:
         return None
     raw = headers.get("egroups")
     egroups = {g.strip() for g in raw.split(",") if g.strip()} if raw is not None else set(default_egroups)
-    return Actor(email, ActorKind.HUMAN, _external(egroups))
+    return _actor(email, egroups, settings)
 
 
 def _from_jwt(token: str, settings: Settings) -> Actor:
@@ -73,7 +73,14 @@ def _from_jwt(token: str, settings: Settings) -> Actor:
     groups = claims.get(settings.jwt_egroups_claim) or []
     if isinstance(groups, str):
         groups = [groups]
-    return Actor(str(email), ActorKind.HUMAN, _external(str(g) for g in groups))
+    return _actor(str(email), {str(g) for g in groups}, settings)
+
+
+def _actor(name: str, egroups: set[str], settings: Settings) -> Actor:
+    """A person, or an ML agent when one of its e-groups is an agents' e-group (a service account)."""
+    kept = _external(egroups)
+    kind = ActorKind.AGENT if kept & set(settings.agent_egroups) else ActorKind.HUMAN
+    return Actor(name, kind, kept)
 
 
 def _external(egroups: Any) -> frozenset[str]:

@@ -26,6 +26,7 @@ from runreg.ingestion.api import router as ingestion_router
 from runreg.ingestion.legacy_api import router as ingestion_legacy
 from runreg.kernel.errors import InvalidInput, RunregError, http_status
 from runreg.luminosity.api import router as luminosity_router
+from runreg.predictions.api import router as predictions_router
 from runreg.registry.api import router as registry_router
 from runreg.registry.legacy_api import router as registry_legacy
 from runreg.settings import Settings, get_settings
@@ -76,6 +77,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(workflows_router, prefix=API_PREFIX)
     app.include_router(trends_router, prefix=API_PREFIX)
     app.include_router(datasets_router, prefix=API_PREFIX)
+    app.include_router(predictions_router, prefix=API_PREFIX)
     for pages in web.ROUTERS:
         app.include_router(pages)
     _include_legacy(app)

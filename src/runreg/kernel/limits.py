@@ -32,6 +32,9 @@ MAX_FILTER_CONDITIONS = 500
 MAX_PATTERN_CHARS = 1_000  # regular expressions and SIMILAR TO patterns
 MAX_YAML_BYTES = 1024 * 1024  # a configuration file (the shipped default is ~30 kB)
 MAX_YAML_NODES = 200_000  # values of a configuration once its aliases and merge keys are expanded
+MAX_MODEL_CHARS = 128  # an ML model's name (agents' predictions)
+MAX_MODEL_VERSION_CHARS = 64  # an ML model's version
+MAX_PREDICTION_RANGES = 20_000  # LS ranges of one prediction submission, over all its components
 
 # A lone surrogate (U+D800..U+DFFF) cannot be encoded as UTF-8; json.loads yields one for "\ud800". A valid
 # escaped pair is combined into one code point by the JSON decoder, so any surrogate left is unencodable.
@@ -232,3 +235,5 @@ Comment = Annotated[str, MaxLen(MAX_COMMENT_CHARS), _storable(MAX_COMMENT_CHARS)
 Name = Annotated[str, MaxLen(MAX_NAME_CHARS), _storable(MAX_NAME_CHARS)]
 Value = Annotated[str, MaxLen(MAX_VALUE_CHARS), _storable(MAX_VALUE_CHARS)]
 Pattern = Annotated[str, MaxLen(MAX_PATTERN_CHARS), _storable(MAX_PATTERN_CHARS)]
+ModelName = Annotated[str, MaxLen(MAX_MODEL_CHARS), _storable(MAX_MODEL_CHARS)]
+ModelVersion = Annotated[str, MaxLen(MAX_MODEL_VERSION_CHARS), _storable(MAX_MODEL_VERSION_CHARS)]

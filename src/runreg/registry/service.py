@@ -400,6 +400,24 @@ def run_state(db: Database, run_number: int, *, as_of: int | None = None) -> Run
     return run
 
 
+def flags_of_datasets(
+    db: Database,
+    *,
+    datasets: Iterable[tuple[int, str]],
+    components: Iterable[str],
+    manual_only: bool = False,
+) -> dict[tuple[int, str, str], RangeMap]:
+    """The current triplets of `components` on many datasets, in one snapshot, by (run, dataset, component):
+    the effective ones (a person's decision over the automatic one), or with `manual_only` only what people
+    set. For domains that compare other verdicts with the registry's (the ML agreement)."""
+    keys, wanted = list(datasets), sorted(set(components))
+    if not keys or not wanted:
+        return {}
+    layer = Layer.MANUAL.value if manual_only else store.EFFECTIVE
+    with db.reading() as conn:
+        return store.flag_layer(conn, keys, wanted, layer)
+
+
 def _events(conn: Connection, run_number: int, **bounds: int) -> list[Event]:
     return [event for _, event in eventlog.load_stream(conn, run_number, decode=event_from_payload, **bounds)]
 

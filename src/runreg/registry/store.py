@@ -348,3 +348,28 @@ def fetch_page(
         matching = total.with_only_columns(literal_column("1")).limit(count_limit + 1).subquery()
         total = select(func.count()).select_from(matching)
     return rows, int(conn.execute(total).scalar_one())
+
+
+#: (run, dataset) pairs per query of `flag_layer` (bound parameters stay well under every engine's limit).
+_KEYS_PER_QUERY = 400
+
+
+def flag_layer(
+    conn: Connection, keys: Sequence[tuple[int, str]], components: Sequence[str], layer: str
+) -> dict[tuple[int, str, str], RangeMap]:
+    """One layer (`effective`, `manual` or `automatic`) of the given components' triplets on many datasets, by
+    (run, dataset, component); a component without ranges there is absent."""
+    f = flag_ranges.c
+    out: dict[tuple[int, str, str], list[Any]] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        batch = sorted(set(keys[start : start + _KEYS_PER_QUERY]))
+        query = (
+            select(f.run_number, f.dataset, f.component, f.first_ls, f.last_ls, f.status, f.comment, f.cause)
+            .where(tuple_(f.run_number, f.dataset).in_(batch), f.layer == layer, f.component.in_(components))
+            .order_by(f.run_number, f.dataset, f.component, f.first_ls)
+        )
+        for run_number, dataset, component, first, last, status, comment, cause in conn.execute(query):
+            out.setdefault((run_number, dataset, component), []).append(
+                (first, last, {"status": status, "comment": comment, "cause": cause})
+            )
+    return {key: RangeMap.from_stored(ranges) for key, ranges in out.items()}

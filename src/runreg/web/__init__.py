@@ -8,6 +8,7 @@ from runreg.web import (
     dev,
     json_portal,
     log,
+    ml,
     offline,
     online,
     runs,
@@ -24,5 +25,6 @@ ROUTERS = [
     datasets_accepted.router,
     json_portal.router,
     cycles.router,
+    ml.router,
     dev.router,
 ]

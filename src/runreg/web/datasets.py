@@ -15,7 +15,7 @@ from runreg.luminosity import service as luminosity
 from runreg.registry import readmodels
 from runreg.registry import service as registry
 from runreg.registry.model import WAITING_DQM_GUI
-from runreg.web import dataset_view, run_view
+from runreg.web import dataset_view, ml, run_view
 from runreg.web.display import dataset_url
 from runreg.web.page import Page, page, perform, posted, render
 from runreg.web.runs import DATASET_CHANGED, component_context, ls_number, submit, submit_flag_edit
@@ -70,8 +70,10 @@ def _main_context(current: Page, view: registry.DatasetView) -> dict[str, Any]:
     samples = ds.attributes.get(readmodels.IN_GUI)
     history = dataset_view.state_history(view.log)
     bits = dataset_view.dcs_bits(run, name)
+    components = component_context(run, config, view.log, name, current.refusal)
     return {
-        **component_context(run, config, view.log, name, current.refusal),
+        **components,
+        "ml_rows": ml.component_rows(current.db, run, name, components["people"]),
         "name": name,
         "dataset": ds,
         "url": dataset_url(run.run_number, name),

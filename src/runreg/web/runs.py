@@ -21,7 +21,7 @@ from runreg.registry import model as registry_model
 from runreg.registry import readmodels
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
-from runreg.web import run_view
+from runreg.web import ml, run_view
 from runreg.web.display import dataset_url, moves
 from runreg.web.page import Page, page, perform, perform_form, posted, render
 
@@ -142,8 +142,11 @@ def _main_context(current: Page, view: registry.RunView) -> dict[str, Any]:
     order = run_view.component_order(run, config)
     if not readonly:  # every button's question to the gate, with one configuration read
         current.ask_ahead(_checks(run, [c for c, _ in order]))
+    components = component_context(run, config, view.log, ONLINE, gate)
     return {
-        **component_context(run, config, view.log, ONLINE, gate),
+        **components,
+        # Agents' predictions are current only: a run shown as of a change set has no ML rows.
+        "ml_rows": {} if view.as_of else ml.component_rows(current.db, run, ONLINE, components["people"]),
         "view": view,
         "as_of": view.as_of,
         "as_of_id": view.as_of.id if view.as_of else None,
@@ -188,14 +191,15 @@ def component_context(
             return None
         return ds.attributes.get(f"{component.split('-', 1)[0]}_state")
 
+    people = {component: flags.effective() for component, flags in ds.flags.items()} if ds else {}
     return {
         "run": run,
         "order": [c for c, _ in order],
         "certifiable": {c for c, certifiable in order if certifiable},
+        # Manual over automatic: the bars, and what the ML rows are compared with.
+        "people": people,
         "bars": {
-            component: run_view.ls_bar(
-                ds.flags[component].effective() if ds and component in ds.flags else RangeMap(), run.ls_count
-            )
+            component: run_view.ls_bar(people.get(component, RangeMap()), run.ls_count)
             for component, _ in order
         },
         "ticks": run_view.axis_ticks(run.ls_count),
@@ -209,6 +213,8 @@ def component_context(
         "history_limit": run_view.HISTORY_LIMIT,
         "lsbar_svg": run_view.lsbar_svg,
         "values": {},
+        "errors": {},
+        "ml_rows": {},
     }
 
 

@@ -7,7 +7,7 @@ import pytest
 from runreg.access.actions import ACTIONS, Target, known_pattern, matches_action
 from runreg.access.policy import authorize
 from runreg.configuration.model import default_configuration
-from runreg.kernel.actors import SERVICES_EGROUP, Actor
+from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
 from runreg.kernel.errors import PermissionDenied
 
 PERMISSIONS = default_configuration().permissions
@@ -17,6 +17,7 @@ EXPERT = Actor("expert@cern.ch", egroups=frozenset({"cms-dqm-runregistry-experts
 GEM = Actor("gem@cern.ch", egroups=frozenset({"cms-dqm-runregistry-offline-gem-certifiers"}))
 DC = Actor("dc@cern.ch", egroups=frozenset({"cms-dqm-runregistry-data-certification"}))
 WORKER = Actor("oms-ingestion", egroups=frozenset({SERVICES_EGROUP}))
+AGENT = Actor("tracker-ml@cern.ch", ActorKind.AGENT, frozenset({"cms-dqm-runregistry-ml-agents"}))
 NOBODY = Actor("nobody@cern.ch")
 
 
@@ -59,6 +60,9 @@ def dataset_move(workspace: str, from_state: str, to_state: str) -> Target:
         (GEM, "certification:json:delete", Target(owner="gem@cern.ch")),
         (DC, "registry:dataset:move", dataset_move("tracker", "COMPLETED", "OPEN")),
         (WORKER, "ingestion:update", Target(run=1)),
+        (AGENT, "predictions:write", offline_flags("tracker-pixel")),
+        (AGENT, "predictions:write", online_flags("dt-dt")),
+        (EXPERT, "predictions:write", offline_flags("tracker-pixel")),
     ],
 )
 def test_allowed(actor: Actor, action: str, target: Target) -> None:
@@ -108,6 +112,15 @@ def test_allowed(actor: Actor, action: str, target: Target) -> None:
         ),
         (SHIFTER, "configuration:import", Target(), "cms-dqm-runregistry-experts"),
         (NOBODY, "ingestion:update", Target(run=1), SERVICES_EGROUP),
+        # An ML agent predicts; it never sets a flag, online or offline.
+        (
+            AGENT,
+            "registry:flags:write",
+            offline_flags("tracker-pixel"),
+            "cms-dqm-runregistry-data-certification",
+        ),
+        (AGENT, "registry:flags:write", online_flags("dt-dt"), "cms-dqm-runregistry-online-shifters"),
+        (SHIFTER, "predictions:write", online_flags("dt-dt"), "cms-dqm-runregistry-ml-agents"),
     ],
 )
 def test_refused_naming_the_egroups_that_would_grant_it(

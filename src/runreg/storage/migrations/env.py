@@ -9,6 +9,7 @@ import runreg.datasets.tables  # noqa: F401
 import runreg.eventlog.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
 import runreg.luminosity.tables  # noqa: F401
+import runreg.predictions.tables  # noqa: F401
 import runreg.registry.tables  # noqa: F401
 import runreg.trends.tables  # noqa: F401
 import runreg.worker.tables  # noqa: F401
