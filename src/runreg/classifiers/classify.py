@@ -62,18 +62,44 @@ def component_run_context(
     return {**oms_attributes, **rr}
 
 
+def offline_component_context(
+    *,
+    oms_attributes: Mapping[str, Any],
+    rr_attributes: Mapping[str, Any],
+    oms_ls: Mapping[str, Any],
+    rr_ls: Mapping[str, Any],
+) -> dict[str, Any]:
+    """What offline component rules see on one LS (rr_backend §4.6): `{run: {oms, rr}, lumisection: {oms,
+    rr}}`, the LS's online OMS values and its online RR triplets (`{<ws>-<col>: {status, comment,
+    cause}}`)."""
+    return {
+        "run": {"oms": dict(oms_attributes), "rr": dict(rr_attributes)},
+        "lumisection": {"oms": dict(oms_ls), "rr": dict(rr_ls)},
+    }
+
+
 def context_for(
     *,
     oms_attributes: Mapping[str, Any],
     rr_attributes: Mapping[str, Any],
     per_ls: Mapping[str, RangeMap],
     ls: int | None = None,
+    mode: str = "online",
+    flags: Mapping[str, RangeMap] | None = None,
 ) -> dict[str, Any]:
     """The data a rule is evaluated on: the run's (class and significance rules) when `ls` is None, else
-    that lumisection's (online component rules). The one definition, shared by the classification, the
-    classifier playground and the run page's "why"."""
+    that lumisection's (online component rules; with `mode="offline"`, the offline component rules' nested
+    context, whose `lumisection.rr` are the online triplets `flags` hold on that LS). The one definition,
+    shared by the classification, the classifier playground and the run page's "why"."""
     if ls is None:
         return run_context(oms_attributes, rr_attributes, per_ls)
+    if mode == "offline":
+        return offline_component_context(
+            oms_attributes=oms_attributes,
+            rr_attributes=rr_attributes,
+            oms_ls=values_at(per_ls, ls),
+            rr_ls=values_at(flags or {}, ls),
+        )
     return {**component_run_context(oms_attributes, rr_attributes), **values_at(per_ls, ls)}
 
 
@@ -111,13 +137,21 @@ class ComponentClassifierSet:
     def __init__(self, classifiers: Iterable[ComponentRule], *, mode: str = "online") -> None:
         by_component: dict[str, list[_Compiled]] = {}
         keys: set[str] = set()
+        paths: set[str] = set()
+        dynamic = False
         for c in classifiers:
             if not c.enabled or c.mode != mode:
                 continue
             by_component.setdefault(c.component, []).append(
                 _Compiled(c.priority, c.status, jsonlogic.compile_predicate(c.rule))
             )
-            keys |= {path.split(".", 1)[0] for path in jsonlogic.variables(c.rule)}
+            read = jsonlogic.variables(c.rule)
+            paths |= read
+            dynamic = dynamic or jsonlogic.has_dynamic_vars(c.rule)
+            keys |= {path.split(".", 1)[0] for path in read}
+        self.mode = mode
+        #: Offline rules: the per-LS OMS keys and online components they read (None: all of them).
+        self.oms_keys_read, self.rr_components_read = _offline_reads(paths, dynamic)
         # Lowest priority first: the first truthy rule decides (the original's by-status lookup is ambiguous).
         self.rules = {
             comp: sorted(rules, key=lambda r: r.priority) for comp, rules in sorted(by_component.items())
@@ -144,6 +178,70 @@ class ComponentClassifierSet:
                         break
                 out[component].assign(first, last, {"status": status, "comment": "", "cause": ""})
         return out
+
+
+    def offline_statuses(
+        self,
+        *,
+        oms_attributes: Mapping[str, Any],
+        rr_attributes: Mapping[str, Any],
+        oms_per_ls: Mapping[str, RangeMap],
+        flags_per_ls: Mapping[str, RangeMap],
+        ls_count: int,
+    ) -> dict[str, RangeMap]:
+        """Offline components' statuses over LS 1..ls_count (rr_backend §6.5), from the run's online OMS
+        values and online triplets (`flags_per_ls`, effective): one evaluation per segment where none of the
+        values the rules read changes, in the nested context of `offline_component_context`."""
+        oms = _read_only(oms_per_ls, self.oms_keys_read)
+        rr = _read_only(flags_per_ls, self.rr_components_read)
+        keyed = {f"{_OMS}{k}": m for k, m in oms.items()} | {f"{_RR}{c}": m for c, m in rr.items()}
+        run_part = {"oms": dict(oms_attributes), "rr": dict(rr_attributes)}
+        out = {component: RangeMap() for component in self.rules}
+        for first, last, values in segments(keyed, ls_count):
+            lumisection: dict[str, dict[str, Any]] = {"oms": {}, "rr": {}}
+            for key, value in values.items():
+                side, name = key.split(":", 1)
+                lumisection[side][name] = value
+            context = {"run": run_part, "lumisection": lumisection}
+            for component, rules in self.rules.items():
+                status = Status.NO_VALUE_FOUND.value
+                for rule in rules:
+                    if rule.predicate(context):
+                        status = rule.status
+                        break
+                out[component].assign(first, last, {"status": status, "comment": "", "cause": ""})
+        return out
+
+
+_OMS, _RR = "oms:", "rr:"
+
+
+def _offline_reads(
+    paths: Iterable[str], dynamic: bool
+) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """Which `lumisection.oms.<key>` and `lumisection.rr.<component>` offline rules read; None for a side
+    read whole (`lumisection`, `lumisection.rr`) or through a computed path."""
+    oms: set[str] = set()
+    rr: set[str] = set()
+    whole = {"oms": dynamic, "rr": dynamic}
+    for path in paths:
+        parts = path.split(".", 3)
+        if parts[0] != "lumisection":
+            continue
+        if len(parts) == 1:
+            whole = {"oms": True, "rr": True}
+        elif len(parts) == 2:
+            if parts[1] in whole:
+                whole[parts[1]] = True
+        elif parts[1] == "oms":
+            oms.add(parts[2])
+        elif parts[1] == "rr":
+            rr.add(parts[2])
+    return (None if whole["oms"] else frozenset(oms)), (None if whole["rr"] else frozenset(rr))
+
+
+def _read_only(maps: Mapping[str, RangeMap], keys: frozenset[str] | None) -> dict[str, RangeMap]:
+    return dict(maps) if keys is None else {k: m for k, m in maps.items() if k in keys}
 
 
 def segments(per_key: Mapping[str, RangeMap], ls_count: int) -> list[tuple[int, int, dict[str, Any]]]:

@@ -275,6 +275,15 @@ def list_runs(
     return list(conn.execute(query))
 
 
+def dataset_names(conn: Connection, run_number: int) -> list[str] | None:
+    """The names of a run's datasets; None when there is no such run."""
+    names = list(conn.execute(select(datasets.c.name).where(datasets.c.run_number == run_number)).scalars())
+    if names:
+        return names
+    exists = conn.execute(select(runs.c.run_number).where(runs.c.run_number == run_number)).first()
+    return [] if exists else None
+
+
 def component_ranges(conn: Connection, run_number: int, dataset: str) -> dict[str, list[dict[str, Any]]]:
     query = (
         select(flag_ranges)
