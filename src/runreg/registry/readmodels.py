@@ -7,6 +7,7 @@ from typing import Any
 
 from runreg.configuration.model import DatasetAccepted
 from runreg.eventlog.store import LoggedEvent
+from runreg.kernel.actors import ActorKind
 from runreg.kernel.quality import EMPTY_TRIPLET
 from runreg.kernel.ranges import RangeMap, same_value
 from runreg.registry import model
@@ -17,6 +18,7 @@ from runreg.registry.model import OMS_LS_WHITELIST, ONLINE, RunState
 #: because the registry sits below ingestion and may not import it.
 NO_OMS_DATA = "No data available for this lumisection"
 IN_GUI = "datasets_in_gui"
+HUMAN = ActorKind.HUMAN.value
 
 Piece = tuple[int, int, dict[Any, Any]]
 
@@ -232,12 +234,14 @@ def lumisection_history_records(run_number: int, logged: Iterable[LoggedEvent]) 
         else:
             continue
         change_set = event.change_set
+        # OMS events have no layer: a value is manual when a person set it (the original: not auto@auto).
+        manual = event.manual if event.type.startswith("Flags") else change_set.actor_kind == HUMAN
         rows.append(
             (
-                (event.manual, change_set.id, event.stream_version),
+                (manual, change_set.id, event.stream_version),
                 {
                     "version": change_set.id,
-                    "manual_change": event.manual,
+                    "manual_change": manual,
                     "run_number": run_number,
                     "name": event.dataset,
                     "start": event.first_ls,
