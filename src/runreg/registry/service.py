@@ -404,7 +404,8 @@ def _move_datasets(
             except InvalidInput as exc:
                 if single:
                     raise
-                raise InvalidInput(f"moves[{i}].{exc.field}", exc.reason, details=exc.details) from None
+                details = {k: v for k, v in exc.details.items() if k != "field"}
+                raise InvalidInput(f"moves[{i}].{exc.field}", exc.reason, details=details) from None
 
         return decide
 
