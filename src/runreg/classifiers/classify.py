@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from runreg.classifiers import jsonlogic
 from runreg.kernel.quality import Status
-from runreg.kernel.ranges import RangeMap, values_at
+from runreg.kernel.ranges import Range, RangeMap, values_at
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ class ComponentClassifierSet:
         by_component: dict[str, list[_Compiled]] = {}
         keys: set[str] = set()
         paths: set[str] = set()
+        by_paths: dict[str, tuple[set[str], bool]] = {}
         dynamic = False
         for c in classifiers:
             if not c.enabled or c.mode != mode:
@@ -146,12 +147,19 @@ class ComponentClassifierSet:
                 _Compiled(c.priority, c.status, jsonlogic.compile_predicate(c.rule))
             )
             read = jsonlogic.variables(c.rule)
+            dynamic_rule = jsonlogic.has_dynamic_vars(c.rule)
             paths |= read
-            dynamic = dynamic or jsonlogic.has_dynamic_vars(c.rule)
+            dynamic = dynamic or dynamic_rule
             keys |= {path.split(".", 1)[0] for path in read}
+            mine = by_paths.setdefault(c.component, (set(), False))
+            by_paths[c.component] = (mine[0] | read, mine[1] or dynamic_rule)
         self.mode = mode
         #: Offline rules: the per-LS OMS keys and online components they read (None: all of them).
         self.oms_keys_read, self.rr_components_read = _offline_reads(paths, dynamic)
+        #: Offline components grouped by what their rules read.
+        self._offline_groups: dict[tuple[frozenset[str] | None, frozenset[str] | None], list[str]] = {}
+        for component, (read, dynamic_rule) in sorted(by_paths.items()):
+            self._offline_groups.setdefault(_offline_reads(read, dynamic_rule), []).append(component)
         # Lowest priority first: the first truthy rule decides (the original's by-status lookup is ambiguous).
         self.rules = {
             comp: sorted(rules, key=lambda r: r.priority) for comp, rules in sorted(by_component.items())
@@ -167,18 +175,12 @@ class ComponentClassifierSet:
     ) -> dict[str, RangeMap]:
         """Each component's status over LS 1..ls_count as triplet ranges (NO VALUE FOUND if no rule holds)."""
         keys = sorted(self.keys_read & set(per_ls))
-        out = {component: RangeMap() for component in self.rules}
+        out: dict[str, list[Range]] = {component: [] for component in self.rules}
         for first, last, values in segments({k: per_ls[k] for k in keys}, ls_count):
             context = {**run_context, **values}
             for component, rules in self.rules.items():
-                status = Status.NO_VALUE_FOUND.value
-                for rule in rules:
-                    if rule.predicate(context):
-                        status = rule.status
-                        break
-                out[component].assign(first, last, {"status": status, "comment": "", "cause": ""})
-        return out
-
+                _extend(out[component], first, last, _first_status(rules, context))
+        return {component: RangeMap.from_sorted(ranges) for component, ranges in out.items()}
 
     def offline_statuses(
         self,
@@ -190,27 +192,41 @@ class ComponentClassifierSet:
         ls_count: int,
     ) -> dict[str, RangeMap]:
         """Offline components' statuses over LS 1..ls_count (rr_backend §6.5), from the run's online OMS
-        values and online triplets (`flags_per_ls`, effective): one evaluation per segment where none of the
-        values the rules read changes, in the nested context of `offline_component_context`."""
-        oms = _read_only(oms_per_ls, self.oms_keys_read)
-        rr = _read_only(flags_per_ls, self.rr_components_read)
-        keyed = {f"{_OMS}{k}": m for k, m in oms.items()} | {f"{_RR}{c}": m for c, m in rr.items()}
+        values and online triplets (`flags_per_ls`, effective), in the nested context of
+        `offline_component_context`. Components whose rules read the same values are evaluated together, once
+        per segment where none of those values changes (a component copying dt-dt is evaluated on dt-dt's
+        ranges, not on every DCS bit's)."""
         run_part = {"oms": dict(oms_attributes), "rr": dict(rr_attributes)}
-        out = {component: RangeMap() for component in self.rules}
-        for first, last, values in segments(keyed, ls_count):
-            lumisection: dict[str, dict[str, Any]] = {"oms": {}, "rr": {}}
-            for key, value in values.items():
-                side, name = key.split(":", 1)
-                lumisection[side][name] = value
-            context = {"run": run_part, "lumisection": lumisection}
-            for component, rules in self.rules.items():
-                status = Status.NO_VALUE_FOUND.value
-                for rule in rules:
-                    if rule.predicate(context):
-                        status = rule.status
-                        break
-                out[component].assign(first, last, {"status": status, "comment": "", "cause": ""})
-        return out
+        out: dict[str, list[Range]] = {component: [] for component in self.rules}
+        for (oms_read, rr_read), components in self._offline_groups.items():
+            oms = _read_only(oms_per_ls, oms_read)
+            rr = _read_only(flags_per_ls, rr_read)
+            keyed = {f"{_OMS}{k}": m for k, m in oms.items()} | {f"{_RR}{c}": m for c, m in rr.items()}
+            for first, last, values in segments(keyed, ls_count):
+                lumisection: dict[str, dict[str, Any]] = {"oms": {}, "rr": {}}
+                for key, value in values.items():
+                    side, name = key.split(":", 1)
+                    lumisection[side][name] = value
+                context = {"run": run_part, "lumisection": lumisection}
+                for component in components:
+                    _extend(out[component], first, last, _first_status(self.rules[component], context))
+        return {component: RangeMap.from_sorted(ranges) for component, ranges in out.items()}
+
+
+def _first_status(rules: Sequence[_Compiled], context: Mapping[str, Any]) -> str:
+    """The status of the first (lowest-priority) rule that holds; NO VALUE FOUND when none does."""
+    for rule in rules:
+        if rule.predicate(context):
+            return rule.status
+    return Status.NO_VALUE_FOUND.value
+
+
+def _extend(ranges: list[Range], first: int, last: int, status: str) -> None:
+    """Append a status for LS first..last, joining it to the previous range when that has the same status."""
+    if ranges and ranges[-1][1] == first - 1 and ranges[-1][2]["status"] == status:
+        ranges[-1] = (ranges[-1][0], last, ranges[-1][2])
+    else:
+        ranges.append((first, last, {"status": status, "comment": "", "cause": ""}))
 
 
 _OMS, _RR = "oms:", "rr:"

@@ -240,25 +240,25 @@ def move_run(
         certifiable = config.certifiable_components("online")
         outcomes: list[signoff.Outcome] = []
 
-        def move(run: RunState) -> list[Event]:
+        def decide(run: RunState) -> list[Event]:
             _authorize(
                 conn, actor, "registry:run:move", run=run_number, from_state=run.status, to_state=to_state
             )
-            return model.move_run(run, to_state, certifiable_components=certifiable, layer=layer)
-
-        def offline(run: RunState) -> list[Event]:
-            if run.status == model.RunStatus.OPEN:
-                return []
-            outcome = signoff.decide(run, _sign_off_plan(config))
+            events = model.move_run(run, to_state, certifiable_components=certifiable, layer=layer)
+            if to_state == model.RunStatus.OPEN:
+                return events
+            # Decided on the run before the move (the move changes only its state): no copy of the run.
+            after = {**run.rr, "state": to_state}
+            outcome = signoff.decide(run, _sign_off_plan(config), rr_attributes=after)
             outcomes.append(outcome)
-            return outcome.events
+            return events + outcome.events
 
         def described() -> str:
             said = comment or f"move run to {to_state}"
             offline_part = outcomes[0].describe() if outcomes else ""
             return f"{said}; {offline_part}" if offline_part else said
 
-        result = _write(conn, actor=actor, comment=described, decisions={run_number: chain(move, offline)})
+        result = _write(conn, actor=actor, comment=described, decisions={run_number: decide})
         outcome = outcomes[0] if outcomes else signoff.Outcome()
         return SignOffResult(
             result.change_set_id, result.events, outcome.created, outcome.kept, outcome.note

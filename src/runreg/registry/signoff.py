@@ -12,7 +12,7 @@ workspaces already SIGNOFF or COMPLETED (their certification was signed on what 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,23 +102,27 @@ def initial_attributes(workspaces: Sequence[str]) -> dict[str, Any]:
     return {**states, APPEARED_IN: [], IN_GUI: []}
 
 
-def classify_offline(run: RunState, plan: Plan) -> dict[str, RangeMap]:
+def classify_offline(
+    run: RunState, plan: Plan, rr_attributes: Mapping[str, Any] | None = None
+) -> dict[str, RangeMap]:
     """Each offline component's automatic status over the run's LS, from its online OMS values and online
-    (effective) triplets."""
+    (effective) triplets (`rr_attributes`: the run's RR attributes, if not those `run` holds)."""
     online = run.datasets.get(ONLINE)
     flags = {c: f.effective() for c, f in online.flags.items()} if online else {}
     return plan.classifiers.offline_statuses(
         oms_attributes=run.oms,
-        rr_attributes=run.rr,
+        rr_attributes=run.rr if rr_attributes is None else rr_attributes,
         oms_per_ls=run.oms_values(ONLINE),
         flags_per_ls=flags,
         ls_count=run.ls_count,
     )
 
 
-def decide(run: RunState, plan: Plan) -> Outcome:
-    """The offline datasets of a run being signed off (`run` holds its new state already)."""
-    run_class = str(run.rr.get("class") or "")
+def decide(run: RunState, plan: Plan, *, rr_attributes: Mapping[str, Any] | None = None) -> Outcome:
+    """The offline datasets of a run being signed off. `rr_attributes` are the run's RR attributes after the
+    move (its new state) when `run` does not hold them yet (the move's events are decided alongside)."""
+    rr = run.rr if rr_attributes is None else rr_attributes
+    run_class = str(rr.get("class") or "")
     if not run_class:
         return Outcome(note=f"run {run.run_number} has no class: no offline dataset")
     rules = accepted_for(plan.rules, run_class, run.run_number)
@@ -127,7 +131,7 @@ def decide(run: RunState, plan: Plan) -> Outcome:
             note=f"no enabled datasets-accepted rule for class {run_class} covers run {run.run_number}: "
             "no offline dataset"
         )
-    wanted = classify_offline(run, plan)
+    wanted = classify_offline(run, plan, rr)
     events: list[Event] = []
     created: list[str] = []
     kept: list[str] = []
