@@ -66,7 +66,9 @@ def bench_configuration(current: Configuration) -> Configuration:
 
 
 def _classifier(component: str, status: str, priority: int, rule: object) -> ComponentClassifier:
-    return ComponentClassifier(component=component, mode="offline", status=status, priority=priority, rule=rule)
+    return ComponentClassifier(
+        component=component, mode="offline", status=status, priority=priority, rule=rule
+    )
 
 
 def register(db: Database, run_number: int, rng: random.Random, components: list[str]) -> None:
@@ -149,7 +151,9 @@ def main() -> None:
     )
     print(f"{'engine':<12}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'events':>8}")
     for r in results:
-        print(f"{r['engine']:<12}{r['median_ms']:>11.1f}{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['events']:>8}")
+        print(
+            f"{r['engine']:<12}{r['median_ms']:>11.1f}{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['events']:>8}"
+        )
     if profile is not None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
 

@@ -79,8 +79,12 @@ def test_offline_datasets_from_the_command_line(sqlite_env: dict[str, str]) -> N
     service.move_run(db, actor=SHIFTER, run_number=380567, to_state="SIGNOFF")
     prompt = "/PromptReco/Collisions2024D/DQM"
 
-    stale = runreg(sqlite_env, "runs", "move-dataset", "380567", prompt, "global", "OPEN", "--from", "SIGNOFF")
-    opened = runreg(sqlite_env, "runs", "move-dataset", "380567", prompt, "global", "OPEN", "--comment", "in GUI")
+    stale = runreg(
+        sqlite_env, "runs", "move-dataset", "380567", prompt, "global", "OPEN", "--from", "SIGNOFF"
+    )
+    opened = runreg(
+        sqlite_env, "runs", "move-dataset", "380567", prompt, "global", "OPEN", "--comment", "in GUI"
+    )
     shown = runreg(sqlite_env, "runs", "datasets", "380567")
 
     assert stale.returncode == 1 and "is waiting dqm gui in global, not SIGNOFF" in stale.stderr

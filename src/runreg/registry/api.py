@@ -231,12 +231,18 @@ def edit_oms_values(
     request: Request, run_number: Id, body: OmsValuesEdit, dataset: Name = Query(ONLINE), actor: Actor = WRITE
 ) -> ChangeResultOut:
     """Correct per-LS OMS values (a DCS bit, …) on LS first_ls..last_ls; false and null are values too."""
+    return _set_oms_values(request, run_number, _dataset_name(dataset), body, actor)
+
+
+def _set_oms_values(
+    request: Request, run_number: int, dataset: str, body: OmsValuesEdit | DatasetOmsEdit, actor: Actor
+) -> ChangeResultOut:
     return _result(
         service.set_oms_values(
             _db(request),
             actor=actor,
             run_number=run_number,
-            dataset=_dataset_name(dataset),
+            dataset=dataset,
             first_ls=body.first_ls,
             last_ls=body.last_ls,
             values=body.values,
@@ -306,18 +312,7 @@ def edit_dataset_oms_values(
 ) -> ChangeResultOut:
     """Set DCS bits (true or false) on LS first_ls..last_ls of one dataset, with a reason. On an offline
     dataset they are its own values over the online ones: the online run is unchanged."""
-    return _result(
-        service.set_oms_values(
-            _db(request),
-            actor=actor,
-            run_number=run_number,
-            dataset=_dataset_name(name),
-            first_ls=body.first_ls,
-            last_ls=body.last_ls,
-            values=body.values,
-            comment=body.comment,
-        )
-    )
+    return _set_oms_values(request, run_number, _dataset_name(name), body, actor)
 
 
 @router.post("/datasets/{run_number}/{name:path}/workspaces/{workspace}/state/{state}", tags=["datasets"])

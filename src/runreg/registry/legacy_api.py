@@ -256,8 +256,18 @@ def edit_rr_lumisections(request: Request, body: LumisectionEdit, actor: Actor =
             edits=[service.FlagEdit(body.component, edit.start, edit.end, **triplet)],
             comment=triplet["comment"] or f"{body.component} set to {edit.status}",
         )
-    # The original answers with the lumisection event it stored; `version` is the change set (our global
-    # version number, as the original's was).
+    return _lumisection_event(result, body, actor, {body.component: triplet})
+
+
+def _lumisection_event(
+    result: service.ChangeResult,
+    body: LumisectionEdit | OmsLumisectionEdit,
+    actor: Actor,
+    jsonb: dict[str, Any],
+) -> dict[str, Any]:
+    """The original answers an LS edit with the lumisection event it stored; `version` is the change set (our
+    global version number, as the original's was)."""
+    edit = body.new_lumisection_range
     return {
         "version": result.change_set_id,
         "run_number": body.run_number,
@@ -265,7 +275,7 @@ def edit_rr_lumisections(request: Request, body: LumisectionEdit, actor: Actor =
         "manual_change": actor.is_manual,
         "start": edit.start,
         "end": edit.end,
-        "jsonb": {body.component: triplet},
+        "jsonb": jsonb,
     }
 
 
@@ -290,15 +300,7 @@ def edit_oms_lumisections(request: Request, body: OmsLumisectionEdit, actor: Act
             values={body.component: value},
             comment=edit.comment or "",
         )
-    return {
-        "version": result.change_set_id,
-        "run_number": body.run_number,
-        "name": body.dataset_name,
-        "manual_change": actor.is_manual,
-        "start": edit.start,
-        "end": edit.end,
-        "jsonb": {body.component: value},
-    }
+    return _lumisection_event(result, body, actor, {body.component: value})
 
 
 @router.post("/datasets/{workspace}/move_dataset/{from_state}/{to_state}")

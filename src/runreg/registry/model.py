@@ -459,6 +459,12 @@ def set_flags(
 def sync_automatic_flags(run: RunState, dataset: str, component: str, wanted: RangeMap) -> list[Event]:
     """Automatic flags for a whole component: events only for the sub-ranges that change."""
     current = run.dataset(dataset).flags.get(component, ComponentFlags()).automatic
+    return automatic_flag_events(dataset, component, current, wanted)
+
+
+def automatic_flag_events(dataset: str, component: str, current: RangeMap, wanted: RangeMap) -> list[Event]:
+    """The automatic FlagsSet events that turn `current` into `wanted` (all of `wanted` when current is
+    empty, e.g. for a dataset being created in the same change)."""
     return [
         FlagsSet(
             name=dataset,

@@ -136,9 +136,7 @@ def _write(
     return ChangeResult(change_set.id, {after.run_number: len(evts) for _, after, evts in planned})
 
 
-def write(
-    conn: Connection, *, actor: Actor, comment: str, decisions: Mapping[int, Decide]
-) -> ChangeResult:
+def write(conn: Connection, *, actor: Actor, comment: str, decisions: Mapping[int, Decide]) -> ChangeResult:
     """The one write path, for domains that orchestrate registry writes over many runs (DC tools, the DQM GUI
     pinger, cycles): one change set for all of `decisions`, inside the caller's transaction. It does not
     authorize — the caller has checked every target with the gate before deciding, as every writer here
@@ -260,9 +258,7 @@ def move_run(
 
         result = _write(conn, actor=actor, comment=described, decisions={run_number: decide})
         outcome = outcomes[0] if outcomes else signoff.Outcome()
-        return SignOffResult(
-            result.change_set_id, result.events, outcome.created, outcome.kept, outcome.note
-        )
+        return SignOffResult(result.change_set_id, result.events, outcome.created, outcome.kept, outcome.note)
 
 
 _PLANS: dict[int, tuple[Configuration, signoff.Plan]] = {}

@@ -21,7 +21,7 @@ from runreg.configuration.model import Configuration, DatasetAccepted
 from runreg.kernel.quality import split_component
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import model
-from runreg.registry.events import Event, FlagsSet, Layer
+from runreg.registry.events import Event, FlagsSet
 from runreg.registry.model import GLOBAL, ONLINE, WAITING_DQM_GUI, RunState, RunStatus
 
 #: Workspace states whose automatic flags a new sign-off leaves alone.
@@ -140,18 +140,8 @@ def decide(run: RunState, plan: Plan, *, rr_attributes: Mapping[str, Any] | None
         name = rule.name
         if name not in run.datasets:
             events += model.create_dataset(run, name, initial_attributes(plan.workspaces))
-            events += [
-                FlagsSet(
-                    name=name,
-                    first_ls=first,
-                    last_ls=last,
-                    component=component,
-                    triplet=triplet,
-                    layer=Layer.AUTOMATIC,
-                )
-                for component, ranges in wanted.items()
-                for first, last, triplet in ranges
-            ]
+            for component, ranges in wanted.items():
+                events += model.automatic_flag_events(name, component, RangeMap(), ranges)
             created.append(name)
             continue
         kept.append(name)

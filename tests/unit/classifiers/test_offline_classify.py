@@ -1,4 +1,5 @@
-"""Offline component classification per segment gives what evaluating every LS in the offline context would."""
+"""Offline component classification per segment gives what evaluating every LS in the offline context
+would."""
 
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ def random_ranges(rng: random.Random, ls_count: int, values: list[Any]) -> Range
 def rules() -> list[ComponentClassifier]:
     """Rules reading an online component, a DCS bit, both, the run, or a whole side."""
     rr = {"var": "lumisection.rr.dt-dt.status"}
+    cms_rule = {"and": [{"var": "lumisection.oms.cms_active"}, {">": [{"var": "run.oms.energy"}, 1]}]}
     specs = [
         ("dt-dt", "BAD", 1, {"==": [rr, "BAD"]}),
         ("dt-dt", "GOOD", 2, {"==": [rr, "GOOD"]}),
         ("csc-csc", "BAD", 1, {"==": [{"var": "lumisection.oms.cscp_ready"}, False]}),
         ("csc-csc", "GOOD", 2, {"and": [{"var": "lumisection.oms.cscp_ready"}, {"==": [rr, "GOOD"]}]}),
-        ("cms-cms", "GOOD", 1, {"and": [{"var": "lumisection.oms.cms_active"}, {">": [{"var": "run.oms.energy"}, 1]}]}),
+        ("cms-cms", "GOOD", 1, cms_rule),
         ("muon-muon", "STANDBY", 1, {"!": [{"var": "lumisection.rr.csc-csc"}]}),
         ("muon-muon", "GOOD", 2, {"some": [[1], {"var": "lumisection.oms.dtp_ready"}]}),
         ("tracker-strip", "GOOD", 1, {"!!": [{"var": "lumisection.oms"}]}),

@@ -22,6 +22,8 @@ from runreg.registry.model import ONLINE, WAITING_DQM_GUI, RunState
 RUN = 380300
 PROMPT = "/PromptReco/Collisions2024D/DQM"
 EXPRESS = "/Express/Collisions2024/DQM"
+ERA_E = "/PromptReco/Collisions2024E/DQM"
+ENERGY_6000 = {">=": [{"var": "run.oms.energy"}, 6000]}
 
 
 def triplet(status: str, comment: str = "") -> dict[str, str]:
@@ -78,13 +80,13 @@ def config(**changes: Any) -> Configuration:
             ),
             ComponentClassifier(
                 component="cms-cms", mode="offline", status="GOOD", priority=1,
-                rule={"and": [{"var": "lumisection.oms.cms_active"}, {">=": [{"var": "run.oms.energy"}, 6000]}]},
+                rule={"and": [{"var": "lumisection.oms.cms_active"}, ENERGY_6000]},
             ),
         ],
         "datasets_accepted": [
             DatasetAccepted(name=EXPRESS, class_name="Collisions24"),
             DatasetAccepted(name=PROMPT, class_name="Collisions24", run_from=380253, run_to=380947),
-            DatasetAccepted(name="/PromptReco/Collisions2024E/DQM", class_name="Collisions24", run_from=380948),
+            DatasetAccepted(name=ERA_E, class_name="Collisions24", run_from=380948),
             DatasetAccepted(name="/Old/Collisions2024/DQM", class_name="Collisions24", enabled=False),
             DatasetAccepted(name="/PromptReco/Cosmics2024/DQM", class_name="Cosmics24"),
         ],
@@ -128,7 +130,7 @@ def test_one_dataset_per_enabled_rule_of_the_class_covering_the_run() -> None:
     [
         (380253, "Collisions24", (EXPRESS, PROMPT)),  # bounds are inclusive
         (380947, "Collisions24", (EXPRESS, PROMPT)),
-        (380948, "Collisions24", (EXPRESS, "/PromptReco/Collisions2024E/DQM")),
+        (380948, "Collisions24", (EXPRESS, ERA_E)),
         (380100, "Collisions24", (EXPRESS,)),
         (380300, "Cosmics24", ("/PromptReco/Cosmics2024/DQM",)),
     ],
