@@ -458,6 +458,74 @@ def test_move_datasets_opens_every_waiting_workspace_then_signs_one_off(rr: Modu
     )
 
 
+def test_offline_datasets_of_a_signed_off_run_through_the_client(
+    rr: ModuleType, runreg_server: Server
+) -> None:
+    """A Collisions24 run signed off with the client gets the default rules' datasets; the client reads them,
+    opens one, edits it while OPEN (and is refused once signed off), moves it with from-states checked."""
+    run, prompt, express = (
+        OMS_COLLISIONS_RUN,
+        "/PromptReco/Collisions2024C/DQM",
+        "/Express/Collisions2024/DQM",
+    )
+    rr.move_runs("OPEN", "SIGNOFF", run=run)
+    try:
+        assert rr.get_dataset_names_of_run(run) == ["online", express, prompt]
+        dataset = rr.get_dataset(run, prompt)
+        assert (dataset["run_number"], dataset["name"], dataset["state"]) == (run, prompt, "SIGNOFF")
+        states = {k: v for k, v in dataset["dataset_attributes"].items() if k.endswith("_state")}
+        assert set(states.values()) == {"waiting dqm gui"} and {"global_state", "dt_state"} <= set(states)
+        waiting = rr.get_datasets(filter={"run_number": run, "global_state": "waiting dqm gui"})
+        assert pairs(waiting) == {(run, express), (run, prompt)}
+        offline = rr.get_datasets(
+            filter={"run_number": {"=": run}, "dataset_name": {"like": "%PromptReco%"}},
+            compress_attributes=False,
+        )
+        assert pairs(offline) == {(run, prompt)} and offline[0]["deleted"] is False
+
+        # The offline statuses are the online ones (default offline classifiers), the OMS values inherited.
+        online_ls = rr.get_lumisections(run)
+        offline_ls = rr.get_lumisections(run, prompt)
+        assert len(offline_ls) == len(online_ls) > 0
+        assert [ls["dt-dt"]["status"] for ls in offline_ls] == [ls["dt-dt"]["status"] for ls in online_ls]
+        assert expand(rr.get_lumisection_ranges(run, prompt)) == offline_ls
+        assert rr.get_oms_lumisections(run, prompt) == rr.get_oms_lumisections(run)
+        # The client's get_oms_lumisection_ranges forces `online`; the route itself serves offline datasets.
+        oms_ranges = requests.post(
+            f"{runreg_server.base_url}/lumisections/oms_lumisection_ranges",
+            json={"run_number": run, "dataset_name": prompt},
+            timeout=10,
+        ).json()
+        assert oms_ranges == rr.get_oms_lumisection_ranges(run) != []
+
+        with pytest.raises(Exception, match="only be edited while it is OPEN"):
+            rr.edit_rr_lumisections(run, 1, 2, "dt-dt", "BAD", comment="noisy", dataset_name=prompt)
+        opened = rr.move_datasets("waiting dqm gui", "OPEN", prompt, workspace="global", run=run)
+        assert opened[0]["dataset_attributes"]["dt_state"] == "OPEN"
+        answer = rr.edit_rr_lumisections(
+            run, 1, 2, "dt-dt", "BAD", comment="noisy chamber", dataset_name=prompt
+        )
+        assert answer["name"] == prompt and answer["manual_change"] is True
+        assert rr.get_lumisections(run, prompt)[1]["dt-dt"]["comment"] == "noisy chamber"
+        assert rr.get_lumisections(run)[1]["dt-dt"]["comment"] == ""  # online untouched
+        rr.move_datasets("OPEN", "SIGNOFF", prompt, workspace="dt", runs=[run])
+        with pytest.raises(Exception, match="is SIGNOFF in workspace dt"):
+            rr.edit_rr_lumisections(run, 3, 4, "dt-dt", "BAD", comment="late", dataset_name=prompt)
+        with pytest.raises(Exception, match="when moving datasets: .*is SIGNOFF in dt, not OPEN"):
+            rr.move_datasets("OPEN", "COMPLETED", prompt, workspace="dt", run=run)
+        with pytest.raises(Exception, match="cannot move from waiting dqm gui to SIGNOFF"):
+            rr.move_datasets("waiting dqm gui", "SIGNOFF", express, workspace="global", run=run)
+    finally:
+        rr.move_runs(
+            "SIGNOFF", "OPEN", run=run
+        )  # later tests refresh it (its datasets stay, as the original)
+    # Signing off again duplicates nothing.
+    rr.move_runs("OPEN", "SIGNOFF", run=run)
+    rr.move_runs("SIGNOFF", "OPEN", run=run)
+    assert rr.get_dataset_names_of_run(run) == ["online", express, prompt]
+    assert rr.get_dataset(run, prompt)["dataset_attributes"]["dt_state"] == "SIGNOFF"
+
+
 def test_make_significant_runs(rr: ModuleType) -> None:
     assert rr.get_run(OMS_NEWEST_RUN)["significant"] is False
     assert rr.get_lumisection_ranges(OMS_NEWEST_RUN) == []

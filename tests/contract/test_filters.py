@@ -76,13 +76,14 @@ def world(db: Database) -> Database:
         service.create_dataset(
             db, actor=OMS_WORKER, run_number=run_number, name=name, attributes=common | attributes
         )
-    service.move_dataset(
+    # Out of `waiting dqm gui` a dataset is opened first (which opens its waiting workspaces too).
+    service.move_datasets(
         db,
         actor=CERTIFIER,
-        run_number=1003,
-        name=PROMPT,
-        workspace="global",
-        to_state="SIGNOFF",
+        moves=[
+            service.DatasetMove(1003, PROMPT, "global", "OPEN"),
+            service.DatasetMove(1003, PROMPT, "global", "SIGNOFF"),
+        ],
         comment="sign",
     )
     bad = FlagEdit("dt-dt", 2, 4, "BAD", "noisy chamber")

@@ -87,6 +87,15 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
     "registry.move_dataset": lambda db, a: registry.move_dataset(
         db, actor=a, run_number=RUN, name=OFFLINE, workspace="dt", to_state="SIGNOFF"
     ),
+    "registry.move_datasets": lambda db, a: registry.move_datasets(
+        db,
+        actor=a,
+        moves=[
+            registry.DatasetMove(RUN, OFFLINE, "dt", "SIGNOFF", from_state="OPEN"),
+            registry.DatasetMove(RUN, OFFLINE, "gem", "COMPLETED"),
+        ],
+        comment="certified",
+    ),
     "registry.edit_flags": lambda db, a: registry.edit_flags(
         db, actor=a, run_number=RUN, edits=[FlagEdit("dt-dt", 2, 3, "BAD", "HV trip")], comment="HV trip"
     ),

@@ -313,7 +313,9 @@ def test_revert_honours_the_state_rules_of_direct_edits(db: Database) -> None:
 
 
 def test_reverting_a_state_move_is_a_forced_revert(db: Database) -> None:
-    create_collision_run(db, ls_count=10)
+    # A class no datasets-accepted rule names: the sign-off creates no offline dataset (a sign-off that does
+    # cannot be reverted at all, see test_signoff.py).
+    create_collision_run(db, ls_count=10, rr={"class": "Commissioning24"})
     sign_off = service.move_run(db, actor=ALICE, run_number=380567, to_state="SIGNOFF")
     # Re-opening by revert would skip nothing, but re-closing by revert would skip the sign-off checks:
     # a revert never moves states unless forced.

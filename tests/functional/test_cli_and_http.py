@@ -72,6 +72,28 @@ def test_revert_from_the_command_line(sqlite_env: dict[str, str]) -> None:
     db.dispose()
 
 
+def test_offline_datasets_from_the_command_line(sqlite_env: dict[str, str]) -> None:
+    runreg(sqlite_env, "db", "upgrade")
+    db = Database(sqlite_env["RUNREG_DATABASE_URL"])
+    create_collision_run(db, ls_count=20)
+    service.move_run(db, actor=SHIFTER, run_number=380567, to_state="SIGNOFF")
+    prompt = "/PromptReco/Collisions2024D/DQM"
+
+    stale = runreg(
+        sqlite_env, "runs", "move-dataset", "380567", prompt, "global", "OPEN", "--from", "SIGNOFF"
+    )
+    opened = runreg(
+        sqlite_env, "runs", "move-dataset", "380567", prompt, "global", "OPEN", "--comment", "in GUI"
+    )
+    shown = runreg(sqlite_env, "runs", "datasets", "380567")
+
+    assert stale.returncode == 1 and "is waiting dqm gui in global, not SIGNOFF" in stale.stderr
+    assert opened.returncode == 0, opened.stderr
+    assert service.run_state(db, 380567).datasets[prompt].attributes["dt_state"] == "OPEN"
+    assert "global: OPEN" in " ".join(shown.stdout.split()) and "/Express/Collisions2024/DQM" in shown.stdout
+    db.dispose()
+
+
 def table_rows(text: str) -> dict[str, list[str]]:
     return {row[0]: row[1:] for row in body_rows(text)}
 

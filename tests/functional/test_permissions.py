@@ -46,6 +46,17 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         f"/api/v1/datasets/{RUN}{OFFLINE}/workspaces/dt/state/SIGNOFF",
         None,
     ),
+    ("PUT", "/api/v1/datasets/{run_number}/{name}/oms-lumisections"): (
+        f"/api/v1/datasets/{RUN}{OFFLINE}/oms-lumisections",
+        {"first_ls": 1, "last_ls": 2, "values": {"cms_active": False}, "comment": "CMS not active"},
+    ),
+    ("POST", "/api/v1/dataset-moves"): (
+        "/api/v1/dataset-moves",
+        {
+            "moves": [{"run_number": RUN, "dataset": OFFLINE, "workspace": "dt", "to_state": "SIGNOFF"}],
+            "comment": "dt certified",
+        },
+    ),
     ("POST", "/api/v1/change-sets/{change_set_id}/revert"): ("/api/v1/change-sets/2/revert", None),
     ("POST", "/api/v1/runs/{run_number}/refresh"): (f"/api/v1/runs/{RUN}/refresh", None),
     ("POST", "/api/v1/runs/{run_number}/reset_and_refresh"): (f"/api/v1/runs/{RUN}/reset_and_refresh", None),
@@ -69,6 +80,15 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
             "run_number": RUN,
             "dataset_name": "online",
             "component": "dt-dt",
+        },
+    ),
+    ("PUT", "/lumisections/edit_oms_lumisections"): (
+        "/lumisections/edit_oms_lumisections",
+        {
+            "new_lumisection_range": {"start": 3, "end": 4, "status": "false", "comment": "DT+ off"},
+            "run_number": RUN,
+            "dataset_name": OFFLINE,
+            "component": "dtp_ready",
         },
     ),
     ("POST", "/datasets/{workspace}/move_dataset/{from_state}/{to_state}"): (

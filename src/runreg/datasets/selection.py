@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from runreg.kernel.errors import InvalidInput
+from runreg.registry import model
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
 from runreg.storage.database import Database
 
-#: Attribute set on a dataset hidden by the DC tools (with `hidden_reason`): hidden datasets are left out of
-#: offline tables, cycles and tools, as the original's `deleted` flag.
-HIDDEN = "hidden"
+#: Set on a dataset hidden by the DC tools (with `hidden_reason`): hidden datasets are left out of offline
+#: tables, cycles and tools, as the original's `deleted` flag (the registry's own definition).
+HIDDEN = model.HIDDEN
 HIDDEN_REASON = "hidden_reason"
 #: Rows read per round trip while collecting a selection.
 _BATCH = 5_000
@@ -41,8 +42,7 @@ class Selection:
         return not self.filter
 
 
-def is_hidden(attributes: Mapping[str, Any]) -> bool:
-    return attributes.get(HIDDEN) is True
+is_hidden = model.is_hidden
 
 
 def select(db: Database, *, filter: Mapping[str, Any] | None, limit: int, sortings: Any = None) -> Selection:
@@ -56,9 +56,15 @@ def select(db: Database, *, filter: Mapping[str, Any] | None, limit: int, sortin
     page = 0
     while True:
         batch, _total = registry.search(
-            db, target="datasets", filter=offline_only, sortings=sortings, page=page, page_size=_BATCH
+            db,
+            target="datasets",
+            filter=offline_only,
+            sortings=sortings,
+            page=page,
+            page_size=_BATCH,
+            visible_only=True,
         )
-        rows.extend(row for row in batch if not is_hidden(row["dataset_attributes"] or {}))
+        rows.extend(batch)
         if len(rows) > limit:
             raise InvalidInput(
                 "filter", f"selects more than {limit} datasets; narrow it (the limit of one operation)"

@@ -222,14 +222,21 @@ def run_log(
     limit: int | None = None,
     up_to: int | None = None,
     dataset: str | None = None,
+    datasets: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
 ) -> list[LoggedEvent]:
     """The events of a run's newest `limit` change sets (all when None; only those up to change set `up_to`
     when given) with their change sets, newest first: one query for the events, one for their change sets,
     whatever the number of components. Only events of `payload_types` carry their payload: the others (bulky
-    per-LS OMS values) come as bare facts. With `dataset`, only that dataset's events (and change sets)."""
+    per-LS OMS values) come as bare facts. `dataset` (one) or `datasets`, and `types`, when given, keep only
+    the events of those datasets / of those types (and their change sets)."""
     mine = events.c.run_number == run_number
     if dataset is not None:
-        mine = and_(mine, events.c.dataset == dataset)
+        datasets = [dataset, *(datasets or ())]
+    if datasets is not None:
+        mine = and_(mine, events.c.dataset.in_(list(datasets)))
+    if types is not None:
+        mine = and_(mine, events.c.type.in_(list(types)))
     bounded = events.c.change_set_id <= up_to if up_to is not None else true()
     payload = case((events.c.type.in_(list(payload_types)), events.c.payload), else_=null())
     query = (

@@ -17,6 +17,10 @@ from runreg.registry.schemas import (
     AttributeEdit,
     ChangeResultOut,
     ChangeSetOut,
+    DatasetEventOut,
+    DatasetMovesIn,
+    DatasetOmsEdit,
+    DatasetStateMove,
     FlagRangeEdit,
     OmsValuesEdit,
     Reason,
@@ -227,12 +231,18 @@ def edit_oms_values(
     request: Request, run_number: Id, body: OmsValuesEdit, dataset: Name = Query(ONLINE), actor: Actor = WRITE
 ) -> ChangeResultOut:
     """Correct per-LS OMS values (a DCS bit, …) on LS first_ls..last_ls; false and null are values too."""
+    return _set_oms_values(request, run_number, _dataset_name(dataset), body, actor)
+
+
+def _set_oms_values(
+    request: Request, run_number: int, dataset: str, body: OmsValuesEdit | DatasetOmsEdit, actor: Actor
+) -> ChangeResultOut:
     return _result(
         service.set_oms_values(
             _db(request),
             actor=actor,
             run_number=run_number,
-            dataset=_dataset_name(dataset),
+            dataset=dataset,
             first_ls=body.first_ls,
             last_ls=body.last_ls,
             values=body.values,
@@ -242,6 +252,69 @@ def edit_oms_values(
 
 
 # -- datasets ------------------------------------------------------------------------------------------------
+@router.get("/runs/{run_number}/datasets", tags=["datasets"])
+def run_datasets(request: Request, run_number: Id, as_of: Id | None = AS_OF) -> list[dict[str, Any]]:
+    """Every dataset of a run (online first): attributes, workspace states, DQM GUI samples, hidden or not,
+    the OMS keys it overrides, status and DCS summaries."""
+    run = service.run_state(_db(request), run_number, as_of=as_of)
+    return [service.describe_dataset(run, name) for name in readmodels.all_dataset_names(run)]
+
+
+@router.get("/runs/{run_number}/datasets/{name:path}", tags=["datasets"])
+def get_dataset(request: Request, run_number: Id, name: Name, as_of: Id | None = AS_OF) -> dict[str, Any]:
+    """One dataset of a run (name without its leading '/' or %2F-encoded), now or right after `as_of`."""
+    run = service.run_state(_db(request), run_number, as_of=as_of)
+    return service.describe_dataset(run, _dataset_name(name))
+
+
+@router.get("/datasets/{run_number}/{name:path}/history", tags=["datasets"])
+def dataset_history(
+    request: Request,
+    run_number: Id,
+    name: Name,
+    kind: str = Query("all", pattern="^(all|flags|oms|states)$", description="all, flags, oms or states"),
+    limit: int = Query(200, ge=1, le=1000, description="the newest change sets touching the dataset"),
+) -> list[DatasetEventOut]:
+    """The dataset's events, newest first, each with its change set (who, why, when): creation, attribute and
+    state moves (`states`), LS status changes (`flags`), OMS value changes (`oms`: for an offline dataset its
+    own overrides and the online values it inherits)."""
+    types = {
+        "all": service.DATASET_EVENTS,
+        "flags": service.FLAG_EVENTS,
+        "oms": service.OMS_EVENTS,
+        "states": ("DatasetCreated", "DatasetAttributesChanged"),
+    }[kind]
+    logged = service.dataset_history(
+        _db(request),
+        run_number=run_number,
+        dataset=_dataset_name(name),
+        types=types,
+        inherit_online=kind == "oms",
+        limit=limit,
+    )
+    return [
+        DatasetEventOut(
+            change_set=_change_set(e.change_set),
+            type=e.type,
+            dataset=e.dataset,
+            first_ls=e.first_ls,
+            last_ls=e.last_ls,
+            manual=e.manual,
+            payload=e.payload,
+        )
+        for e in logged
+    ]
+
+
+@router.put("/datasets/{run_number}/{name:path}/oms-lumisections", tags=["lumisections"])
+def edit_dataset_oms_values(
+    request: Request, run_number: Id, name: Name, body: DatasetOmsEdit, actor: Actor = WRITE
+) -> ChangeResultOut:
+    """Set DCS bits (true or false) on LS first_ls..last_ls of one dataset, with a reason. On an offline
+    dataset they are its own values over the online ones: the online run is unchanged."""
+    return _set_oms_values(request, run_number, _dataset_name(name), body, actor)
+
+
 @router.post("/datasets/{run_number}/{name:path}/workspaces/{workspace}/state/{state}", tags=["datasets"])
 def move_dataset(
     request: Request,
@@ -249,9 +322,13 @@ def move_dataset(
     name: Name,
     workspace: Value,
     state: Value,
-    body: Reason | None = None,
+    body: DatasetStateMove | None = None,
     actor: Actor = WRITE,
 ) -> ChangeResultOut:
+    """Move the dataset in one workspace (OPEN, SIGNOFF, COMPLETED): refused unless allowed from its current
+    state, and unless `from_state` (if given) is the current state; `global` to COMPLETED needs every
+    subsystem workspace past OPEN; `global` out of `waiting dqm gui` opens every waiting workspace."""
+    body = body or DatasetStateMove()
     return _result(
         service.move_dataset(
             _db(request),
@@ -260,9 +337,21 @@ def move_dataset(
             name=_dataset_name(name),
             workspace=workspace,
             to_state=state,
-            comment=body.comment if body else "",
+            from_state=body.from_state,
+            comment=body.comment,
         )
     )
+
+
+@router.post("/dataset-moves", tags=["datasets"])
+def move_datasets(request: Request, body: DatasetMovesIn, actor: Actor = WRITE) -> ChangeResultOut:
+    """Several workspace moves (of one or many datasets) as one change set: all are allowed and valid, or
+    none is made; errors name the move (`moves[i].<field>`)."""
+    moves = [
+        service.DatasetMove(m.run_number, _dataset_name(m.dataset), m.workspace, m.to_state, m.from_state)
+        for m in body.moves
+    ]
+    return _result(service.move_datasets(_db(request), actor=actor, moves=moves, comment=body.comment))
 
 
 # -- change sets ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from runreg.cliutil import cli_actor, console, database, reported_errors
-from runreg.registry import service
+from runreg.registry import readmodels, service
 from runreg.registry.model import ONLINE
 
 runs_app = typer.Typer(help="Runs and their lumisections.", no_args_is_help=True)
@@ -41,6 +41,46 @@ def show_ranges(
         for item in items:
             table.add_row(component, f"{item['start']}-{item['end']}", item["status"], item["comment"])
     console.print(table)
+
+
+@runs_app.command("datasets")
+def show_datasets(
+    run_number: int,
+    as_of: int = typer.Option(None, "--as-of", help="state right after this change set"),
+) -> None:
+    """A run's datasets and their state in every workspace."""
+    with reported_errors():
+        run = service.run_state(database(), run_number, as_of=as_of)
+    table = Table("dataset", "workspace states", "hidden")
+    for name in readmodels.all_dataset_names(run):
+        described = service.describe_dataset(run, name)
+        states = ", ".join(f"{ws}: {state}" for ws, state in described["states"].items())
+        table.add_row(name, states or "-", "yes" if described["hidden"] else "")
+    console.print(table)
+
+
+@runs_app.command("move-dataset")
+def move_dataset(
+    run_number: int,
+    name: str = typer.Argument(..., help="offline dataset, e.g. /PromptReco/Collisions2024D/DQM"),
+    workspace: str = typer.Argument(..., help="global or a subsystem workspace"),
+    to_state: str = typer.Argument(..., help="OPEN, SIGNOFF or COMPLETED"),
+    from_state: str = typer.Option(None, "--from", help="refuse unless this is the current state"),
+    comment: str = typer.Option("", help="why"),
+) -> None:
+    """Move an offline dataset in one workspace (the rules of the web pages and the API)."""
+    with reported_errors():
+        result = service.move_dataset(
+            database(),
+            actor=cli_actor(),
+            run_number=run_number,
+            name=name,
+            workspace=workspace,
+            to_state=to_state,
+            from_state=from_state,
+            comment=comment,
+        )
+    console.print(f"change set {result.change_set_id}: {name} is {to_state} in {workspace}")
 
 
 @runs_app.command("rebuild")

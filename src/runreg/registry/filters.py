@@ -21,7 +21,7 @@ from sqlalchemy.types import TypeEngine
 from runreg.kernel import limits
 from runreg.kernel.errors import InvalidInput
 from runreg.kernel.quality import Status
-from runreg.registry.model import ONLINE
+from runreg.registry.model import HIDDEN, ONLINE
 from runreg.registry.tables import dataset_summaries, datasets, runs
 
 Target = Literal["runs", "datasets"]
@@ -565,11 +565,13 @@ def select_runs(filter: Any, *, sortings: Any = None, page: Any = 0, page_size: 
 
 
 def select_datasets(
-    filter: Any, *, sortings: Any = None, page: Any = 0, page_size: Any = 50
+    filter: Any, *, sortings: Any = None, page: Any = 0, page_size: Any = 50, visible_only: bool = False
 ) -> ListingQueries:
     """One page of datasets (run_number, name, dataset_attributes, the run's rr/oms attributes and version,
-    the dataset's triplet and DCS summaries) and the count. Default order: run_number DESC, name ASC."""
-    return _listing("datasets", filter, sortings, page, page_size)
+    the dataset's triplet and DCS summaries) and the count. Default order: run_number DESC, name ASC.
+    `visible_only` leaves out datasets hidden by the DC tools (attribute `hidden` true), as the original's
+    listing left out its `deleted` ones."""
+    return _listing("datasets", filter, sortings, page, page_size, visible_only=visible_only)
 
 
 _ROW_COLUMNS: dict[str, tuple[Any, ...]] = {
@@ -585,11 +587,15 @@ _ROW_COLUMNS: dict[str, tuple[Any, ...]] = {
 }  # fmt: skip
 
 
-def _listing(target: Target, filter: Any, sortings: Any, page: Any, page_size: Any) -> ListingQueries:
+def _listing(
+    target: Target, filter: Any, sortings: Any, page: Any, page_size: Any, *, visible_only: bool = False
+) -> ListingQueries:
     node = parse_filter(filter, target=target)
     order = parse_sortings(sortings, target=target)
     page, page_size = check_paging(page, page_size)
     where = compile_node(node, target=target)
+    if visible_only and target == "datasets":
+        where = and_(where, JsonScalar(datasets.c.attributes, (HIDDEN,), "boolean").is_not(sql_true()))
 
     tie_breakers = [Sorting(Attribute("run_number"), True)]
     if target == "datasets":

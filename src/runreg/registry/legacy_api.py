@@ -14,10 +14,10 @@ from runreg.access.api import authenticated_actor
 from runreg.apiutil import json_answer
 from runreg.configuration import service as configuration
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import InvalidState, RunNotFound, RunregError
+from runreg.kernel.errors import InvalidInput, InvalidState, RunNotFound, RunregError
 from runreg.kernel.limits import Comment, Id, Name, Value
 from runreg.registry import readmodels, service
-from runreg.registry.model import ONLINE, RunState
+from runreg.registry.model import OMS_LS_WHITELIST, ONLINE, RunState
 from runreg.storage.database import Database
 
 router = APIRouter(tags=["legacy (runregistry client)"])
@@ -71,6 +71,25 @@ class DatasetMove(_Body):
     dataset_name: Name
 
 
+class DatasetKey(_Body):
+    run_number: Id
+    dataset_name: Name
+
+
+class OmsLumisectionRange(_Body):
+    start: Id
+    end: Id
+    status: bool | Value = Field(description="true or false (also the strings 'true' and 'false')")
+    comment: Comment | None = ""
+
+
+class OmsLumisectionEdit(_Body):
+    new_lumisection_range: OmsLumisectionRange
+    run_number: Id
+    dataset_name: Name = ONLINE
+    component: Value = Field(description="the DCS bit, e.g. cms_active")
+
+
 class ClassEdit(_Body):
     value: Value = Field(alias="class")
 
@@ -99,21 +118,10 @@ def runs_filtered_ordered(request: Request, body: Listing) -> Response:
 
 @router.post("/datasets_filtered_ordered", openapi_extra=READ_ONLY)
 def datasets_filtered_ordered(request: Request, body: Listing) -> Response:
-    """One page of datasets (the `online` one included) matching the filter: `{datasets, pages, count}`."""
-    rows, count = service.search(_db(request), target="datasets", **_listing_args(body))
-    datasets = [
-        readmodels.dataset_record(
-            run_number=row["run_number"],
-            name=row["name"],
-            dataset_attributes=row["dataset_attributes"],
-            version=row["version"],
-            rr_attributes=row["rr_attributes"],
-            oms_attributes=row["oms_attributes"],
-            triplet_summary=row["triplet_summary"] or {},
-            dcs_summary=row["dcs_summary"] or {},
-        )
-        for row in rows
-    ]
+    """One page of datasets (the `online` one included) matching the filter: `{datasets, pages, count}`.
+    Datasets hidden by the DC tools are left out, as the original left out its `deleted` ones."""
+    rows, count = service.search(_db(request), target="datasets", visible_only=True, **_listing_args(body))
+    datasets = [_dataset_record(row) for row in rows]
     return json_answer({"datasets": datasets, "pages": math.ceil(count / body.page_size), "count": count})
 
 
@@ -129,6 +137,28 @@ def datasets_accepted(request: Request) -> list[dict[str, Any]]:
     """The accepted-dataset rules of the current configuration."""
     rules = configuration.current_configuration(_db(request)).datasets_accepted
     return readmodels.datasets_accepted_records(rules)
+
+
+@router.get("/datasets_accepted/{run_class}")
+def datasets_accepted_of_class(request: Request, run_class: Value) -> list[dict[str, Any]]:
+    """The accepted-dataset rules for runs of one class (`id` as in the whole list)."""
+    rules = configuration.current_configuration(_db(request)).datasets_accepted
+    return [r for r in readmodels.datasets_accepted_records(rules) if r["class"] == run_class]
+
+
+@router.post("/datasets/get_dataset", openapi_extra=READ_ONLY)
+def get_dataset(request: Request, body: DatasetKey) -> dict[str, Any] | None:
+    """One dataset with its run's attributes and its summaries; null when there is none, as the original."""
+    run = _run_or_none(_db(request), body.run_number)
+    if run is None or body.dataset_name not in run.datasets:
+        return None
+    return readmodels.dataset_record_of(run, body.dataset_name)
+
+
+@router.get("/datasets_waiting")
+def datasets_waiting(request: Request) -> list[dict[str, Any]]:
+    """Offline datasets, not hidden, whose global state is still `waiting dqm gui`."""
+    return [_dataset_record(row) for row in service.waiting_datasets(_db(request))]
 
 
 # -- lumisections: `[]` / `{}` for an unknown run or dataset, as the original --------------------------------
@@ -160,6 +190,26 @@ def rr_lumisection_ranges_by_component(request: Request, body: LumisectionQuery)
 def oms_lumisection_ranges(request: Request, body: LumisectionQuery) -> list[dict[str, Any]]:
     """Ranges of the DCS bits (rr_backend §2.2 whitelist)."""
     return _read(request, body, readmodels.oms_ranges, [])
+
+
+@router.post("/lumisections/oms_lumisection_ranges_by_dcs_bit", openapi_extra=READ_ONLY)
+def oms_lumisection_ranges_by_dcs_bit(request: Request, body: LumisectionQuery) -> dict[str, Any]:
+    """`{bit: [{status: <value>, start, end}]}` over the DCS bits the dataset sees."""
+    return _read(request, body, readmodels.oms_ranges_by_dcs_bit, {})
+
+
+@router.post("/lumisections/get_rr_lumisection_history", openapi_extra=READ_ONLY)
+def rr_lumisection_history(request: Request, body: LumisectionQuery) -> list[dict[str, Any]]:
+    """Every status change of the dataset's LS: `{version, manual_change, run_number, name, start, end, by,
+    comment, createdAt, jsonb: {component: triplet}}`, automatic first, then by version."""
+    return _history(request, body, service.FLAG_EVENTS, inherit_online=False)
+
+
+@router.post("/lumisections/get_oms_lumisection_history", openapi_extra=READ_ONLY)
+def oms_lumisection_history(request: Request, body: LumisectionQuery) -> list[dict[str, Any]]:
+    """Every OMS value change the dataset sees (the online dataset's and, for an offline one, its own
+    overrides): `{…, jsonb: {key: value}}`."""
+    return _history(request, body, service.OMS_EVENTS, inherit_online=True)
 
 
 @router.post("/lumisections/joint_lumisection_ranges", openapi_extra=READ_ONLY)
@@ -201,8 +251,18 @@ def edit_rr_lumisections(request: Request, body: LumisectionEdit, actor: Actor =
             edits=[service.FlagEdit(body.component, edit.start, edit.end, **triplet)],
             comment=triplet["comment"] or f"{body.component} set to {edit.status}",
         )
-    # The original answers with the lumisection event it stored; `version` is the change set (our global
-    # version number, as the original's was).
+    return _lumisection_event(result, body, actor, {body.component: triplet})
+
+
+def _lumisection_event(
+    result: service.ChangeResult,
+    body: LumisectionEdit | OmsLumisectionEdit,
+    actor: Actor,
+    jsonb: dict[str, Any],
+) -> dict[str, Any]:
+    """The original answers an LS edit with the lumisection event it stored; `version` is the change set (our
+    global version number, as the original's was)."""
+    edit = body.new_lumisection_range
     return {
         "version": result.change_set_id,
         "run_number": body.run_number,
@@ -210,8 +270,32 @@ def edit_rr_lumisections(request: Request, body: LumisectionEdit, actor: Actor =
         "manual_change": actor.is_manual,
         "start": edit.start,
         "end": edit.end,
-        "jsonb": {body.component: triplet},
+        "jsonb": jsonb,
     }
+
+
+@router.put("/lumisections/edit_oms_lumisections")
+def edit_oms_lumisections(request: Request, body: OmsLumisectionEdit, actor: Actor = WRITE) -> dict[str, Any]:
+    """Set one DCS bit to true or false on LS start..end of a dataset, with a reason (≥ 3 characters). On an
+    offline dataset it is the dataset's own value over the online one; the online run is not changed. (The
+    original could not set false.)"""
+    edit = body.new_lumisection_range
+    value = _dcs_value(edit.status)
+    if body.component not in DCS_BITS:
+        raise InvalidInput("component", f"{body.component!r} is not a DCS bit (one of {', '.join(DCS_BITS)})")
+    phrase = f"Error updating lumisections of {body.dataset_name} dataset, run number: {body.run_number}"
+    with said_as_original((RunregError, phrase)):
+        result = service.set_oms_values(
+            _db(request),
+            actor=actor,
+            run_number=body.run_number,
+            dataset=body.dataset_name,
+            first_ls=edit.start,
+            last_ls=edit.end,
+            values={body.component: value},
+            comment=edit.comment or "",
+        )
+    return _lumisection_event(result, body, actor, {body.component: value})
 
 
 @router.post("/datasets/{workspace}/move_dataset/{from_state}/{to_state}")
@@ -219,7 +303,8 @@ def move_dataset(
     request: Request, workspace: str, from_state: str, to_state: str, body: DatasetMove, actor: Actor = WRITE
 ) -> dict[str, Any]:
     """Set the dataset's `<workspace>_state`; moving `global` out of `waiting dqm gui` opens every workspace
-    still waiting. `from_state` is not checked, as in the original."""
+    still waiting. Unlike the original, `from_state` must be the dataset's current state there, and the move
+    must be allowed from it (registry.model.move_dataset)."""
     db = _db(request)
     service.move_dataset(
         db,
@@ -227,6 +312,7 @@ def move_dataset(
         run_number=body.run_number,
         name=body.dataset_name,
         workspace=workspace,
+        from_state=from_state,
         to_state=to_state,
         comment=f"manual change of state of dataset from {from_state} to {to_state} in {workspace}",
     )
@@ -294,6 +380,47 @@ def _read(request: Request, body: LumisectionQuery, read: Callable[[RunState, st
     if run is None or body.dataset_name not in run.datasets:
         return empty
     return read(run, body.dataset_name)
+
+
+def _history(
+    request: Request, body: LumisectionQuery, types: tuple[str, ...], *, inherit_online: bool
+) -> list[dict[str, Any]]:
+    try:
+        logged = service.dataset_history(
+            _db(request),
+            run_number=body.run_number,
+            dataset=body.dataset_name,
+            types=types,
+            inherit_online=inherit_online,
+        )
+    except (RunNotFound, InvalidInput):
+        return []  # an unknown run or dataset has no history, as the original
+    return readmodels.lumisection_history_records(body.run_number, logged)
+
+
+#: The OMS per-LS keys a person may set true or false (the prescale is not a bit).
+DCS_BITS = tuple(key for key in OMS_LS_WHITELIST if not key.startswith("prescale_"))
+
+
+def _dcs_value(status: bool | str) -> bool:
+    if isinstance(status, bool):
+        return status
+    if status.strip().lower() in ("true", "false"):
+        return status.strip().lower() == "true"
+    raise InvalidInput("new_lumisection_range.status", f"must be true or false, got {status!r}")
+
+
+def _dataset_record(row: dict[str, Any]) -> dict[str, Any]:
+    return readmodels.dataset_record(
+        run_number=row["run_number"],
+        name=row["name"],
+        dataset_attributes=row["dataset_attributes"],
+        version=row["version"],
+        rr_attributes=row["rr_attributes"],
+        oms_attributes=row["oms_attributes"],
+        triplet_summary=row["triplet_summary"] or {},
+        dcs_summary=row["dcs_summary"] or {},
+    )
 
 
 def run_record(db: Database, run_number: int) -> dict[str, Any]:

@@ -293,31 +293,118 @@ def change_dataset_attributes(run: RunState, name: str, attributes: Mapping[str,
 
 
 WAITING_DQM_GUI = "waiting dqm gui"
+NOT_SIGNIFICANT = "not significant for workspace"
+GLOBAL = "global"
+#: The states a person moves a workspace between by hand (the targets of `registry:dataset:move`).
 DATASET_STATES = frozenset({RunStatus.OPEN.value, RunStatus.SIGNOFF.value, RunStatus.COMPLETED.value})
+#: Every state a dataset has in a workspace (rr_backend §2.5), in their usual order.
+WORKSPACE_STATES = (
+    WAITING_DQM_GUI,
+    RunStatus.OPEN.value,
+    RunStatus.SIGNOFF.value,
+    RunStatus.COMPLETED.value,
+    NOT_SIGNIFICANT,
+)
+#: The moves allowed from each state. Out of `waiting dqm gui` a person only opens (the DQM GUI pinger, an
+#: automatic actor, also decides `not significant for workspace`); `not significant` can be reopened by hand;
+#: OPEN, SIGNOFF and COMPLETED move among themselves.
+_MANUAL_MOVES: dict[str, frozenset[str]] = {
+    WAITING_DQM_GUI: frozenset({RunStatus.OPEN.value}),
+    NOT_SIGNIFICANT: frozenset({RunStatus.OPEN.value}),
+    RunStatus.OPEN.value: frozenset({RunStatus.SIGNOFF.value, RunStatus.COMPLETED.value}),
+    RunStatus.SIGNOFF.value: frozenset({RunStatus.OPEN.value, RunStatus.COMPLETED.value}),
+    RunStatus.COMPLETED.value: frozenset({RunStatus.OPEN.value, RunStatus.SIGNOFF.value}),
+}
+_AUTOMATIC_MOVES = {**_MANUAL_MOVES, WAITING_DQM_GUI: frozenset({RunStatus.OPEN.value, NOT_SIGNIFICANT})}
+#: Subsystem states that keep `global` from COMPLETED: the workspace is still to be certified.
+_UNFINISHED = frozenset({WAITING_DQM_GUI, RunStatus.OPEN.value})
+#: Attribute the DC tools set (with `hidden_reason`) on a dataset hidden from offline tables, cycles and
+#: tools: the original's `deleted` flag.
+HIDDEN = "hidden"
 
 
-def move_dataset(run: RunState, name: str, workspace: str, to_state: str) -> list[Event]:
-    """Move an offline dataset in one workspace to OPEN, SIGNOFF or COMPLETED. Moving `global` out of
-    `waiting dqm gui` opens every workspace still waiting (rr_backend §2.5)."""
+def is_hidden(attributes: Mapping[str, Any]) -> bool:
+    return attributes.get(HIDDEN) is True
+
+
+def allowed_moves(current: str, layer: Layer = Layer.MANUAL) -> frozenset[str]:
+    """The states a workspace in `current` may move to (by hand, or by an automatic actor)."""
+    moves = _AUTOMATIC_MOVES if layer is Layer.AUTOMATIC else _MANUAL_MOVES
+    return moves.get(current, frozenset())
+
+
+def workspace_states(attributes: Mapping[str, Any]) -> dict[str, str]:
+    """`{workspace: state}` of a dataset's `<workspace>_state` attributes."""
+    return {
+        key.removesuffix("_state"): value
+        for key, value in attributes.items()
+        if key.endswith("_state") and isinstance(value, str)
+    }
+
+
+def move_dataset(
+    run: RunState,
+    name: str,
+    workspace: str,
+    to_state: str,
+    *,
+    from_state: str | None = None,
+    layer: Layer = Layer.MANUAL,
+) -> list[Event]:
+    """Move an offline dataset in one workspace. `from_state`, when given, must be the current state (a move
+    decided on a stale view is refused). The target must be allowed from the current state (`allowed_moves`).
+    Moving `global` out of `waiting dqm gui` opens every workspace still waiting (rr_backend §2.5); moving
+    `global` to COMPLETED requires every subsystem workspace of the dataset to be past OPEN (SIGNOFF,
+    COMPLETED or not significant): global completion is DC's last word on a dataset."""
     if name == ONLINE:
         raise InvalidInput("dataset", "the online dataset has no workspace states; move the run instead")
     ds = run.dataset(name)
     key = f"{workspace}_state"
+    where = f"dataset {name!r} of run {run.run_number}"
     if key not in ds.attributes:
-        raise InvalidInput(
-            "workspace", f"dataset {name!r} of run {run.run_number} has no state in {workspace!r}"
-        )
-    if to_state not in DATASET_STATES:
-        raise InvalidInput("state", f"{to_state!r} is not one of {', '.join(sorted(DATASET_STATES))}")
+        raise InvalidInput("workspace", f"{where} has no state in {workspace!r}")
+    if to_state not in WORKSPACE_STATES:
+        raise InvalidInput("state", f"{to_state!r} is not one of {', '.join(WORKSPACE_STATES)}")
+    if from_state is not None and from_state not in WORKSPACE_STATES:
+        raise InvalidInput("from_state", f"{from_state!r} is not one of {', '.join(WORKSPACE_STATES)}")
     current = ds.attributes[key]
+    details = {
+        "run_number": run.run_number,
+        "dataset": name,
+        "workspace": workspace,
+        "state": current,
+        "to_state": to_state,
+    }
+    if from_state is not None and from_state != current:
+        raise InvalidState(
+            f"{where} is {current} in {workspace}, not {from_state}: reload and move it from {current}",
+            details={**details, "from_state": from_state},
+        )
     if current == to_state:
-        raise InvalidState(f"dataset {name!r} of run {run.run_number} is already {to_state} in {workspace}")
+        raise InvalidState(f"{where} is already {to_state} in {workspace}", details=details)
+    allowed = allowed_moves(current, layer)
+    if to_state not in allowed:
+        reachable = ", ".join(s for s in WORKSPACE_STATES if s in allowed) or "nothing"
+        raise InvalidState(
+            f"{where} cannot move from {current} to {to_state} in {workspace} "
+            f"(from {current} it can move to: {reachable})",
+            details=details,
+        )
+    states = workspace_states(ds.attributes)
+    if workspace == GLOBAL and to_state == RunStatus.COMPLETED.value:
+        unfinished = sorted(ws for ws, state in states.items() if ws != GLOBAL and state in _UNFINISHED)
+        if unfinished:
+            listed = ", ".join(f"{ws} ({states[ws]})" for ws in unfinished)
+            raise InvalidState(
+                f"{where} cannot be COMPLETED in global while workspaces are still to be certified: {listed}",
+                details={**details, "workspaces": unfinished},
+            )
     changes = {key: to_state}
-    if workspace == "global" and current == WAITING_DQM_GUI:
+    if workspace == GLOBAL and current == WAITING_DQM_GUI and to_state == RunStatus.OPEN.value:
         changes |= {
-            k: RunStatus.OPEN.value
-            for k, v in ds.attributes.items()
-            if k.endswith("_state") and v == WAITING_DQM_GUI and k != key
+            f"{ws}_state": RunStatus.OPEN.value
+            for ws, state in states.items()
+            if state == WAITING_DQM_GUI and ws != GLOBAL
         }
     return change_dataset_attributes(run, name, changes)
 
@@ -338,9 +425,9 @@ def set_flags(
     """One range edit of one component. A manual edit is always recorded (it is a decision, and it shields
     the range from later automatic changes); an automatic one only where it changes something."""
     ds = run.dataset(dataset)
-    _check_editable(run, ds, component, layer)
     if component not in set(known_components):
         raise InvalidInput("component", f"{component!r} is not a component of dataset {dataset!r}")
+    _check_editable(run, ds, component, layer)
     allowed = USER_STATUSES | (SYSTEM_STATUSES if layer is Layer.AUTOMATIC else frozenset())
     if status not in allowed:
         raise InvalidInput("status", f"{status!r} is not one of {', '.join(sorted(allowed))}")
@@ -372,6 +459,12 @@ def set_flags(
 def sync_automatic_flags(run: RunState, dataset: str, component: str, wanted: RangeMap) -> list[Event]:
     """Automatic flags for a whole component: events only for the sub-ranges that change."""
     current = run.dataset(dataset).flags.get(component, ComponentFlags()).automatic
+    return automatic_flag_events(dataset, component, current, wanted)
+
+
+def automatic_flag_events(dataset: str, component: str, current: RangeMap, wanted: RangeMap) -> list[Event]:
+    """The automatic FlagsSet events that turn `current` into `wanted` (all of `wanted` when current is
+    empty, e.g. for a dataset being created in the same change)."""
     return [
         FlagsSet(
             name=dataset,
@@ -420,10 +513,12 @@ def _check_editable(run: RunState, ds: DatasetState, component: str, layer: Laye
                 details={"run_number": run.run_number, "state": run.status},
             )
         return
+    if layer is not Layer.MANUAL:
+        return
     workspace = split_component(component)[0] if "-" in component else ""
     state = ds.attributes.get(f"{workspace}_state")
     refusal = offline_edit_refusal(run, ds, component)
-    if layer is Layer.MANUAL and refusal:
+    if refusal:
         raise InvalidState(
             refusal,
             details={
@@ -440,10 +535,11 @@ def offline_edit_refusal(run: RunState, ds: DatasetState, component: str) -> str
     workspace is not OPEN there. Pages draw the edit disabled with this reason."""
     workspace = split_component(component)[0] if "-" in component else ""
     state = ds.attributes.get(f"{workspace}_state")
-    if state is None or state == RunStatus.OPEN.value:
+    if state == RunStatus.OPEN.value:
         return None
+    shown = "has no state" if state is None else f"is {state}"
     return (
-        f"dataset {ds.name!r} of run {run.run_number} is {state} in workspace {workspace}: "
+        f"dataset {ds.name!r} of run {run.run_number} {shown} in workspace {workspace}: "
         "its lumisections can only be edited while it is OPEN there"
     )
 

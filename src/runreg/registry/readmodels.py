@@ -6,6 +6,8 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from runreg.configuration.model import DatasetAccepted
+from runreg.eventlog.store import LoggedEvent
+from runreg.kernel.actors import ActorKind
 from runreg.kernel.quality import EMPTY_TRIPLET
 from runreg.kernel.ranges import RangeMap, same_value
 from runreg.registry import model
@@ -16,6 +18,7 @@ from runreg.registry.model import OMS_LS_WHITELIST, ONLINE, RunState
 #: because the registry sits below ingestion and may not import it.
 NO_OMS_DATA = "No data available for this lumisection"
 IN_GUI = "datasets_in_gui"
+HUMAN = ActorKind.HUMAN.value
 
 Piece = tuple[int, int, dict[Any, Any]]
 
@@ -69,6 +72,22 @@ def oms_ranges(run: RunState, dataset: str = ONLINE) -> list[dict[str, Any]]:
     last = _reach(values.values())
     bits = {key: values[key] for key in OMS_LS_WHITELIST if key in values}
     return _as_dicts(_merged(_segments(bits, last)))
+
+
+def oms_ranges_by_dcs_bit(run: RunState, dataset: str = ONLINE) -> dict[str, list[dict[str, Any]]]:
+    """Per whitelisted OMS key the dataset sees (its overrides over the online values): `[{status: <value>,
+    start, end}]`, maximal ranges of one value; where the key has no value the range has only start and
+    end."""
+    values = run.oms_values(dataset)
+    last = _reach(values.values())
+    return {
+        key: [
+            {**({"status": found[key]} if key in found else {}), "start": start, "end": end}
+            for start, end, found in _segments({key: values[key]}, last)
+        ]
+        for key in OMS_LS_WHITELIST
+        if key in values and values[key]
+    }
 
 
 def joint_ranges(run: RunState, dataset: str = ONLINE) -> list[dict[str, Any]]:
@@ -126,7 +145,8 @@ def dataset_record(
 ) -> dict[str, Any]:
     """The uncompressed Dataset the client receives, with its run's attributes under `Run`. runreg keeps the
     DQM GUI samples of a dataset in its attributes under `datasets_in_gui` (where the filters read them);
-    they are shown apart, as the original's column. Datasets are never deleted."""
+    they are shown apart, as the original's column. Datasets are never deleted: `deleted` says whether the DC
+    tools hid it (attribute `hidden`, kept among the attributes with its `hidden_reason`)."""
     attributes = dict(dataset_attributes)
     in_gui = attributes.pop(IN_GUI, None)
     return {
@@ -134,7 +154,7 @@ def dataset_record(
         "name": name,
         "dataset_attributes": attributes,
         "datasets_in_gui": list(in_gui) if isinstance(in_gui, list) else [],
-        "deleted": False,
+        "deleted": model.is_hidden(attributes),
         "version": version,
         "Run": {"rr_attributes": dict(rr_attributes), "oms_attributes": dict(oms_attributes)},
         "DatasetTripletCache": {"triplet_summary": dict(triplet_summary), "dcs_summary": dict(dcs_summary)},
@@ -168,9 +188,14 @@ def dataset_record_of(run: RunState, name: str) -> dict[str, Any]:
     )
 
 
-def dataset_names(run: RunState) -> list[str]:
-    """`online` first, then the offline datasets by name."""
+def all_dataset_names(run: RunState) -> list[str]:
+    """`online` first, then the offline datasets by name (hidden ones too)."""
     return sorted(run.datasets, key=lambda name: (name != ONLINE, name))
+
+
+def dataset_names(run: RunState) -> list[str]:
+    """`online` first, then the offline datasets by name (not those hidden by the DC tools)."""
+    return [name for name in all_dataset_names(run) if not model.is_hidden(run.datasets[name].attributes)]
 
 
 def datasets_accepted_records(rules: Sequence[DatasetAccepted]) -> list[dict[str, Any]]:
@@ -188,6 +213,47 @@ def datasets_accepted_records(rules: Sequence[DatasetAccepted]) -> list[dict[str
         }
         for index, rule in enumerate(rules, start=1)
     ]
+
+
+def lumisection_history_records(run_number: int, logged: Iterable[LoggedEvent]) -> list[dict[str, Any]]:
+    """The original's LS history rows (get_rr/oms_lumisection_history) from flag or OMS events: version (the
+    change set), manual_change, run_number, name (the dataset), start, end, by, comment, createdAt and `jsonb`
+    (`{component: triplet}` or `{key: value}`; a cleared range shows null), automatic first, then by
+    version."""
+    rows = []
+    for event in logged:
+        payload = event.payload or {}
+        if event.type == "FlagsSet":
+            jsonb: dict[str, Any] = {payload["component"]: dict(payload["triplet"])}
+        elif event.type == "FlagsCleared":
+            jsonb = {payload["component"]: None}
+        elif event.type == "OmsValuesSet":
+            jsonb = dict(payload["values"])
+        elif event.type == "OmsValuesCleared":
+            jsonb = dict.fromkeys(payload["keys"])
+        else:
+            continue
+        change_set = event.change_set
+        # OMS events have no layer: a value is manual when a person set it (the original: not auto@auto).
+        manual = event.manual if event.type.startswith("Flags") else change_set.actor_kind == HUMAN
+        rows.append(
+            (
+                (manual, change_set.id, event.stream_version),
+                {
+                    "version": change_set.id,
+                    "manual_change": manual,
+                    "run_number": run_number,
+                    "name": event.dataset,
+                    "start": event.first_ls,
+                    "end": event.last_ls,
+                    "by": change_set.author,
+                    "comment": change_set.comment,
+                    "createdAt": change_set.created_at.isoformat(),
+                    "jsonb": jsonb,
+                },
+            )
+        )
+    return [row for _, row in sorted(rows, key=lambda item: item[0])]
 
 
 # -- the sweep -----------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from runreg.kernel.errors import (
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.kernel.quality import split_component
 from runreg.kernel.ranges import RangeMap
-from runreg.registry import changes, filters, model, revert, store
+from runreg.registry import changes, filters, model, revert, signoff, store
 from runreg.registry.events import Event, Layer, RunAttributesChanged, event_from_payload
 from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
@@ -99,13 +99,15 @@ def _write(
     conn: Connection,
     *,
     actor: Actor,
-    comment: str,
+    comment: str | Callable[[], str],
     decisions: Mapping[int, Decide],
     creating: bool = False,
     reverts: int | None = None,
 ) -> ChangeResult:
-    """Decide events for each run, then (only if any) open a change set, append and project them."""
-    limits.check_authorship(actor.name, comment)
+    """Decide events for each run, then (only if any) open a change set, append and project them. A callable
+    `comment` is asked after deciding (a comment that tells what the decisions did)."""
+    if isinstance(comment, str):
+        limits.check_authorship(actor.name, comment)
     for run_number in decisions:
         limits.check_ids(run_number=run_number)
     planned: list[tuple[RunState | None, RunState, list[Event]]] = []
@@ -124,6 +126,9 @@ def _write(
             planned.append((before, after, new_events))
     if not planned:
         return ChangeResult(None, {})
+    if not isinstance(comment, str):
+        comment = comment()
+        limits.check_authorship(actor.name, comment)
     change_set = eventlog.open_change_set(conn, actor, comment, reverts=reverts)
     for before, after, new_events in planned:
         eventlog.append(conn, change_set, after.run_number, before.version if before else 0, new_events)
@@ -210,23 +215,65 @@ def change_run_attributes(
         )
 
 
+@dataclass(frozen=True)
+class SignOffResult(ChangeResult):
+    """A run state move; leaving OPEN also tells which offline datasets it created, which existed already
+    (kept, their automatic flags re-synced where they differ), and why none when no rule applies."""
+
+    datasets_created: tuple[str, ...] = ()
+    datasets_kept: tuple[str, ...] = ()
+    note: str = ""
+
+
 def move_run(
     db: Database, *, actor: Actor, run_number: int, to_state: str, comment: str = ""
-) -> ChangeResult:
-    """OPEN/SIGNOFF/COMPLETED; leaving OPEN requires a class and every certifiable LS judged."""
+) -> SignOffResult:
+    """OPEN/SIGNOFF/COMPLETED; leaving OPEN requires a class and every certifiable LS judged, and creates the
+    run's offline datasets in the same change set (`registry.signoff`: one per matching datasets-accepted
+    rule, never twice). Creating them is part of the move: it needs no permission of its own."""
     layer = layer_of(actor)
     with db.transaction() as conn:
-        certifiable = configuration.current(conn)[1].certifiable_components("online")
+        config = configuration.current(conn)[1]
+        certifiable = config.certifiable_components("online")
+        outcomes: list[signoff.Outcome] = []
 
         def decide(run: RunState) -> list[Event]:
             _authorize(
                 conn, actor, "registry:run:move", run=run_number, from_state=run.status, to_state=to_state
             )
-            return model.move_run(run, to_state, certifiable_components=certifiable, layer=layer)
+            events = model.move_run(run, to_state, certifiable_components=certifiable, layer=layer)
+            if to_state == model.RunStatus.OPEN:
+                return events
+            # Decided on the run before the move (the move changes only its state): no copy of the run.
+            after = {**run.rr, "state": to_state}
+            outcome = signoff.decide(run, _sign_off_plan(config), rr_attributes=after)
+            outcomes.append(outcome)
+            return events + outcome.events
 
-        return _write(
-            conn, actor=actor, comment=comment or f"move run to {to_state}", decisions={run_number: decide}
-        )
+        def described() -> str:
+            said = comment or f"move run to {to_state}"
+            offline_part = outcomes[0].describe() if outcomes else ""
+            return f"{said}; {offline_part}" if offline_part else said
+
+        result = _write(conn, actor=actor, comment=described, decisions={run_number: decide})
+        outcome = outcomes[0] if outcomes else signoff.Outcome()
+        return SignOffResult(result.change_set_id, result.events, outcome.created, outcome.kept, outcome.note)
+
+
+_PLANS: dict[int, tuple[Configuration, signoff.Plan]] = {}
+
+
+def _sign_off_plan(config: Configuration) -> signoff.Plan:
+    """The compiled sign-off plan of a configuration: `configuration.current` hands out one object per stored
+    version and process, so a plan is compiled once per version (classifiers compile in milliseconds)."""
+    cached = _PLANS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    if len(_PLANS) > 8:
+        _PLANS.clear()
+    plan = signoff.Plan.of(config)
+    _PLANS[id(config)] = (config, plan)
+    return plan
 
 
 # ----------------------------------------------------------------------------------------------
@@ -269,6 +316,17 @@ def change_dataset_attributes(
         )
 
 
+@dataclass(frozen=True)
+class DatasetMove:
+    """One workspace state move of one offline dataset; `from_state`, if given, must be its current state."""
+
+    run_number: int
+    name: str
+    workspace: str
+    to_state: str
+    from_state: str | None = None
+
+
 def move_dataset(
     db: Database,
     *,
@@ -278,28 +336,80 @@ def move_dataset(
     workspace: str,
     to_state: str,
     comment: str = "",
+    from_state: str | None = None,
 ) -> ChangeResult:
-    def decide(run: RunState) -> list[Event]:
-        current = run.datasets[name].attributes.get(f"{workspace}_state") if name in run.datasets else None
-        _authorize(
-            conn,
-            actor,
-            "registry:dataset:move",
-            run=run_number,
-            dataset=name,
-            workspace=workspace,
-            from_state=current,
-            to_state=to_state,
-        )
-        return model.move_dataset(run, name, workspace, to_state)
+    """One move (`move_datasets` with one `DatasetMove`): the rules are `model.move_dataset`'s."""
+    move = DatasetMove(run_number, name, workspace, to_state, from_state)
+    said = comment or f"move {name} to {to_state} in {workspace}"
+    return _move_datasets(db, actor, [move], said, single=True)
+
+
+def move_datasets(
+    db: Database, *, actor: Actor, moves: Sequence[DatasetMove], comment: str = ""
+) -> ChangeResult:
+    """Several workspace moves, of one or many datasets and runs, as one change set: each is authorized
+    (`registry:dataset:move` on its run, dataset, workspace, current and target state) and validated before
+    anything is written; any refusal refuses them all. Moves of one run apply in the order given, except that
+    moves of `global` to COMPLETED come after that run's other moves (so "complete every workspace" works in
+    one batch). Errors name the move: `moves[i].<field>`."""
+    moves = list(moves)
+    if not moves:
+        raise InvalidInput("moves", "at least one dataset move is required")
+    limits.check_count("moves", len(moves), limits.MAX_EDITS, "dataset moves")
+    return _move_datasets(db, actor, moves, comment or f"move {len(moves)} dataset workspace states")
+
+
+def _move_datasets(
+    db: Database, actor: Actor, moves: list[DatasetMove], comment: str, *, single: bool = False
+) -> ChangeResult:
+    for i, move in enumerate(moves):
+        where = "" if single else f"moves[{i}]."
+        limits.check_ids(**{f"{where}run_number": move.run_number})
+        limits.check_text(f"{where}name", move.name, limits.MAX_NAME_CHARS)
+        for key in ("workspace", "to_state", "from_state"):
+            value = getattr(move, key)
+            if value is not None:
+                limits.check_text(f"{where}{key}", value)
+    layer = layer_of(actor)
+    by_run: dict[int, list[tuple[int, DatasetMove]]] = {}
+    for i, move in enumerate(moves):
+        by_run.setdefault(move.run_number, []).append((i, move))
+
+    def completes_global(item: tuple[int, DatasetMove]) -> bool:
+        return item[1].workspace == model.GLOBAL and item[1].to_state == model.RunStatus.COMPLETED.value
+
+    def step(i: int, move: DatasetMove) -> Decide:
+        def decide(run: RunState) -> list[Event]:
+            try:
+                current = run.dataset(move.name).attributes.get(f"{move.workspace}_state")
+                if move.name != ONLINE and current is not None:  # else the model refuses, naming why
+                    _authorize(
+                        conn,
+                        actor,
+                        "registry:dataset:move",
+                        run=run.run_number,
+                        dataset=move.name,
+                        workspace=move.workspace,
+                        from_state=current,
+                        to_state=move.to_state,
+                    )
+                return model.move_dataset(
+                    run, move.name, move.workspace, move.to_state, from_state=move.from_state, layer=layer
+                )
+            except InvalidInput as exc:
+                if single:
+                    raise
+                details = {k: v for k, v in exc.details.items() if k != "field"}
+                raise InvalidInput(f"moves[{i}].{exc.field}", exc.reason, details=details) from None
+
+        return decide
 
     with db.transaction() as conn:
-        return _write(
-            conn,
-            actor=actor,
-            comment=comment or f"move {name} to {to_state} in {workspace}",
-            decisions={run_number: decide},
-        )
+        decisions = {
+            run_number: chain(*(step(i, m) for i, m in sorted(items, key=completes_global)))
+            for run_number, items in by_run.items()
+        }
+        return _write(conn, actor=actor, comment=comment, decisions=decisions)
 
 
 def edit_flags(
@@ -866,12 +976,98 @@ def search(
     page: int = 0,
     page_size: int = 50,
     count_limit: int | None = None,
+    visible_only: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of runs or datasets matching the table filter language, and the total count; with
-    `count_limit`, a total above it is reported as `count_limit + 1` (counting stops there)."""
-    queries = filters.select_runs if target == "runs" else filters.select_datasets
-    listing = queries(filter, sortings=sortings, page=page, page_size=page_size)
+    `count_limit`, a total above it is reported as `count_limit + 1` (counting stops there). Datasets hidden
+    by the DC tools are listed unless `visible_only`."""
+    if target == "runs":
+        listing = filters.select_runs(filter, sortings=sortings, page=page, page_size=page_size)
+    else:
+        listing = filters.select_datasets(
+            filter, sortings=sortings, page=page, page_size=page_size, visible_only=visible_only
+        )
     if count_limit is not None:
         limits.check_ids(count_limit=count_limit)
     with db.reading() as conn:
         return store.fetch_page(conn, listing, page, count_limit=count_limit)
+
+
+# ----------------------------------------------------------------------------------------------
+# Offline datasets: what is waiting, one dataset, its history
+# ----------------------------------------------------------------------------------------------
+#: Rows read per round trip when a listing is read whole.
+_WHOLE_LISTING_PAGE = 5_000
+
+
+def waiting_datasets(db: Database) -> list[dict[str, Any]]:
+    """Every offline dataset, not hidden, whose `global_state` is still `waiting dqm gui` (listing rows, run
+    DESC, name ASC)."""
+    waiting = {"dataset_attributes.global_state": {"=": model.WAITING_DQM_GUI}, "name": {"<>": ONLINE}}
+    rows: list[dict[str, Any]] = []
+    page = 0
+    while True:
+        batch, _ = search(
+            db, target="datasets", filter=waiting, page=page, page_size=_WHOLE_LISTING_PAGE, visible_only=True
+        )
+        rows += batch
+        if len(batch) < _WHOLE_LISTING_PAGE:
+            return rows
+        page += 1
+
+
+def describe_dataset(run: RunState, name: str) -> dict[str, Any]:
+    """One dataset as /api/v1 shows it: attributes, workspace states, DQM GUI samples, whether it is hidden,
+    the OMS keys it overrides, and its summaries."""
+    ds = run.dataset(name)
+    attributes = dict(ds.attributes)
+    ls_count = run.ls_count
+    return {
+        "run_number": run.run_number,
+        "name": name,
+        "version": run.version,
+        "ls_count": ls_count,
+        "attributes": attributes,
+        "states": model.workspace_states(attributes),
+        "hidden": model.is_hidden(attributes),
+        "hidden_reason": attributes.get("hidden_reason"),
+        "datasets_in_gui": list(attributes.get("datasets_in_gui") or []),
+        "appeared_in": list(attributes.get("appeared_in") or []),
+        "oms_overrides": sorted(key for key, ranges in ds.oms.items() if ranges) if name != ONLINE else [],
+        "triplet_summary": model.triplet_summary(ds, ls_count),
+        "dcs_summary": model.dcs_summary(run.oms_values(name), ls_count),
+    }
+
+
+#: The events of a dataset's history, by family.
+FLAG_EVENTS = ("FlagsSet", "FlagsCleared")
+OMS_EVENTS = ("OmsValuesSet", "OmsValuesCleared")
+DATASET_EVENTS = ("DatasetCreated", "DatasetAttributesChanged", *FLAG_EVENTS, *OMS_EVENTS)
+
+
+def dataset_history(
+    db: Database,
+    *,
+    run_number: int,
+    dataset: str = ONLINE,
+    types: Sequence[str] = DATASET_EVENTS,
+    inherit_online: bool = False,
+    limit: int | None = None,
+) -> list[eventlog.LoggedEvent]:
+    """The events of one dataset (of `types`), newest first, each with its change set (who, why, when), from
+    the newest `limit` change sets touching it. `inherit_online` adds the online dataset's events, which an
+    offline dataset inherits (its OMS values). RunNotFound / InvalidInput("dataset") when there is none."""
+    limits.check_ids(run_number=run_number, limit=limit)
+    unknown = sorted(set(types) - set(DATASET_EVENTS))
+    if unknown:
+        raise InvalidInput("types", f"{unknown[0]!r} is not one of {', '.join(DATASET_EVENTS)}")
+    with db.reading() as conn:
+        names = store.dataset_names(conn, run_number)
+        if names is None:
+            raise RunNotFound(run_number)
+        if dataset not in names:
+            raise InvalidInput("dataset", f"run {run_number} has no dataset {dataset!r}")
+        datasets = [dataset, ONLINE] if inherit_online and dataset != ONLINE else [dataset]
+        return eventlog.run_log(
+            conn, run_number, payload_types=types, datasets=datasets, types=types, limit=limit
+        )

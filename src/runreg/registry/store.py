@@ -110,15 +110,17 @@ def save_change(
     touched_datasets, touched_flags, touched_oms = _touched(applied)
     if before is None:
         touched_datasets.add(model.ONLINE)
-    _write_datasets(conn, after, touched_datasets, now)
-    _write_flags(conn, after, touched_flags)
-    _write_oms(conn, after, touched_oms)
+    # Datasets this change creates have no projection rows yet: nothing to delete before inserting theirs.
+    fresh = set(after.datasets) - set(before.datasets if before else ())
+    _write_datasets(conn, after, touched_datasets, now, fresh)
+    _write_flags(conn, after, touched_flags, fresh)
+    _write_oms(conn, after, touched_oms, fresh)
     # Summaries depend on the LS count too: a run that grew changes every dataset's EMPTY counts.
     grew = before is not None and before.ls_count != after.ls_count
     summary_datasets = (
         set(after.datasets) if grew or touched_oms else (touched_datasets | {ds for ds, _ in touched_flags})
     )
-    write_summaries(conn, after, summary_datasets)
+    write_summaries(conn, after, summary_datasets, fresh)
 
 
 def _touched(applied: Iterable[Event]) -> tuple[set[str], set[tuple[str, str]], set[tuple[str, str]]]:
@@ -138,12 +140,14 @@ def _touched(applied: Iterable[Event]) -> tuple[set[str], set[tuple[str, str]], 
     return touched_datasets, touched_flags, touched_oms
 
 
-def _write_datasets(conn: Connection, run: RunState, names: set[str], now: datetime) -> None:
+def _write_datasets(conn: Connection, run: RunState, names: set[str], now: datetime, fresh: set[str]) -> None:
     if not names:
         return
-    conn.execute(
-        delete(datasets).where(datasets.c.run_number == run.run_number, datasets.c.name.in_(sorted(names)))
-    )
+    stored = sorted(names - fresh)
+    if stored:
+        conn.execute(
+            delete(datasets).where(datasets.c.run_number == run.run_number, datasets.c.name.in_(stored))
+        )
     conn.execute(
         insert(datasets),
         [
@@ -165,18 +169,22 @@ def _replace_rows(
     key_columns: tuple[str, str],
     keys: set[tuple[str, str]],
     rows: list[dict[str, Any]],
+    fresh: set[str],
 ) -> None:
-    """Delete a run's rows for these (dataset, key) pairs and insert their new ranges."""
-    conn.execute(
-        delete(table).where(
-            table.c.run_number == run_number,
-            tuple_(*(table.c[name] for name in key_columns)).in_(sorted(keys)),
+    """Delete a run's rows for these (dataset, key) pairs (but of `fresh` datasets, which have none) and
+    insert their new ranges."""
+    stored = sorted(key for key in keys if key[0] not in fresh)
+    if stored:
+        conn.execute(
+            delete(table).where(
+                table.c.run_number == run_number,
+                tuple_(*(table.c[name] for name in key_columns)).in_(stored),
+            )
         )
-    )
     bulk_insert(conn, table, rows)
 
 
-def _write_flags(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> None:
+def _write_flags(conn: Connection, run: RunState, keys: set[tuple[str, str]], fresh: set[str]) -> None:
     if not keys:
         return
     rows: list[dict[str, Any]] = []
@@ -202,10 +210,10 @@ def _write_flags(conn: Connection, run: RunState, keys: set[tuple[str, str]]) ->
                 }
                 for first, last, triplet in ranges
             )
-    _replace_rows(conn, flag_ranges, run.run_number, ("dataset", "component"), keys, rows)
+    _replace_rows(conn, flag_ranges, run.run_number, ("dataset", "component"), keys, rows, fresh)
 
 
-def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> None:
+def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]], fresh: set[str]) -> None:
     if not keys:
         return
     rows = [
@@ -220,18 +228,21 @@ def _write_oms(conn: Connection, run: RunState, keys: set[tuple[str, str]]) -> N
         for dataset, key in sorted(keys)
         for first, last, value in run.datasets[dataset].oms.get(key, RangeMap())
     ]
-    _replace_rows(conn, oms_ranges, run.run_number, ("dataset", "key"), keys, rows)
+    _replace_rows(conn, oms_ranges, run.run_number, ("dataset", "key"), keys, rows, fresh)
 
 
-def write_summaries(conn: Connection, run: RunState, names: Iterable[str]) -> None:
+def write_summaries(conn: Connection, run: RunState, names: Iterable[str], fresh: Iterable[str] = ()) -> None:
+    """Replace the summaries of these datasets (`fresh` ones, just created, have none to delete)."""
     names = sorted(set(names))
     if not names:
         return
-    conn.execute(
-        delete(dataset_summaries).where(
-            dataset_summaries.c.run_number == run.run_number, dataset_summaries.c.dataset.in_(names)
+    stored = sorted(set(names) - set(fresh))
+    if stored:
+        conn.execute(
+            delete(dataset_summaries).where(
+                dataset_summaries.c.run_number == run.run_number, dataset_summaries.c.dataset.in_(stored)
+            )
         )
-    )
     ls_count = run.ls_count
     rows = []
     for name in names:
@@ -273,6 +284,15 @@ def list_runs(
     if run_to is not None:
         query = query.where(runs.c.run_number <= run_to)
     return list(conn.execute(query))
+
+
+def dataset_names(conn: Connection, run_number: int) -> list[str] | None:
+    """The names of a run's datasets; None when there is no such run."""
+    names = list(conn.execute(select(datasets.c.name).where(datasets.c.run_number == run_number)).scalars())
+    if names:
+        return names
+    exists = conn.execute(select(runs.c.run_number).where(runs.c.run_number == run_number)).first()
+    return [] if exists else None
 
 
 def component_ranges(conn: Connection, run_number: int, dataset: str) -> dict[str, list[dict[str, Any]]]:
