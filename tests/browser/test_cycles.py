@@ -17,7 +17,9 @@ RUNS = (379501, 379502, 379503)
 
 
 def seed(site: Site) -> cycles.Cycle:
-    offline_runs(site.db, RUNS, names=(PROMPT, EXPRESS))
+    # csc is certified outside this cycle: global completes only once no subsystem workspace is still OPEN.
+    states = {"global_state": "OPEN", "dt_state": "OPEN", "csc_state": "COMPLETED"}
+    offline_runs(site.db, RUNS, names=(PROMPT, EXPRESS), states=states)
     return prompt_cycle(site.db, workspaces=("global", "dt"))
 
 
