@@ -28,8 +28,10 @@ def offline_runs(
     states: dict[str, str] | None = None,
     ls_count: int = 10,
 ) -> list[tuple[int, str]]:
-    """Runs with offline datasets OPEN in global, dt and csc (as after the DQM GUI opened them)."""
-    attributes: dict[str, Any] = states or {"global_state": "OPEN", "dt_state": "OPEN", "csc_state": "OPEN"}
+    """Runs with offline datasets OPEN in global and dt, csc already COMPLETED (the DQM GUI opened them, csc
+    certified them: global completes only once no subsystem workspace is OPEN)."""
+    default = {"global_state": "OPEN", "dt_state": "OPEN", "csc_state": "COMPLETED"}
+    attributes: dict[str, Any] = states or default
     made = []
     for run in runs:
         create_collision_run(db, run, ls_count=ls_count, components=("dt-dt",))

@@ -65,9 +65,9 @@ def test_a_new_run_is_stored_as_ranges_with_its_summary(db: Database) -> None:
         ).scalar_one()
     assert summary.triplet_summary["dt-dt"]["GOOD"] == 2000
     assert summary.dcs_summary["bpix_ready"] == {"TRUE": 1919, "FALSE": 81, "NULL": 0, "EMPTY": 0}
-    assert summary.recorded_lumi == pytest.approx(2000 * 0.05)
-    # 2,000 LS of 16 keys: one row per constant range, three for the bit that drops out.
-    assert oms_rows == 15 + 3
+    # 2,000 LS of 14 DCS keys: one row per constant range, three for the bit that drops out (luminosity is
+    # the run's dense arrays: tests/contract/test_luminosity.py).
+    assert oms_rows == 13 + 3
 
 
 def test_worked_example_through_the_service(db: Database) -> None:
@@ -527,4 +527,5 @@ def test_offline_dataset_edits_follow_the_workspace_state(db: Database) -> None:
     with db.reading() as conn:
         assert store.component_ranges(conn, 380567, name)["tracker-pixel"][0]["status"] == "GOOD"
         # Offline datasets see the online OMS values.
-        assert store.summary(conn, 380567, name).recorded_lumi == pytest.approx(0.5)
+        online = store.summary(conn, 380567, ONLINE)
+        assert store.summary(conn, 380567, name).dcs_summary == online.dcs_summary
