@@ -22,7 +22,8 @@ MAX_FILTER_LENGTH = 1000
 MD_LIMIT = 10_000  # the markdown table is for people; the original stopped at 500
 LEGACY_ORDER = ("workflow_name", *model.KEY_KINDS)  # §5.1: the first parameter present wins
 CHRONOLOGICAL = frozenset({"prepid", "output_dataset", "input_dataset", "request"})
-FILTERS = {"workflow_name": "workflow", **{kind: kind for kind in model.KEY_KINDS}}
+EXTRA = ("status",)  # beyond the original's views (not on its legacy routes): the latest status
+FILTERS = {"workflow_name": "workflow", **{kind: kind for kind in (*model.KEY_KINDS, *EXTRA)}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class Page:
 def parse_filters(params: Mapping[str, str], *, legacy: bool) -> tuple[list[store.KeyFilter], bool]:
     """Query parameters → key filters and whether the order is chronological. Legacy: the first parameter of
     §5.1 present wins and matches exactly; otherwise every parameter applies, and `*` is a wildcard."""
-    present = [name for name in LEGACY_ORDER if params.get(name)]
+    present = [name for name in (*LEGACY_ORDER, *(() if legacy else EXTRA)) if params.get(name)]
     if legacy:
         present = present[:1]
     filters = []

@@ -412,14 +412,7 @@ def find(
     for callers that only pass them on."""
     c = workflows.c
     column = cast(c.document, Text) if raw and conn.dialect.name == "postgresql" else _document_column(conn)
-    query = select(c.name, c.submitted, column, c.last_update)
-    for item in filters:
-        if item.kind == "workflow":
-            query = query.where(_like(conn, c.name, item.value) if item.pattern else c.name == item.value)
-            continue
-        k = workflow_keys.c
-        match = _like(conn, k.value, item.value) if item.pattern else k.value == item.value
-        query = query.where(c.name.in_(select(k.name).where(k.kind == item.kind, match)))
+    query = _matching(conn, select(c.name, c.submitted, column, c.last_update), filters)
     if chronological:
         if after is not None:
             query = query.where(tuple_(c.submitted, c.name) > tuple_(*after))
@@ -432,6 +425,26 @@ def find(
         Found(name, submitted, document if raw else _decoded(conn, document), last_update)
         for name, submitted, document, last_update in conn.execute(query.limit(limit)).all()
     ]
+
+
+def _matching(conn: Connection, query: Any, filters: Sequence[KeyFilter]) -> Any:
+    """`query` over `workflows` restricted to the rows matching every filter."""
+    c = workflows.c
+    for item in filters:
+        if item.kind in ("workflow", "status"):  # columns of the workflow itself
+            column = c.name if item.kind == "workflow" else c.status
+            query = query.where(_like(conn, column, item.value) if item.pattern else column == item.value)
+            continue
+        k = workflow_keys.c
+        match = _like(conn, k.value, item.value) if item.pattern else k.value == item.value
+        query = query.where(c.name.in_(select(k.name).where(k.kind == item.kind, match)))
+    return query
+
+
+def count_matching(conn: Connection, filters: Sequence[KeyFilter]) -> int:
+    """How many workflows match every filter (all of them without filters)."""
+    query = _matching(conn, select(func.count()).select_from(workflows), filters)
+    return conn.execute(query).scalar_one()
 
 
 def first_kind_with(conn: Connection, kinds: Sequence[str], value: str) -> str | None:
