@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     cmsweb_ca_bundle: str | None = None
     cmsweb_timeout_s: float = 90.0
     cmsweb_concurrency: int = 8
+    # The workflow update worker (`runreg workflows loop`): seconds between updates, and the PdmV services to
+    # call back after real changes ("prod", "dev"; none by default).
+    workflows_interval_s: float = 600.0
+    workflows_triggers: Annotated[list[str], NoDecode] = []  # comma-separated
+    # Where `runreg serve --demo` runs its cmsweb simulator (ReqMgr2, DBS, wmstats).
+    demo_cmsweb_port: int = 9520
     # Callbacks to McM / ReReco / RelVal after a workflow really changed (client-credentials tokens).
     callback_token_url: str = "http://127.0.0.1:9520/auth/realms/cern/api-access/token"
     callback_client_id: str | None = None
@@ -91,7 +97,7 @@ class Settings(BaseSettings):
     trends_config_dir: Path | None = None
     trends_files_root: Path = Path("var/dqm_files")
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "workflows_triggers", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from runreg.certification.cli import app as json_app
-from runreg.cli import ingest  # noqa: F401  (adds `ingest once | loop` to the ingest commands)
+from runreg.cli import ingest, workflows  # noqa: F401  (add `ingest once | loop`, `workflows loop`)
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
 from runreg.ingestion.cli import app as ingest_app
@@ -54,7 +54,7 @@ def db_status() -> None:
 def serve(
     host: str = typer.Option(None, help="interface to listen on (default: setting RUNREG_HOST)"),
     port: int = typer.Option(None, help="port (default: setting RUNREG_PORT, 9500)"),
-    demo: bool = typer.Option(False, help="also run the OMS simulator and ingestion every few seconds"),
+    demo: bool = typer.Option(False, help="also run the simulators, ingestion and workflow updates"),
     workers: int = typer.Option(1, help="server processes (production: about two per core; not with --demo)"),
 ) -> None:
     """Serve the HTTP API and pages (refuses to start on an unmigrated database)."""
@@ -93,7 +93,7 @@ def serve(
 
         # The demo accepts the public client's local mode (`email: api@api`): never on outside the demo.
         settings = settings.model_copy(update={"dev_identity": True})
-        oms = start_demo(db, settings)
+        oms, settings = start_demo(db, settings)
     else:
         oms = OmsClient.from_settings(settings)
     uvicorn.run(create_app(db, settings=settings, oms=oms), **common)

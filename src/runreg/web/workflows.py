@@ -99,6 +99,7 @@ def _chart(found: overview.Workflow) -> dict:
     return {
         "basis": basis,
         "target": found.row.target,
+        "now": datetime.now(UTC).isoformat(),  # each line holds its last value until now
         "series": [
             {
                 "dataset": s.dataset,
@@ -113,15 +114,19 @@ def _chart(found: overview.Workflow) -> dict:
 
 
 def ago(moment: float | None) -> str:
-    """`3d`, `4h 12min`, `12min` or `40s` ago, as the original wrote durations."""
+    """`3d ago`, `4h 12min ago`, `12min ago`, `40s ago` (the original's durations), or `in 2h` for a moment
+    still to come (a source whose clock runs ahead, like the demo's simulated cmsweb)."""
     if not moment:
         return "never"
-    seconds = max(0, int(datetime.now(UTC).timestamp() - moment))
+    seconds = int(datetime.now(UTC).timestamp() - moment)
+    future, seconds = seconds < 0, abs(seconds)
     if seconds >= 86400:
-        return f"{seconds // 86400}d"
-    if seconds >= 3600:
-        return f"{seconds // 3600}h {seconds % 3600 // 60}min"
-    return f"{seconds // 60}min" if seconds >= 60 else f"{seconds}s"
+        text = f"{seconds // 86400}d"
+    elif seconds >= 3600:
+        text = f"{seconds // 3600}h {seconds % 3600 // 60}min"
+    else:
+        text = f"{seconds // 60}min" if seconds >= 60 else f"{seconds}s"
+    return f"in {text}" if future else f"{text} ago"
 
 
 def when(moment: float | None) -> str:

@@ -65,6 +65,7 @@ class UpdateReport(_BatchResult):
     callbacks_sent: int = 0
     batches: int = 0
     seconds: float = 0.0
+    stopped: bool = False  # asked to stop: the batches written stand, the next update goes on from there
 
     def merge(self, other: _BatchResult) -> None:
         for counter in _COUNTERS:
@@ -84,10 +85,15 @@ class _Run:
     batch_size: int
     progress: Progress
     clock: Callable[[], float]
+    stop: Callable[[], bool]
 
 
 def _no_progress(phase: str, done: int, total: int | None) -> None:
     return None
+
+
+def _never() -> bool:
+    return False
 
 
 def update(
@@ -101,10 +107,12 @@ def update(
     lock_with: LockFactory = default_lock,
     clock: Callable[[], float] = time.time,
     actor: Actor = SYSTEM,
+    stop: Callable[[], bool] = _never,
 ) -> UpdateReport:
     """The full incremental update (spec §4.1): changed and deleted workflows from the feed (and those that
     failed before), then the numbers of related, DBS-modified and active workflows. Safe to kill at any point:
-    the next update resumes from the last committed batch."""
+    the next update resumes from the last committed batch. `stop` is asked after each batch (a worker's
+    SIGTERM): the update then returns early, and the DBS window stays where it was for the next one."""
     _check_triggers(triggers, callbacks)
     if not 1 <= batch_size <= 5000:
         raise InvalidInput("batch_size", "must be between 1 and 5000")
@@ -116,11 +124,13 @@ def update(
         fetcher = Fetcher(sources)
         try:
             dbs_since = _start_dbs_window(db, started)
-            run = _Run(db, fetcher, report, triggers, batch_size, progress, clock)
+            run = _Run(db, fetcher, report, triggers, batch_size, progress, clock, stop)
             _consume_feed(run)
-            _recalculate_outdated(run, dbs_since)
-            with db.transaction() as conn:
-                store.set_setting(conn, LAST_DBS, started)
+            if not report.stopped:
+                _recalculate_outdated(run, dbs_since)
+            if not report.stopped:
+                with db.transaction() as conn:
+                    store.set_setting(conn, LAST_DBS, started)
         finally:
             fetcher.close()
         report.callbacks_sent += deliver_callbacks(db, callbacks)
@@ -184,6 +194,10 @@ def _consume_feed(run: _Run) -> None:
             done += len(page.changed) + len(page.deleted)
             progress("feed", done, None if page.pending is None else done + page.pending)
             if last:
+                return
+            if run.stop():
+                report.stopped = True
+                upcoming.cancel()
                 return
             since = page.last_seq
 
@@ -356,6 +370,9 @@ def _recalculate_outdated(run: _Run, dbs_since: float | None) -> None:
         done += len(names)
         progress("numbers", done, total)
         after = names[-1]
+        if run.stop():
+            report.stopped = True
+            return
 
 
 def deliver_callbacks(db: Database, callbacks: CallbackSink | None) -> int:

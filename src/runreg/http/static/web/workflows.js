@@ -7,9 +7,14 @@ function drawWorkflowHistory() {
   const chart = JSON.parse(data.textContent);
   const drawn = chart.series.filter((s) => s.times.length);
   if (!drawn.length) { node.textContent = "No numbers recorded yet."; node.classList.add("muted", "empty-plot"); return; }
+  // A dataset's numbers hold until they change: each line goes on, flat, to now (unmarked).
+  const latest = drawn.reduce((t, s) => (s.times[s.times.length - 1] > t ? s.times[s.times.length - 1] : t), "");
+  const end = chart.now > latest ? chart.now : latest;
   const traces = drawn.map((s) => ({
-    type: "scatter", mode: "lines+markers", line: { shape: "hv", width: 2 }, marker: { size: 5 },
-    name: s.tier, x: s.times, y: s.values, text: s.types,
+    type: "scatter", mode: "lines+markers", line: { shape: "hv", width: 2 },
+    marker: { size: s.times.map(() => 6).concat([0]) },
+    name: s.tier, x: s.times.concat([end]), y: s.values.concat([s.values[s.values.length - 1]]),
+    text: s.types.concat([s.types[s.types.length - 1] + ", now"]),
     hovertemplate: `${s.dataset}<br>%{x}<br>%{y:,} ${chart.basis} (%{text})<extra></extra>`,
   }));
   const shapes = chart.target ? [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: chart.target, y1: chart.target,
