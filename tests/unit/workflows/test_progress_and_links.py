@@ -61,5 +61,6 @@ def test_links_encode_names_and_follow_the_prepid_service() -> None:
         "campaign_timestamp": ["261126014859"],
     }
     assert links.campaign(None, "X") is None and links.request("weird", "x") is None
-    assert [label for label, _ in links.workflow("a&b", "P#1")] == ["ReqMgr2", "CMS Unified", "Computing status"]
-    assert all("a&b" not in url and "P#1" not in url for _, url in links.workflow("a&b", "P#1"))
+    outside = links.workflow("a&b", "P#1")
+    assert [label for label, _ in outside] == ["ReqMgr2", "CMS Unified", "Computing status"]
+    assert all("a&b" not in url and "P#1" not in url for _, url in outside)
