@@ -7,6 +7,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,18 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
+    with served(tmp_path) as running:
+        yield running
+
+
+@contextmanager
+def served(tmp_path: Path, **settings_: Any) -> Iterator[Site]:
+    """runreg on a fresh, migrated SQLite database and a free port (`settings_`: more settings)."""
     db = Database(f"sqlite:///{tmp_path / 'runreg.sqlite'}")
     migrate.upgrade(db)
     configuration.ensure_default(db, actor=SYSTEM)
     port = free_port()
-    settings = Settings(proxy_secret=SECRET, dev_identity=False, allowed_hosts=["127.0.0.1"])
+    settings = Settings(proxy_secret=SECRET, dev_identity=False, allowed_hosts=["127.0.0.1"], **settings_)
     app = create_app(db, settings=settings, oms=None)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -73,10 +81,12 @@ def site(tmp_path: Path) -> Iterator[Site]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started, "the test server did not start"
-    yield Site(db, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(5)
-    db.dispose()
+    try:
+        yield Site(db, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(5)
+        db.dispose()
 
 
 def signed_in(browser: Browser, site: Site, identity: tuple[str, str]) -> BrowserContext:
