@@ -91,8 +91,7 @@ def test_filter_open_a_workflow_read_its_plot_and_update_it(
     expert.locator(".wf-actions button:has-text('Update now')").click()
     expect(expert.locator("#flash")).to_contain_text("read again from ReqMgr2 and DBS")
     expect(expert.locator("#history-plot.js-plotly-plot")).to_be_visible()
-    expert.wait_for_function(
-        "n => document.getElementById('history-plot').data.reduce((k, t) => k + t.x.length, 0) > n", arg=before
-    )
+    more = "n => document.getElementById('history-plot').data.reduce((k, t) => k + t.x.length, 0) > n"
+    expert.wait_for_function(more, arg=before)
     assert points(expert) > before
     expert.screenshot(path=str(SHOTS / "workflow-updated.png"), full_page=True)
