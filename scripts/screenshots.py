@@ -52,6 +52,13 @@ def _playground(page: Page) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _first_workflow(page: Page) -> None:
+    """The first workflow of the table, once its history plot and golden-JSON share are drawn."""
+    page.locator("tr[data-workflow] a.wf-name").first.click()
+    page.wait_for_selector("#history-plot.js-plotly-plot, #history-plot.empty-plot")
+    page.wait_for_load_state("networkidle")
+
+
 def _cycle_preview(page: Page) -> None:
     """The create form with the count of datasets its filter selects."""
     page.fill("#create-form input[name=name]", "2024C prompt, second pass")
@@ -136,6 +143,10 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("ml-agreement", "/ml", CERTIFIER, None),
     ("ml-agreement-tracker-manual", "/ml?workspace=tracker&basis=manual", CERTIFIER, None),
     ("run-ml-rows", "/runs/380013", SHIFTER, None),
+    # Stats2: the demo's cmsweb simulator and workflow update fill these after a few minutes.
+    ("workflows-table", "/stats?type=TaskChain&status=running-open", VISITOR, None),
+    ("workflow-page", "/stats?type=TaskChain&status=running-open", EXPERT, _first_workflow),
+    ("workflow-rereco", "/stats?type=ReReco&status=running-open", VISITOR, _first_workflow),
 ]
 
 

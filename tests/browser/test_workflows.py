@@ -22,7 +22,6 @@ from tests.browser.conftest import EXPERT, NOBODY, Site, served, signed_in
 EPOCH = time.time() - 8 * DAY
 WORLD = CmswebWorld(seed=4, workflows=70, epoch=EPOCH)
 NOW = WORLD.epoch + 8 * DAY
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def running_plan():  # noqa: ANN201
@@ -53,7 +52,7 @@ def points(page: Page) -> int:
 
 
 def test_filter_open_a_workflow_read_its_plot_and_update_it(
-    browser: Browser, stats: tuple[Site, SimulatedClock]
+    browser: Browser, stats: tuple[Site, SimulatedClock], tmp_path: Path
 ) -> None:
     site, clock = stats
     plan = running_plan()
@@ -69,7 +68,7 @@ def test_filter_open_a_workflow_read_its_plot_and_update_it(
     names = rows.evaluate_all("rows => rows.map(r => r.dataset.workflow)")
     assert plan.name in names
     assert all(WORLD.plan(n).request_type == "TaskChain" for n in names)
-    visitor.screenshot(path=str(SHOTS / "workflows-table.png"))
+    visitor.screenshot(path=str(tmp_path / "workflows-table.png"))
 
     visitor.locator(f"tr[data-workflow='{plan.name}'] a.wf-name").click()
     expect(visitor.locator("h1.wf-title")).to_have_text(plan.name)
@@ -80,7 +79,7 @@ def test_filter_open_a_workflow_read_its_plot_and_update_it(
     button = visitor.locator(".wf-actions button:has-text('Update now')")
     expect(button).to_be_disabled()
     assert "workflows:update" in (button.get_attribute("title") or "")
-    visitor.screenshot(path=str(SHOTS / "workflow-page.png"), full_page=True)
+    visitor.screenshot(path=str(tmp_path / "workflow-page.png"), full_page=True)
 
     # DBS moves on three simulated hours; an expert asks for this workflow now.
     clock.advance(3 * 3600)
@@ -94,4 +93,4 @@ def test_filter_open_a_workflow_read_its_plot_and_update_it(
     more = "n => document.getElementById('history-plot').data.reduce((k, t) => k + t.x.length, 0) > n"
     expert.wait_for_function(more, arg=before)
     assert points(expert) > before
-    expert.screenshot(path=str(SHOTS / "workflow-updated.png"), full_page=True)
+    expert.screenshot(path=str(tmp_path / "workflow-updated.png"), full_page=True)
