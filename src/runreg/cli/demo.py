@@ -45,15 +45,19 @@ def start_demo(db: Database, settings: Settings) -> tuple[OmsClient, Settings]:
         audience=settings.oms_audience,
     )
     stop = threading.Event()
-    worker = ingestion_worker(db, oms, interval_s=INGESTION_INTERVAL_S)
-    threading.Thread(
-        target=periodic.run, args=(db, worker), kwargs={"stop": stop}, daemon=True, name="ingestion"
-    ).start()
+    in_background(db, ingestion_worker(db, oms, interval_s=INGESTION_INTERVAL_S), stop)
     Console().print(
         f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "
         f"{INGESTION_INTERVAL_S:g} s — open http://{settings.host}:{settings.port}/ to watch runs arrive"
     )
     return oms, start_workflows_demo(db, settings, stop)
+
+
+def in_background(db: Database, worker: periodic.Periodic, stop: threading.Event) -> None:
+    """A periodic worker on a daemon thread of the demo's server, stopped through `stop`."""
+    threading.Thread(
+        target=periodic.run, args=(db, worker), kwargs={"stop": stop}, daemon=True, name=worker.name
+    ).start()
 
 
 def start_workflows_demo(db: Database, settings: Settings, stop: threading.Event) -> Settings:
@@ -75,10 +79,7 @@ def start_workflows_demo(db: Database, settings: Settings, stop: threading.Event
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per cmsweb request otherwise
     # History times are when runreg saw the numbers (the real clock); the simulated world runs ahead of it,
     # so its status times drift into the future as the demo goes on.
-    worker = workflows_worker(db, sources, interval_s=WORKFLOWS_INTERVAL_S)
-    threading.Thread(
-        target=periodic.run, args=(db, worker), kwargs={"stop": stop}, daemon=True, name="workflows"
-    ).start()
+    in_background(db, workflows_worker(db, sources, interval_s=WORKFLOWS_INTERVAL_S), stop)
     Console().print(
         f"[bold]demo:[/bold] cmsweb simulator at {base} ({CMSWEB_WORKFLOWS} workflows, "
         f"time ×{CMSWEB_SPEED:g}), workflow update every {WORKFLOWS_INTERVAL_S:g} s — http://{settings.host}:{settings.port}/stats"

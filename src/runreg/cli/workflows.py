@@ -6,8 +6,8 @@ import logging
 
 import typer
 
-from runreg.cliutil import database, err_console
-from runreg.kernel.errors import RunregError
+from runreg.cli.workers import run_periodic
+from runreg.cliutil import database
 from runreg.workflows.cli import app, callbacks_from_settings, sources_from_settings
 
 
@@ -19,7 +19,6 @@ def loop(
     """Update the workflow cache periodically until SIGTERM/SIGINT (one instance; a second one refuses)."""
     from runreg.settings import get_settings
     from runreg.telemetry.logs import configure_logging
-    from runreg.worker import periodic
     from runreg.worker.workflows import workflows_worker
 
     settings = get_settings()
@@ -35,10 +34,4 @@ def loop(
             triggers=triggers,
             callbacks=callbacks_from_settings(triggers),
         )
-        try:
-            ok = periodic.run(db, worker, once=once, beat_every_s=settings.worker_heartbeat_s)
-        except RunregError as exc:  # another instance holds the lock
-            err_console.print(f"[red]error:[/red] {exc.message}")
-            raise typer.Exit(3) from None
-    if not ok and once:
-        raise typer.Exit(1)
+        run_periodic(db, worker, once=once, beat_every_s=settings.worker_heartbeat_s)

@@ -1,0 +1,21 @@
+"""Running a periodic worker from a command: exit 3 when another instance holds its lock, 1 when `--once`
+failed."""
+
+from __future__ import annotations
+
+import typer
+
+from runreg.cliutil import err_console
+from runreg.kernel.errors import RunregError
+from runreg.storage.database import Database
+from runreg.worker import periodic
+
+
+def run_periodic(db: Database, worker: periodic.Periodic, *, once: bool, beat_every_s: float) -> None:
+    try:
+        ok = periodic.run(db, worker, once=once, beat_every_s=beat_every_s)
+    except RunregError as exc:  # another instance holds the lock
+        err_console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(3) from None
+    if not ok and once:
+        raise typer.Exit(1)
