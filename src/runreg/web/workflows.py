@@ -5,6 +5,8 @@ input in the official golden JSON, and the permission-checked update of that one
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from urllib.parse import quote_plus
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -143,5 +145,11 @@ def size(value: int) -> str:
     return f"{number:.2f} TB"
 
 
+@lru_cache(maxsize=65536)
+def flt(key: str, value: str) -> str:
+    """The table filtered by one value (dataset names repeat on every page: quoted once per process)."""
+    return f"/stats?{key}={quote_plus(value)}"
+
+
 def _helpers() -> dict:
-    return {"ago": ago, "when": when, "size": size, "links": links}
+    return {"ago": ago, "when": when, "size": size, "links": links, "flt": flt}

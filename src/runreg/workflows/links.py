@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from runreg.workflows import model
@@ -14,6 +15,7 @@ def _q(value: str) -> str:
     return quote(value, safe="")
 
 
+@lru_cache(maxsize=65536)  # a page links every dataset it shows; names repeat from page to page
 def das(dataset: str) -> str:
     return f"{CMSWEB}/das/request?" + urlencode(
         {"view": "list", "limit": 50, "instance": "prod/global", "input": f"dataset={dataset}"}
@@ -30,6 +32,7 @@ def workflow(name: str, prep_id: str | None) -> list[tuple[str, str]]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def harvesting(dataset: str) -> str:
     return f"{CMSWEB}/reqmgr2/data/request?detail=true&inputdataset={_q(dataset)}"
 
