@@ -70,8 +70,18 @@ def test_listing_pages_by_cursor_with_the_matching_count(db: Database, client: T
     filters, chronological = reads.parse_filters({"type": "ReReco"}, legacy=False)
     rereco = overview.listing(db, filters=filters, chronological=chronological, cursor=None)
     assert rereco.matching == len(plans("ReReco")) and rereco.cached == len(visible())
-    # A page in the HTML table carries the cursor of the next one.
-    assert "cursor=" not in client.get("/stats").text  # 80 workflows: one page of 100
+    # In the HTML table: the next page's link carries the filters and the cursor; the last has none.
+    html = client.get("/stats", params={"order": "submitted", "limit": "30"}).text
+    pages = [shown(html)]
+    while (following := re.search(r'<a href="(/stats\?[^"]*cursor=[^"]*)" rel="next"', html)) is not None:
+        html = client.get(following.group(1).replace("&amp;", "&")).text
+        assert "« first page" in html
+        pages.append(shown(html))
+    total = len(visible())
+    assert total > 30 and [len(p) for p in pages] == [min(30, total - k) for k in range(0, total, 30)]
+    assert sorted(sum(pages, [])) == visible()
+    refused = client.get("/stats", params={"limit": "0"})
+    assert refused.status_code == 200 and "must be between 1 and 1000" in refused.text
 
 
 def test_a_workflow_page_has_its_datasets_status_history_and_plot_data(client: TestClient) -> None:

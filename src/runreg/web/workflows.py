@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.web.page import Page, not_found, page, perform, posted, render
+from runreg.web.params import whole_number
 from runreg.workflows import links, overview, reads, service
 from runreg.workflows.api import cmsweb_of
 
@@ -27,14 +28,19 @@ UPDATE = "workflows:update"
 def table(current: Page = PAGE) -> HTMLResponse:
     """Workflows matching every filter given (`*` a wildcard), by name or submission time, 100 a page."""
     params = current.request.query_params
-    chosen = {key: params.get(key, "").strip() for key in (*FIELDS, "order", "cursor")}
+    chosen = {key: params.get(key, "").strip() for key in (*FIELDS, "order", "cursor", "limit")}
     error, found = None, None
     try:
+        limit = whole_number(params, "limit")
         filters, chronological = reads.parse_filters(
             {k: v for k, v in chosen.items() if k in FIELDS or k == "order"}, legacy=False
         )
         found = overview.listing(
-            current.db, filters=filters, chronological=chronological, cursor=chosen["cursor"] or None
+            current.db,
+            filters=filters,
+            chronological=chronological,
+            cursor=chosen["cursor"] or None,
+            limit=overview.PAGE_SIZE if limit is None else limit,
         )
     except InvalidInput as exc:  # shown next to the filter it is about
         error = exc

@@ -79,6 +79,8 @@ def listing(
 ) -> Listing:
     """One page of the workflows matching every filter, each with its datasets' current numbers, in one
     snapshot; how many match and how many the cache holds."""
+    if not 1 <= limit <= reads.MAX_PAGE:
+        raise InvalidInput("limit", f"must be between 1 and {reads.MAX_PAGE}")
     with db.reading() as conn:
         found = store.find(
             conn, filters=filters, after=reads.decode_cursor(cursor), limit=limit, chronological=chronological
