@@ -147,3 +147,24 @@ def test_a_data_workflows_input_share_in_the_latest_official_golden_json(
     assert f'/json_portal/{job}"' in fragment.text
     mc = client.get(f"/stats/workflow/{plans('StepChain')[0]}/golden")
     assert "does not read a data dataset" in mc.text
+
+
+def test_a_failed_update_is_shown_on_the_workflow_page_and_counted_in_the_table(client: TestClient) -> None:
+    import httpx
+
+    name = plans("StepChain")[0]
+    base = client.app.state.cmsweb.reqmgr2.http.base_url
+    fault = {"path_prefix": "/couchdb/reqmgr_workload_cache/", "kind": "error500", "times": 10}
+    httpx.post(f"{base}/_simulator/faults", json=fault).raise_for_status()
+    try:
+        client.get(f"/stats/workflow/{name}", headers=EXPERT)
+        token = client.cookies.get("runreg_csrf")
+        failed = client.post(f"/stats/workflow/{name}/update", headers={**EXPERT, "x-csrf-token": token})
+    finally:
+        httpx.delete(f"{base}/_simulator/faults")
+    assert failed.status_code == 400 and "ReqMgr2 or DBS failed" in failed.text
+    page = client.get(f"/stats/workflow/{name}")
+    assert 'id="wf-failure"' in page.text and "The next update tries again" in page.text
+    assert "1 failed</b>" in client.get("/stats").text
+    client.post(f"/stats/workflow/{name}/update", headers={**EXPERT, "x-csrf-token": token})
+    assert 'id="wf-failure"' not in client.get(f"/stats/workflow/{name}").text

@@ -51,6 +51,7 @@ class Listing:
     cached: int
     last_update: float | None
     next_cursor: str | None
+    failing: int = 0  # workflows whose last update failed (retried by the next one)
 
 
 def _states(
@@ -89,12 +90,13 @@ def listing(
         matching = store.count_matching(conn, filters)
         cached = store.count(conn) if filters else matching
         last = store.setting(conn, LAST_DBS)
+        failing = store.failure_count(conn)
     rows = []
     for row in found:
         target, basis, states = _states(row.document, current.get(row.name, {}))
         rows.append(Row(row.name, row.document, row.last_update, target, basis, states))
     following = reads.encode_cursor((found[-1].submitted, found[-1].name)) if len(found) == limit else None
-    return Listing(rows, matching, cached, None if last is None else float(last), following)
+    return Listing(rows, matching, cached, None if last is None else float(last), following, failing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +114,18 @@ class Series:
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    stage: str  # "document" (ReqMgr2) or "numbers" (DBS)
+    error: str
+    attempts: int
+    failed_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Workflow:
     row: Row
     series: list[Series]
+    failure: Failure | None = None  # the last update of this workflow failed (the next one retries it)
 
     @property
     def document(self) -> dict[str, Any]:
@@ -131,6 +142,7 @@ def workflow(db: Database, *, name: str) -> Workflow:
         current = store.current_numbers(conn, [name]).get(name, {})
         rows = store.history(conn, [name]).get(name, [])
         last_update = store.last_updates(conn, [name]).get(name, 0.0)
+        failed = store.failures_of(conn, [name]).get(name)
     doc = docs[name]
     target, basis, states = _states(doc, current)
     per_dataset: dict[str, list[tuple[int, Numbers]]] = {d: [] for d in doc.get("OutputDatasets", [])}
@@ -152,7 +164,8 @@ def workflow(db: Database, *, name: str) -> Workflow:
                 complete=(done.get(dataset) or 0) >= 1,
             )
         )
-    return Workflow(Row(name, doc, last_update, target, basis, states), series)
+    failure = Failure(*failed) if failed else None
+    return Workflow(Row(name, doc, last_update, target, basis, states), series, failure)
 
 
 @dataclass(frozen=True, slots=True)

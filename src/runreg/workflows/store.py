@@ -306,6 +306,21 @@ def failed(conn: Connection, *, stage: str | None = None) -> dict[str, str]:
     return dict(conn.execute(query).tuples().all())
 
 
+def failures_of(conn: Connection, names: Sequence[str]) -> dict[str, tuple[str, str, int, float]]:
+    """(stage, error, attempts, failed_at) of those of `names` whose last update failed."""
+    c = workflow_failures.c
+    found: dict[str, tuple[str, str, int, float]] = {}
+    for chunk in _chunks(list(names)):
+        query = select(c.name, c.stage, c.error, c.attempts, c.failed_at).where(c.name.in_(chunk))
+        for name, stage, error, attempts, at in conn.execute(query):
+            found[name] = (stage, error, attempts, at)
+    return found
+
+
+def failure_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(workflow_failures)).scalar_one()
+
+
 def add_outbox(conn: Connection, names: Iterable[str], envs: Sequence[str], *, now: float) -> None:
     rows = [{"name": name, "env": env, "created": now} for name in dict.fromkeys(names) for env in envs]
     for chunk in _chunks(rows):
