@@ -69,7 +69,7 @@ def drop(name: str | None) -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run(engine: str, workflows: int, concurrency: int) -> None:
+def run(engine: str, workflows: int, concurrency: int, keep: bool = False) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         db, pg_name = database(engine, Path(workdir))
         try:
@@ -129,7 +129,10 @@ def run(engine: str, workflows: int, concurrency: int) -> None:
                 pages(engine, db, http, server.base_url)
         finally:
             db.dispose()
-            drop(pg_name)
+            if keep and pg_name:
+                print(f"[{engine}] kept postgresql://postgres@127.0.0.1:5432/{pg_name}")
+            else:
+                drop(pg_name)
 
 
 def pages(engine: str, db: Database, http: httpx.Client, base: str, repeat: int = 60) -> None:
@@ -171,12 +174,13 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=10_000)
     parser.add_argument("--days-in", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database (URL printed)")
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     for engine in engines:
         simulator = start_simulator(args.workflows, args.days_in)  # a fresh world per engine
         try:
-            run(engine, args.workflows, args.concurrency)
+            run(engine, args.workflows, args.concurrency, args.keep)
         finally:
             simulator.terminate()
             simulator.wait()

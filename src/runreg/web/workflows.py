@@ -10,6 +10,7 @@ from urllib.parse import quote_plus
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.web.page import Page, not_found, page, perform, posted, render
@@ -157,5 +158,37 @@ def flt(key: str, value: str) -> str:
     return f"/stats?{key}={quote_plus(value)}"
 
 
+def datasets_html(row: overview.Row) -> Markup:
+    """A workflow's output datasets in tier order: a completion bar coloured by DBS access type, the tier,
+    the share done, the count, the size, the type and links. Drawn in Python, not a macro: a page of the
+    table draws some 500 of them (the hottest part of the page, like the run tables' status bars)."""
+    items = []
+    for d in row.datasets:
+        pct = None if d.done is None else d.done * 100
+        count = f"{d.lumis or 0:,} LS" if row.basis == "lumis" else f"{d.events:,} events"
+        name, kind = escape(d.dataset), escape(d.access_type)
+        parts = [
+            f'<li data-dataset="{name}"><span class="done-bar type-{kind}" title="{kind}'
+            f'{"" if pct is None else f", {pct:.2f}%"}"><span style="width: {min(pct or 0.0, 100.0):.1f}%">'
+            f'</span></span> <b class="tier">{escape(d.tier)}</b> <span class="pct">'
+            f'{"no target" if pct is None else f"{pct:.2f}%"}</span> <span class="count">{count}</span> ',
+            f'<span class="muted" title="{d.size:,} bytes">{size(d.size)}</span> ' if d.size > 0 else "",
+            f'<span class="access {kind}">{kind}</span> '
+            f'<a class="small" href="{escape(links.das(d.dataset))}" rel="noreferrer">DAS</a> ',
+            f'<a class="small" href="{escape(links.harvesting(d.dataset))}" rel="noreferrer">harvesting</a> '
+            if d.tier == "DQMIO" else "",
+            f'<a class="ds-name" href="{escape(flt("output_dataset", d.dataset))}">{name}</a></li>',
+        ]  # fmt: skip
+        items.append("".join(parts))
+    inside = "".join(items) or '<li class="muted">no output dataset</li>'
+    return Markup(f'<ul class="datasets">{inside}</ul>')
+
+
+def distinct(values: list[str] | None) -> list[str]:
+    """In order, each once (Jinja's `unique` filter costs ~60 µs a call: a third of a page's time)."""
+    return list(dict.fromkeys(values or ()))
+
+
 def _helpers() -> dict:
-    return {"ago": ago, "when": when, "size": size, "links": links, "flt": flt}
+    return {"ago": ago, "when": when, "size": size, "links": links, "flt": flt, "datasets": datasets_html,
+            "distinct": distinct}  # fmt: skip
