@@ -144,8 +144,8 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("ml-agreement-tracker-manual", "/ml?workspace=tracker&basis=manual", CERTIFIER, None),
     ("run-ml-rows", "/runs/380013", SHIFTER, None),
     # Stats2: the demo's cmsweb simulator and workflow update fill these after a few minutes.
-    ("workflows-table", "/stats?type=TaskChain&status=running-open", VISITOR, None),
-    ("workflow-page", "/stats?type=TaskChain&status=running-open", EXPERT, _first_workflow),
+    ("workflows-table", "/stats?status=running-open&type=*Chain", VISITOR, None),
+    ("workflow-page", "/stats?status=running-open&type=*Chain", EXPERT, _first_workflow),
     ("workflow-rereco", "/stats?type=ReReco&status=running-open", VISITOR, _first_workflow),
 ]
 
