@@ -82,6 +82,10 @@ def test_listing_pages_by_cursor_with_the_matching_count(db: Database, client: T
     assert sorted(sum(pages, [])) == visible()
     refused = client.get("/stats", params={"limit": "0"})
     assert refused.status_code == 200 and "must be between 1 and 1000" in refused.text
+    forged = client.get("/stats", params={"cursor": "not-a-cursor"})
+    assert forged.status_code == 200 and "is not a cursor this server gave out" in forged.text
+    long = client.get(f"/stats/workflow/{'x' * 401}")
+    assert long.status_code == 400 and "longer than 400 characters" in long.text
 
 
 def test_a_workflow_page_has_its_datasets_status_history_and_plot_data(client: TestClient) -> None:
