@@ -172,3 +172,12 @@ def test_a_failed_update_is_shown_on_the_workflow_page_and_counted_in_the_table(
     assert "1 failed</b>" in client.get("/stats").text
     client.post(f"/stats/workflow/{name}/update", headers={**EXPERT, "x-csrf-token": token})
     assert 'id="wf-failure"' not in client.get(f"/stats/workflow/{name}").text
+
+
+def test_a_running_workflow_whose_numbers_stopped_moving_is_flagged(client: TestClient) -> None:
+    # The cache was filled at the simulated NOW (March 2026): for a running workflow that is days ago.
+    running = next(n for n in visible() if WORLD.plan(n).status_at(NOW) in ("running-open", "running-closed")
+                   and WORLD.plan(n).target_events > 0)  # fmt: skip
+    done = next(n for n in visible() if WORLD.plan(n).status_at(NOW) == "normal-archived")
+    assert 'id="wf-stalled"' in client.get(f"/stats/workflow/{running}").text
+    assert 'id="wf-stalled"' not in client.get(f"/stats/workflow/{done}").text

@@ -73,6 +73,7 @@ def workflow(name: str, current: Page = PAGE) -> HTMLResponse:
         refusal=current.refusal(UPDATE),
         data_input=reads.is_data(found.document.get("InputDataset") or "/x/x/GEN"),
         chart=_chart(found),
+        stalled=found.stalled(datetime.now(UTC).timestamp()),
         **_helpers(),
     )
 

@@ -131,6 +131,16 @@ class Workflow:
     def document(self) -> dict[str, Any]:
         return self.row.document
 
+    @property
+    def last_change(self) -> float | None:
+        """When DBS's numbers of any output dataset last changed (None: never recorded)."""
+        return max((s.times[-1] for s in self.series if s.times), default=None)
+
+    def stalled(self, now: float) -> bool:
+        transitions = self.document.get("RequestTransition") or []
+        status = transitions[-1].get("Status") if transitions else None
+        return progress.stalled(status, self.last_change, now)
+
 
 def workflow(db: Database, *, name: str) -> Workflow:
     """One workflow: its document, current numbers and each output dataset's history (NotFound if absent)."""

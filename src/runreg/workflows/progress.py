@@ -40,3 +40,14 @@ def estimated_completion(
         return None
     rate = (last_value - first_value) / (last_time - first_time)
     return last_time + (target - last_value) / rate
+
+
+RUNNING = frozenset({"acquired", "running-open", "running-closed"})
+STALLED_AFTER_S = 86400
+
+
+def stalled(
+    status: str | None, last_change: float | None, now: float, *, after_s: int = STALLED_AFTER_S
+) -> bool:
+    """A running workflow none of whose datasets changed in DBS for `after_s` (a day): worth a look."""
+    return status in RUNNING and last_change is not None and now - last_change >= after_s

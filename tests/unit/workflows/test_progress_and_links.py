@@ -64,3 +64,11 @@ def test_links_encode_names_and_follow_the_prepid_service() -> None:
     outside = links.workflow("a&b", "P#1")
     assert [label for label, _ in outside] == ["ReqMgr2", "CMS Unified", "Computing status"]
     assert all("a&b" not in url and "P#1" not in url for _, url in outside)
+
+
+def test_a_running_workflow_without_new_numbers_for_a_day_is_stalled() -> None:
+    now = 10 * DAY
+    assert progress.stalled("running-open", now - DAY, now)
+    assert not progress.stalled("running-open", now - DAY + 60, now)
+    assert not progress.stalled("announced", now - 5 * DAY, now)  # done: nothing more to come
+    assert not progress.stalled("running-closed", None, now)  # nothing recorded yet
