@@ -87,10 +87,7 @@ def listing(
             conn, filters=filters, after=reads.decode_cursor(cursor), limit=limit, chronological=chronological
         )
         current = store.current_numbers(conn, [row.name for row in found])
-        matching = store.count_matching(conn, filters)
-        cached = store.count(conn) if filters else matching
-        last = store.setting(conn, LAST_DBS)
-        failing = store.failure_count(conn)
+        matching, cached, failing, last = store.listing_facts(conn, filters, LAST_DBS)
     rows = []
     for row in found:
         target, basis, states = _states(row.document, current.get(row.name, {}))

@@ -317,10 +317,6 @@ def failures_of(conn: Connection, names: Sequence[str]) -> dict[str, tuple[str, 
     return found
 
 
-def failure_count(conn: Connection) -> int:
-    return conn.execute(select(func.count()).select_from(workflow_failures)).scalar_one()
-
-
 def add_outbox(conn: Connection, names: Iterable[str], envs: Sequence[str], *, now: float) -> None:
     rows = [{"name": name, "env": env, "created": now} for name in dict.fromkeys(names) for env in envs]
     for chunk in _chunks(rows):
@@ -456,10 +452,16 @@ def _matching(conn: Connection, query: Any, filters: Sequence[KeyFilter]) -> Any
     return query
 
 
-def count_matching(conn: Connection, filters: Sequence[KeyFilter]) -> int:
-    """How many workflows match every filter (all of them without filters)."""
-    query = _matching(conn, select(func.count()).select_from(workflows), filters)
-    return conn.execute(query).scalar_one()
+def listing_facts(
+    conn: Connection, filters: Sequence[KeyFilter], setting_key: str
+) -> tuple[int, int, int, Any]:
+    """(matching, cached, failing, a setting's value) in one round trip: what a listing's header says."""
+    matching = _matching(conn, select(func.count()).select_from(workflows), filters).scalar_subquery()
+    cached = select(func.count()).select_from(workflows).scalar_subquery()
+    failing = select(func.count()).select_from(workflow_failures).scalar_subquery()
+    value = select(workflow_settings.c.value).where(workflow_settings.c.key == setting_key).scalar_subquery()
+    row = conn.execute(select(matching, cached if filters else matching, failing, value)).one()
+    return int(row[0]), int(row[1]), int(row[2]), row[3]
 
 
 def first_kind_with(conn: Connection, kinds: Sequence[str], value: str) -> str | None:
