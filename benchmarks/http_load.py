@@ -159,20 +159,10 @@ def load_database(admin_url: str, keep: str | None) -> Iterator[str]:
 def serve(url: str, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RUNREG_DATABASE_URL": url}
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "runreg.http.app:app_from_settings",
-            "--factory",
-            "--port",
-            str(PORT),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        # The production command: `runreg serve --workers N` (its supervisor, its settings, its balancing).
+        [str(Path(sys.executable).with_name("runreg")), "serve", "--port", str(PORT), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env=env,
     )
     for _ in range(150):

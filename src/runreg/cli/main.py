@@ -109,6 +109,10 @@ def _serve_workers(workers: int, settings: Settings, common: dict[str, Any]) -> 
     from runreg.telemetry import metrics
 
     os.environ.update(RUNREG_HOST=settings.host, RUNREG_PORT=str(settings.port))
+    # The workers share one listening socket, and libuv (uvloop) accepts every pending connection at once:
+    # clients that connect together (a load balancer's pool, 38 wrk connections) landed 35 on one worker and
+    # 15 on the other, and the busier one made the latency tail. One accept per turn balances them (23/27).
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     chosen = os.environ.get(metrics.MULTIPROC_ENV)
     directory = metrics.prepare_multiprocess_dir(chosen)
     try:
