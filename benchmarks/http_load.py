@@ -160,7 +160,8 @@ def serve(url: str, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RUNREG_DATABASE_URL": url}
     server = subprocess.Popen(
         # The production command: `runreg serve --workers N` (its supervisor, its settings, its balancing).
-        [str(Path(sys.executable).with_name("runreg")), "serve", "--port", str(PORT), "--workers", str(workers)],
+        [str(Path(sys.executable).with_name("runreg")), "serve"]
+        + ["--port", str(PORT), "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -227,7 +228,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="runs of --seconds each; medians reported")
-    parser.add_argument("--keep", metavar="NAME", help="seed the 50,000 runs into database NAME once, reuse it")
+    parser.add_argument("--keep", metavar="NAME", help="seed the runs into database NAME once, reuse it")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     with load_database(args.pg, args.keep) as url:
@@ -257,7 +258,8 @@ def main() -> None:
                     for key in ("rps", "p50", "p95", "p99", "errors")
                 )
                 print(f"  {kind}: {line}")
-            print(f"  CPU ms/request (server + PostgreSQL): {median([r['cpu']['ms_per_request'] for r in runs]):.2f}")
+            cpu = median([r["cpu"]["ms_per_request"] for r in runs])
+            print(f"  CPU ms/request (server + PostgreSQL): {cpu:.2f}")
             print("API latency histogram of the median run (ms upper bound: requests):")
             middle = sorted(runs, key=lambda r: r["api"]["p99"])[len(runs) // 2]
             print("  " + "  ".join(f"≤{edge}:{count}" for edge, count in middle["api"].get("histogram", [])))

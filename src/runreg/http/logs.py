@@ -14,8 +14,8 @@ access_log = logging.getLogger("runreg.http.access")
 
 
 def _new_request_id() -> str:
-    """64 random bits in hex: unique enough to find a request's lines, without uuid4's urandom call per request
-    (a tenth of the cheapest request's CPU under load)."""
+    """64 random bits in hex: unique enough to find a request's lines, without uuid4's urandom call per
+    request (a tenth of the cheapest request's CPU under load)."""
     return f"{random.getrandbits(64):016x}"
 
 

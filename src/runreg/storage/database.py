@@ -37,8 +37,8 @@ def make_engine(url: str) -> Engine:
     from psycopg.types.json import set_json_loads
 
     set_json_loads(orjson.loads)  # JSONB values decoded in C: range tables hold hundreds of thousands of them
-    # 20 kept connections: a worker's threads under load need that many, and an overflow connection is closed on
-    # return — a new PostgreSQL backend (fork, authentication, catalogue caches) for every burst above the pool.
+    # 20 kept connections: a worker's threads under load need that many, and an overflow connection is closed
+    # on return — a new PostgreSQL backend (fork, authentication, catalogue caches) for every burst above it.
     return create_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800, json_serializer=_json_text)
 
 
@@ -77,9 +77,9 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives its statements no common
-        # snapshot anyway, and BEGIN + ROLLBACK were two of a listing's three round trips. SQLite keeps its
-        # deferred BEGIN, which does give the reads one snapshot.
+        # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives its statements no
+        # common snapshot anyway, and BEGIN + ROLLBACK were two of a listing's three round trips. SQLite keeps
+        # its deferred BEGIN, which does give the reads one snapshot.
         options: dict[str, Any] = {"read_only": True}
         if self.engine.dialect.name == "postgresql":
             options["isolation_level"] = "AUTOCOMMIT"
