@@ -68,17 +68,6 @@ def _db(request: Request) -> Database:
     return request.app.state.db
 
 
-def _comment(request: Request, body: _Body) -> str:
-    """The original's frontend sends the comment as a request header; a body field is taken first."""
-    return body.comment or request.headers.get("comment", "")
-
-
-def _changed(done: service.Outcome) -> list[dict[str, Any]]:
-    return [
-        {"run_number": run, "name": name, "change_set_id": done.change_set_id} for run, name in done.changed
-    ]
-
-
 @router.post("/dc_tools/unique_dataset_names", openapi_extra=READ_ONLY)
 def unique_dataset_names(request: Request, body: _Body) -> list[str]:
     with original_fields():
@@ -88,19 +77,15 @@ def unique_dataset_names(request: Request, body: _Body) -> list[str]:
 @router.post("/dc_tools/duplicate_datasets")
 def duplicate_datasets(request: Request, body: Duplicate, actor: Actor = WRITE) -> list[dict[str, Any]]:
     """For each selected dataset named `source_dataset_name`: a copy `target_dataset_name` in its run."""
-    with original_fields():
-        return _changed(
-            service.duplicate_datasets(
-                _db(request),
-                actor=actor,
-                filter=body.filter,
-                confirm_all=body.confirm_all,
-                source_dataset_name=body.source_dataset_name,
-                target_dataset_name=body.target_dataset_name,
-                workspaces=body.workspaces_to_duplicate_into,
-                comment=_comment(request, body),
-            )
-        )
+    return _run(
+        request,
+        actor,
+        body,
+        "duplicate",
+        source_dataset_name=body.source_dataset_name,
+        target_dataset_name=body.target_dataset_name,
+        workspaces=body.workspaces_to_duplicate_into,
+    )
 
 
 @router.post("/dc_tools/copy_column_from_datasets")
@@ -108,19 +93,16 @@ def copy_column_from_datasets(
     request: Request, body: CopyColumns, actor: Actor = WRITE
 ) -> list[dict[str, Any]]:
     """The source's LS statuses of `columns_to_copy` onto the target dataset of the same run."""
-    with original_fields(columns="columns_to_copy"):
-        return _changed(
-            service.copy_columns(
-                _db(request),
-                actor=actor,
-                filter=body.filter,
-                confirm_all=body.confirm_all,
-                source_dataset_name=body.source_dataset_name,
-                target_dataset_name=body.target_dataset_name,
-                columns=body.columns_to_copy,
-                comment=_comment(request, body),
-            )
-        )
+    return _run(
+        request,
+        actor,
+        body,
+        "copy_columns",
+        {"columns": "columns_to_copy"},
+        source_dataset_name=body.source_dataset_name,
+        target_dataset_name=body.target_dataset_name,
+        columns=body.columns_to_copy,
+    )
 
 
 @router.post("/dc_tools/dataset_column_batch_update")
@@ -129,18 +111,15 @@ def dataset_column_batch_update(
 ) -> list[dict[str, Any]]:
     """`new_status` on every LS of `columns_to_update` of each selected dataset; a comment is mandatory
     (the body's `comment` or the `comment` header)."""
-    with original_fields(columns="columns_to_update"):
-        return _changed(
-            service.batch_update(
-                _db(request),
-                actor=actor,
-                filter=body.filter,
-                confirm_all=body.confirm_all,
-                columns=body.columns_to_update,
-                new_status=body.new_status,
-                comment=_comment(request, body),
-            )
-        )
+    return _run(
+        request,
+        actor,
+        body,
+        "batch_update",
+        {"columns": "columns_to_update"},
+        columns=body.columns_to_update,
+        new_status=body.new_status,
+    )
 
 
 @router.post("/dc_tools/change_multiple_dataset_states/{workspace}/{from_state}/{to_state}")
@@ -148,19 +127,9 @@ def change_states(
     request: Request, workspace: Value, from_state: Value, to_state: Value, body: _Body, actor: Actor = WRITE
 ) -> list[dict[str, Any]]:
     """Each selected dataset that is `from_state` in `workspace` moves to `to_state` (the others stay)."""
-    with original_fields():
-        return _changed(
-            service.change_states(
-                _db(request),
-                actor=actor,
-                filter=body.filter,
-                confirm_all=body.confirm_all,
-                workspace=workspace,
-                from_state=from_state,
-                to_state=to_state,
-                comment=_comment(request, body),
-            )
-        )
+    return _run(
+        request, actor, body, "change_states", workspace=workspace, from_state=from_state, to_state=to_state
+    )
 
 
 @router.post("/dc_tools/change_multiple_dataset_states_in_all_workspaces/{to_state}")
@@ -168,32 +137,38 @@ def change_states_everywhere(
     request: Request, to_state: Value, body: _Body, actor: Actor = WRITE
 ) -> list[dict[str, Any]]:
     """Every workspace state of each selected dataset to `to_state` (global last)."""
-    with original_fields():
-        return _changed(
-            service.change_states(
-                _db(request),
-                actor=actor,
-                filter=body.filter,
-                confirm_all=body.confirm_all,
-                to_state=to_state,
-                comment=_comment(request, body),
-            )
-        )
+    return _run(request, actor, body, "change_states", to_state=to_state)
 
 
 @router.delete("/dc_tools/hide_datasets")
 def hide_datasets(request: Request, body: Hide, actor: Actor = WRITE) -> list[dict[str, Any]]:
     """Hide the selected datasets (never online) with the mandatory `reason_for_hiding`."""
-    with original_fields():
-        return _changed(
-            service.hide_datasets(
-                _db(request),
-                actor=actor,
-                filter=body.filter,
-                confirm_all=body.confirm_all,
-                reason=body.reason_for_hiding,
-            )
+    return _run(request, actor, body, "hide", reason=body.reason_for_hiding)
+
+
+def _run(
+    request: Request,
+    actor: Actor,
+    body: _Body,
+    tool: str,
+    renames: dict[str, str] | None = None,
+    **params: Any,
+) -> list[dict[str, Any]]:
+    """One tool as the original's routes answer it: what changed, each with the operation's change set."""
+    comment = params["reason"] if tool == "hide" else body.comment or request.headers.get("comment", "")
+    with original_fields(**(renames or {})):
+        done = service.run_tool(
+            _db(request),
+            actor=actor,
+            tool=tool,
+            filter=body.filter,
+            confirm_all=body.confirm_all,
+            comment=comment,
+            **params,
         )
+    return [
+        {"run_number": run, "name": name, "change_set_id": done.change_set_id} for run, name in done.changed
+    ]
 
 
 @router.post("/datasets/export_to_csv", openapi_extra=READ_ONLY)
