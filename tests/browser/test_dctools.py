@@ -86,5 +86,12 @@ def test_an_empty_filter_needs_confirming_and_a_certifier_may_not(site: Site, op
     confirm = card.locator("button:has-text('Confirm')")
     expect(confirm).to_be_disabled()
     assert "datasets:dctools:hide" in (confirm.get_attribute("title") or "")
+    expect(card.locator("p.refusal-note")).to_contain_text("cms-dqm-runregistry-data-certification")
+    # The export and the client's call follow the filter just previewed.
+    page.locator("#tool-form textarea[name=filter]").fill('{"run_number": 379502}')
+    page.locator("#tool-form button:has-text('Preview')").click()
+    expect(card).to_contain_text("2 datasets selected")
+    expect(page.locator("#export-filter")).to_have_value('{"run_number": 379502}')
     page.locator("#api-call summary").click()
-    expect(page.locator("#api-call pre.snippet")).to_contain_text("runregistry.get_datasets(")
+    expect(page.locator("#api-call pre.snippet")).to_contain_text("379502")
+    page.screenshot(path=str(SCREENSHOTS / "dctools-certifier-refused.png"), full_page=True)

@@ -71,6 +71,8 @@ async def preview(request: Request) -> HTMLResponse:
         rows=PREVIEW_ROWS,
         refusal=current.refusal(ACTIONS[tool], **target),
         label=LABELS[tool],
+        raw_filter=values.get("filter", ""),
+        snippet=export.api_call(found.selection.filter),
     )
 
 
