@@ -55,6 +55,7 @@ def test_an_expert_repairs_a_column_and_reverts_it(site: Site, open_page) -> Non
     expect(card).to_have_attribute("data-selected", "3")
     expect(card).to_contain_text("3 datasets selected, 3 would change")
     expect(card.locator(".filter-json")).to_contain_text(PROMPT)
+    expect(card.locator(".names")).to_contain_text(f"Dataset names (1): {PROMPT}")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "dctools-preview.png"), full_page=True)
     assert all("BAD" in statuses(site, run) for run in RUNS)  # a preview writes nothing

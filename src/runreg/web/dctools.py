@@ -39,6 +39,7 @@ def tools_page(current: Page = PAGE) -> HTMLResponse:
     context = _context(current, tool, raw, values={})
     try:
         context["snippet"] = export.api_call(_filter(raw))
+        context["names"] = service.unique_dataset_names(current.db, filter=_filter(raw))
     except InvalidInput as exc:
         context["filter_error"] = exc
     return render(current, "dctools/index.html", **context)
