@@ -246,3 +246,28 @@ def test_bad_parameters_name_their_field(world: Database, tool: str, params: dic
     with pytest.raises(InvalidInput) as refused:
         tools.preview(world, tool=tool, filter=ONLY_PROMPT, **params)
     assert refused.value.field == field
+
+
+def test_a_crash_while_writing_the_second_run_leaves_nothing(world: Database, monkeypatch) -> None:  # noqa: ANN001
+    """A fault after the first run's events and projections were written (as a kill mid-loop would be):
+    the operation is one transaction, so the first run's writes are gone too."""
+    from runreg.registry import store
+
+    before = written(world)
+    before_status = {run: status(world, run, PROMPT) for run in RUNS}
+    real, calls = store.save_change, []
+
+    def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk gone")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "save_change", failing)
+    with pytest.raises(RuntimeError, match="disk gone"):
+        tools.batch_update(
+            world, actor=CERTIFIER, filter=ONLY_PROMPT, columns=["dt-dt"], new_status="GOOD", comment="boom"
+        )
+    monkeypatch.undo()
+    assert len(calls) == 2 and written(world) == before
+    assert {run: status(world, run, PROMPT) for run in RUNS} == before_status
