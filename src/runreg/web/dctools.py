@@ -34,7 +34,8 @@ LIST_FIELDS = ("columns", "workspaces")
 @router.get("/offline/dc-tools", response_class=HTMLResponse)
 def tools_page(current: Page = PAGE) -> HTMLResponse:
     params = current.request.query_params
-    tool = params.get("tool") if params.get("tool") in TOOLS else "batch_update"
+    asked = params.get("tool") or ""
+    tool = asked if asked in TOOLS else "batch_update"
     raw = params.get("filter", "") or "{}"
     context = _context(current, tool, raw, values={})
     try:
