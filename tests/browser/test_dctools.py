@@ -49,6 +49,8 @@ def test_an_expert_repairs_a_column_and_reverts_it(site: Site, open_page) -> Non
     form = page.locator("#tool-form")
     form.locator("select[name=columns]").select_option("dt-dt")
     form.locator("select[name=new_status]").select_option("GOOD")
+    form.locator("button:has-text('Preview')").click()  # without the mandatory comment: refused, naming it
+    expect(page.locator("#dc-preview .field-error[data-field=comment]")).to_contain_text("is required")
     form.locator("input[name=comment]").fill("the chamber was on: the BAD was a mistake")
     form.locator("button:has-text('Preview')").click()
     card = page.locator("#dc-preview .dc-card")
