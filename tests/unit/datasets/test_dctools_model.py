@@ -124,3 +124,18 @@ def test_checks_name_the_field(check, field: str) -> None:  # noqa: ANN001
 def test_an_empty_filter_passes_once_confirmed() -> None:
     assert rules.check_filter({}, confirm_all=True) == {}
     assert rules.check_filter(None, confirm_all=True) == {}
+
+
+def test_a_duplication_is_revertible_by_hiding_its_copies_other_creations_are_not() -> None:
+    from runreg.registry import changes, revert
+
+    run = run_with(s=dataset(SOURCE, dt_dt=RangeMap([(1, 10, triplet("GOOD"))])))
+    before = after(RunState(1, oms={"ls_duration": 10}, datasets=dict(run.datasets)), [])
+    duplicated = rules.duplicate(run, SOURCE, TARGET, [])
+    assert not changes.creates(duplicated)
+    [hide] = revert.restoring_events(before, duplicated)
+    assert hide.attributes == {model.HIDDEN: True, "hidden_reason": "its duplication was reverted"}
+    created = model.create_dataset(run, "/Other/DQM", {"global_state": "OPEN"})
+    assert changes.creates(created)
+    with pytest.raises(ValueError, match="cannot be reverted"):
+        revert.restoring_events(before, created)
