@@ -4,6 +4,7 @@ client snippet; refusals answer 4xx naming the field (or the e-groups) and write
 from __future__ import annotations
 
 import csv
+import json
 import io
 from typing import Any
 
@@ -223,3 +224,16 @@ def test_exports_and_the_client_snippet(client: TestClient) -> None:
     exec(snippet.split("datasets = ", 1)[1].replace("runregistry.get_datasets", "dict"), {}, namespace)  # noqa: S102
     bad = client.post("/api/v1/dctools/export", json={"filter": ONLY_PROMPT, "columns": ["x-y"]})
     assert bad.status_code == 400 and "columns[0]" in bad.text
+
+
+@pytest.mark.parametrize(
+    "tool", ["duplicate", "copy_columns", "batch_update", "change_states", "hide", "unhide"]
+)
+def test_every_tool_has_its_page_and_a_bad_filter_is_named(client: TestClient, tool: str) -> None:
+    page = client.get(
+        "/offline/dc-tools", params={"tool": tool, "filter": json.dumps(ONLY_PROMPT)}, headers=DC
+    )
+    assert page.status_code == 200 and f'data-tool="{tool}"' in page.text
+    assert "runregistry.get_datasets(" in page.text
+    broken = client.get("/offline/dc-tools", params={"tool": tool, "filter": "{not json"}, headers=DC)
+    assert broken.status_code == 200 and "filter" in broken.text and "field-error" in broken.text
