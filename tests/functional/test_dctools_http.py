@@ -4,8 +4,8 @@ client snippet; refusals answer 4xx naming the field (or the e-groups) and write
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 from typing import Any
 
 import pyarrow.parquet as pq
