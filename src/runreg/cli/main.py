@@ -10,6 +10,7 @@ from runreg.certification.cli import app as json_app
 from runreg.cli import ingest  # noqa: F401  (adds `ingest once | loop` to the ingest commands)
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
+from runreg.datasets.dctools.cli import app as dctools_app
 from runreg.ingestion.cli import app as ingest_app
 from runreg.luminosity.cli import app as lumi_app
 from runreg.registry.cli import changes_app, runs_app
@@ -29,6 +30,7 @@ app.add_typer(json_app, name="json")
 app.add_typer(lumi_app, name="lumi")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(trends_app, name="trends")
+app.add_typer(dctools_app, name="dctools")
 
 
 @db_app.command("upgrade")

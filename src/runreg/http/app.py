@@ -18,6 +18,8 @@ from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
 from runreg.configuration.api import router as configuration_router
 from runreg.datasets.api import router as datasets_router
+from runreg.datasets.dctools.api import router as dctools_router
+from runreg.datasets.dctools.legacy_api import router as dctools_legacy
 from runreg.datasets.legacy_api import router as datasets_legacy
 from runreg.http import operations
 from runreg.http.bounded import BoundedInputMiddleware
@@ -77,6 +79,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(workflows_router, prefix=API_PREFIX)
     app.include_router(trends_router, prefix=API_PREFIX)
     app.include_router(datasets_router, prefix=API_PREFIX)
+    app.include_router(dctools_router, prefix=API_PREFIX)
     app.include_router(predictions_router, prefix=API_PREFIX)
     for pages in web.ROUTERS:
         app.include_router(pages)
@@ -133,6 +136,7 @@ def _include_legacy(app: FastAPI) -> None:
     app.include_router(workflows_legacy)
     app.include_router(trends_legacy)
     app.include_router(datasets_legacy)
+    app.include_router(dctools_legacy)
 
 
 def error_response(request: Request, exc: RunregError) -> JSONResponse:

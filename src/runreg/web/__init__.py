@@ -5,6 +5,7 @@ from runreg.web import (
     cycles,
     datasets,
     datasets_accepted,
+    dctools,
     dev,
     json_portal,
     log,
@@ -25,6 +26,7 @@ ROUTERS = [
     datasets_accepted.router,
     json_portal.router,
     cycles.router,
+    dctools.router,
     ml.router,
     dev.router,
 ]
