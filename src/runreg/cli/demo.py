@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from rich.console import Console
 
 from runreg.integrations.oms.client import OmsClient
 from runreg.settings import Settings
+from runreg.simulators.brilcalc import byls_lines
 from runreg.simulators.oms.server import SimulatedClock, create_app, run_in_thread
 from runreg.simulators.oms.world import OmsWorld
 from runreg.storage.database import Database
@@ -18,6 +20,16 @@ from runreg.worker.ingestion import ingestion_worker
 #: Simulated seconds per real second: a 2,000-LS run (13 h of beam) grows by about 2.6 LS per second.
 DEMO_SPEED = 60.0
 INGESTION_INTERVAL_S = 5.0
+BRILCALC_SAMPLE = Path("var/demo/brilcalc_byls.csv")
+
+
+def write_brilcalc_sample(world: OmsWorld, *, at: datetime, path: Path = BRILCALC_SAMPLE) -> Path:
+    """brilcalc's --byls CSV for the runs OMS knows at `at`, 1.5 % below OMS's online values (as an offline
+    normtag moves them), for a visitor to import and watch the JSONs switch source."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = byls_lines(world, at=at, normtag="normtag_demo.json", correction=0.985)
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def start_demo(db: Database, settings: Settings) -> OmsClient:
@@ -40,6 +52,11 @@ def start_demo(db: Database, settings: Settings) -> OmsClient:
     threading.Thread(
         target=periodic.run, args=(db, worker), kwargs={"stop": stop}, daemon=True, name="ingestion"
     ).start()
+    brilcalc = write_brilcalc_sample(world, at=opening)
+    Console().print(
+        f"[bold]demo:[/bold] brilcalc's luminosity of the runs so far in {brilcalc}: import it on "
+        f"http://{settings.host}:{settings.port}/luminosity (or `runreg lumi import {brilcalc}`)"
+    )
     Console().print(
         f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "
         f"{INGESTION_INTERVAL_S:g} s — open http://{settings.host}:{settings.port}/ to watch runs arrive"

@@ -9,6 +9,7 @@ from runreg.web import (
     dev,
     json_portal,
     log,
+    luminosity,
     ml,
     offline,
     online,
@@ -28,5 +29,6 @@ ROUTERS = [
     cycles.router,
     dctools.router,
     ml.router,
+    luminosity.router,
     dev.router,
 ]
