@@ -27,6 +27,7 @@ from runreg.http.logs import RequestIdMiddleware
 from runreg.ingestion.api import router as ingestion_router
 from runreg.ingestion.legacy_api import router as ingestion_legacy
 from runreg.kernel.errors import InvalidInput, RunregError, http_status
+from runreg.luminosity import service as luminosity
 from runreg.luminosity.api import router as luminosity_router
 from runreg.predictions.api import router as predictions_router
 from runreg.registry.api import router as registry_router
@@ -55,6 +56,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.state.settings = settings or get_settings()
     app.state.oms = oms
     app.state.jobs = _job_runner(db, app.state.settings)
+    app.state.oms_ls_luminosity = lambda run_number: luminosity.oms_per_ls(db, run_number)
     app.add_middleware(
         BoundedInputMiddleware, max_body_bytes=app.state.settings.max_body_bytes, render=error_response
     )

@@ -3,6 +3,7 @@ luminosity of any LS selection from the best source of each run."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -141,6 +142,20 @@ def summarize(
             totals[key] += row[key]
         runs[str(run)] = row
     return {"unit": UNIT, **totals, "sources": by_source, "runs": runs}
+
+
+def oms_per_ls(db: Database, run_number: int) -> list[dict[str, float | None]]:
+    """OMS's per-LS `delivered_lumi` and `recorded_lumi` of a run in /pb (element i is LS i+1; None where OMS
+    had no value), as the original's OMS lumisections carried them; [] for a run without OMS luminosity."""
+    with db.reading() as conn:
+        stored = {s.source: s for s in store.series_of(conn, [run_number]).get(run_number, [])}.get(model.OMS)
+    if stored is None:
+        return []
+    columns = [[None if math.isnan(v) else v for v in stored.values(key).tolist()] for key in KEYS]
+    return [
+        {f"{key}_lumi": value for key, value in zip(KEYS, values, strict=True)}
+        for values in zip(*columns, strict=True)
+    ]
 
 
 def overview(db: Database, *, imports_limit: int = 50) -> dict[str, Any]:
