@@ -360,6 +360,13 @@ def recompute(
     return _recompute_config(db, config, config_id, runs)
 
 
+def recompute_configured(
+    db: Database, *, actor: Actor, config_name: str, runs: RunRange | None = None
+) -> RecomputeReport:
+    """recompute() with the configured tree (the page's button for an admin)."""
+    return recompute(db, actor=actor, tree=cached_config_tree(), config_name=config_name, runs=runs)
+
+
 def _recompute_config(
     db: Database, config: TrendConfig, config_id: int, runs: RunRange | None
 ) -> RecomputeReport:
@@ -417,13 +424,19 @@ def _recompute_stale(db: Database, tree: ConfigTree) -> list[str]:
 
 
 def nightly_pass(
-    db: Database, *, actor: Actor = SYSTEM, jobs: int = 2, progress: Progress | None = None
+    db: Database,
+    *,
+    actor: Actor = SYSTEM,
+    jobs: int = 2,
+    root: Path | None = None,
+    progress: Progress | None = None,
 ) -> ExtractReport:
-    """What a periodic worker calls: the configured tree, the configured file root, every new file."""
+    """What the periodic worker calls: the configured tree, the file root (default: the setting
+    RUNREG_TRENDS_FILES_ROOT), every new, newer or failed file; only new or changed directories are listed."""
     from runreg.settings import get_settings
 
     settings = get_settings()
     return extract(
-        db, actor=actor, tree=config_tree(settings.trends_config_dir), root=Path(settings.trends_files_root),
-        jobs=jobs, progress=progress,
+        db, actor=actor, tree=config_tree(settings.trends_config_dir),
+        root=root or Path(settings.trends_files_root), jobs=jobs, progress=progress,
     )  # fmt: skip

@@ -12,6 +12,7 @@ from runreg.web import (
     offline,
     online,
     runs,
+    trends,
 )
 
 #: Every page router, mounted by the HTTP shell.
@@ -26,5 +27,6 @@ ROUTERS = [
     json_portal.router,
     cycles.router,
     ml.router,
+    trends.router,
     dev.router,
 ]
