@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runreg.certification import service as certification
-from runreg.kernel.errors import InvalidInput
+from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
 from runreg.trends import readmodels, service, store
 from runreg.trends.readmodels import RunSelection, Series, component_status
@@ -107,7 +107,10 @@ def explore(db: Database, query: Query) -> Exploration:
 def _with_portal_json(db: Database, query: Query) -> tuple[RunSelection, str | None]:
     if query.json_id is None:
         return query.selection, None
-    job = certification.get(db, query.json_id)
+    try:
+        job = certification.get(db, query.json_id)
+    except NotFound as exc:
+        raise InvalidInput("json", exc.message) from None
     if job.status != "done" or not job.result:
         raise InvalidInput("json", f"JSON {query.json_id} has no result yet ({job.status})")
     try:
