@@ -1,6 +1,6 @@
 """The Historic DQM pages over HTTP: the view in the query string, run filters (class, a component's
-certification, golden JSON uploaded or from the JSON portal), CSV of the shown points, errors naming the field,
-the ledger page, and recompute for an admin only."""
+certification, golden JSON uploaded or from the JSON portal), CSV of the shown points, errors naming the
+field, the ledger page, and recompute for an admin only."""
 
 from __future__ import annotations
 
