@@ -103,7 +103,7 @@
     const traces = chart.series.map((s, i) => {
       const pts = s.points.filter((p) => xs[p[0]] !== undefined);
       return {
-        type: "scattergl", mode: "markers", name: s.name, x: pts.map((p) => xs[p[0]]), y: pts.map((p) => p[1]),
+        type: pts.length > 1000 ? "scattergl" : "scatter", mode: "markers", name: s.name, x: pts.map((p) => xs[p[0]]), y: pts.map((p) => p[1]),
         error_y: { type: "data", array: pts.map((p) => p[2]), visible: data.errors, thickness: 1, width: 0, color: COLORS[i % COLORS.length] },
         marker: { size: 6, color: COLORS[i % COLORS.length] },
         customdata: pts.map((p) => [p[0], p[2], s.trend_id]), text: pts.map((p) => hoverText(p[0])),
