@@ -9,7 +9,8 @@ scratch database is created and dropped).
    single-process breakdown per file (read with uproot, compute the metrics, serialise the MEs).
 2. `/hdqm/api/data` for one trend over 5,000 runs: 5,000 significant runs registered through
    `registry.service.register_run`, one trend with a point per run; p50/p95 of 30 requests with `from_run`
-   and `to_run` spanning all of them (fastapi TestClient, in-process: no network).
+   and `to_run` spanning all of them (fastapi TestClient, in-process: no network). Then the same for the
+   `/trends` page of that subsystem over the same run range (HTML with the points and run facts as JSON).
 3. Recompute one config over 10,000 runs from the stored histograms: 10,000 stored copies of one TH1 (the
    pixel ADC, 128 bins), `service.recompute` for a `basic.Mean()` config and for a `fits.Landau` config.
 """
@@ -189,6 +190,23 @@ def bench_data_route(runs: int = 5000) -> None:
         print(
             f"/hdqm/api/data, one trend, {runs} runs: p50 {statistics.median(times) * 1000:.0f} ms, "
             f"p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms"
+        )
+        page = {
+            "subsystem": "PixelPhase1", "pd": "ZeroBias", "ps": "PromptReco", "filter": "range",
+            "from_run": first, "to_run": first + runs - 1, "errors": "1",
+        }  # fmt: skip
+        answer = client.get("/trends", params=page)
+        assert answer.status_code == 200 and "trend-" in answer.text, answer.text[:300]
+        times = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            client.get("/trends", params=page)
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        print(
+            f"/trends page (HTML + the chart's {runs} points with their run facts): "
+            f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms, "
+            f"{len(answer.content) / 1e6:.1f} MB"
         )
     finally:
         drop(db, name)

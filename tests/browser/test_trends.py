@@ -92,3 +92,13 @@ def test_an_expert_recomputes_a_trend_from_the_page(trends_site, open_page) -> N
     card = page.locator(".chart-card").nth(1)
     card.locator("button:has-text('Recompute')").click()
     expect(page.locator("#flash .flash.ok")).to_contain_text("recomputed from the stored histograms")
+
+
+def test_the_run_page_links_to_the_trends_around_its_run(trends_site, open_page) -> None:  # noqa: ANN001
+    page = open_page(SHIFTER, f"/runs/{RUNS[1]}")
+    page.locator("#run-trends").click()
+    expect(page.locator("body[data-trends-drawn]")).to_have_count(1)
+    assert f"mark={RUNS[1]}" in page.url
+    data = shown(page)
+    assert data["mark"] == RUNS[1] and data["charts"]
+    expect(page.locator(".chart-card .shapelayer path[style*='dash']").first).to_be_attached()

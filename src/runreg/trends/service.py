@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,11 +159,35 @@ def _plan(rows: Sequence[Any], named: Sequence[str] | None = None) -> list[FileJ
         if key not in best or rank > (best[key].processing_version, best[key].version, best[key].id):
             best[key] = row
     if named is None:
-        chosen = [row for row in best.values() if row.status in (store.PENDING, store.FAILED)]
+        now = datetime.now(UTC)
+        chosen = [
+            row for row in best.values()
+            if row.status == store.PENDING or (row.status == store.FAILED and _retry_due(row, now))
+        ]  # fmt: skip
     else:
         chosen = [row for row in best.values() if row.path in set(named)]
     chosen.sort(key=lambda r: (r.run_number, r.id))
     return [FileJob(r.id, r.path, r.run_number, r.dataset_id) for r in chosen]
+
+
+#: A failed file is tried again once it changed on disk (uploaded again), or after a back-off doubling with
+#: each attempt (2, 4, 8… minutes, at most a day), so a corrupt file does not cost every pass.
+RETRY_FIRST_S = 120.0
+RETRY_MAX_S = 86_400.0
+
+
+def _retry_due(row: Any, now: datetime) -> bool:
+    last = row.processed_at
+    if last is None:
+        return True
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    try:
+        if Path(row.path).stat().st_mtime > last.timestamp():
+            return True
+    except OSError:
+        pass  # gone: wait for the back-off (its failure says why)
+    wait_s = min(RETRY_FIRST_S * 2 ** max(row.attempts - 1, 0), RETRY_MAX_S)
+    return (now - last).total_seconds() >= wait_s
 
 
 # -- extraction ------------------------------------------------------------------------------------
