@@ -205,7 +205,8 @@ def bench_data_route(runs: int = 5000) -> None:
         times.sort()
         print(
             f"/trends page (HTML + the chart's {runs} points with their run facts): "
-            f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms, "
+            f"p50 {statistics.median(times) * 1000:.0f} ms, "
+            f"p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms, "
             f"{len(answer.content) / 1e6:.1f} MB"
         )
     finally:
