@@ -130,6 +130,18 @@ def bench_extraction(files: int, jobs: int) -> None:
         drop(db, name)
 
 
+def timed(client, path: str, params: dict, repeat: int = 30) -> str:  # noqa: ANN001
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        client.get(path, params=params)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return (
+        f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms"
+    )
+
+
 def bench_data_route(runs: int = 5000) -> None:
     from fastapi.testclient import TestClient
 
@@ -181,33 +193,16 @@ def bench_data_route(runs: int = 5000) -> None:
         }
         answer = client.get("/hdqm/api/data", params=params)
         assert answer.status_code == 200 and len(answer.json()[0]["trends"]) == runs, answer.text[:300]
-        times = []
-        for _ in range(30):
-            t0 = time.perf_counter()
-            client.get("/hdqm/api/data", params=params)
-            times.append(time.perf_counter() - t0)
-        times.sort()
-        print(
-            f"/hdqm/api/data, one trend, {runs} runs: p50 {statistics.median(times) * 1000:.0f} ms, "
-            f"p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms"
-        )
+        print(f"/hdqm/api/data, one trend, {runs} runs: {timed(client, '/hdqm/api/data', params)}")
         page = {
             "subsystem": "PixelPhase1", "pd": "ZeroBias", "ps": "PromptReco", "filter": "range",
             "from_run": first, "to_run": first + runs - 1, "errors": "1",
         }  # fmt: skip
         answer = client.get("/trends", params=page)
         assert answer.status_code == 200 and "trend-" in answer.text, answer.text[:300]
-        times = []
-        for _ in range(30):
-            t0 = time.perf_counter()
-            client.get("/trends", params=page)
-            times.append(time.perf_counter() - t0)
-        times.sort()
         print(
             f"/trends page (HTML + the chart's {runs} points with their run facts): "
-            f"p50 {statistics.median(times) * 1000:.0f} ms, "
-            f"p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms, "
-            f"{len(answer.content) / 1e6:.1f} MB"
+            f"{timed(client, '/trends', page)}, {len(answer.content) / 1e6:.1f} MB"
         )
     finally:
         drop(db, name)

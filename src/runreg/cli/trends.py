@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from runreg.cliutil import database, err_console
-from runreg.kernel.errors import RunregError
+from runreg.cli.workers import run_periodic
+from runreg.cliutil import database
 from runreg.trends.cli import app
 
 
@@ -18,7 +18,6 @@ def loop(
     """Discover and extract new DQM files every interval until SIGTERM/SIGINT (one instance only)."""
     from runreg.settings import get_settings
     from runreg.telemetry.logs import configure_logging
-    from runreg.worker import periodic
     from runreg.worker.trends import trends_worker
 
     settings = get_settings()
@@ -29,10 +28,4 @@ def loop(
         interval_s=settings.trends_interval_s if interval is None else interval,
         jobs=settings.trends_jobs if jobs is None else jobs,
     )
-    try:
-        ok = periodic.run(db, worker, once=once, beat_every_s=settings.worker_heartbeat_s)
-    except RunregError as exc:  # another instance holds the lock
-        err_console.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(3) from None
-    if not ok and once:
-        raise typer.Exit(1)
+    run_periodic(db, worker, once=once, beat_every_s=settings.worker_heartbeat_s)
