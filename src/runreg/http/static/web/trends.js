@@ -120,6 +120,11 @@
       xaxis: { title: { text: axisTitle() }, type: data.x === "time" ? "date" : "linear", tickformat: data.x === "time" ? undefined : "d", zeroline: false },
       yaxis: { title: { text: chart.y_title }, zeroline: false, exponentformat: "power" },
     };
+    if (data.x !== "time") {  // whole runs (fills) as ticks; a few: exactly theirs
+      const values = [...new Set(traces.flatMap((t) => t.x))].sort((a, b) => a - b);
+      if (values.length && values.length <= 12 && data.x === "run") layout.xaxis.tickvals = values;
+      if (values.length === 1) layout.xaxis.range = [values[0] - 1, values[0] + 1];
+    }
     Plotly.newPlot(el, traces, layout, { displaylogo: false, responsive: true });
     el.on("plotly_click", (event) => {
       const point = event.points[0];
