@@ -111,10 +111,18 @@ def test_bad_input_is_shown_next_to_its_field(client: TestClient) -> None:
         ({"per_page": "1000"}, "between 1"),
         ({"component": "tracker-pixel", "status": "MAYBE"}, "GOOD, BAD, NONE"),
         ({"json": "77"}, "does not exist"),
+        ({"filter": "range", "from_run": "1", "to_run": "99999999999"}, "32-bit"),
+        ({"filter": "list", "runs": "1,99999999999"}, "32-bit"),
+        ({"search": "x" * 300}, "search"),
     ]:
         answer = client.get("/trends", params={**PIXEL, **params})
         assert answer.status_code == 400, (params, answer.status_code)
         assert 'class="field-error"' in answer.text and text in answer.text, params
+
+
+def test_a_nul_in_the_query_is_refused_naming_the_field(client: TestClient) -> None:
+    answer = client.get("/trends", params={**PIXEL, "pd": "Zero\x00Bias"})
+    assert answer.status_code == 400 and "pd" in answer.text and "NUL" in answer.text
 
 
 def test_golden_json_uploaded_or_from_the_json_portal(client: TestClient, db: Database) -> None:
@@ -166,6 +174,8 @@ def test_ledger_page_lists_failed_files_and_a_trends_runs_without_value(client: 
     one = client.get("/trends/ledger", params={"trend": ids[charge]})
     assert "not in the file" in one.text and str(RUNS[1]) in one.text
     assert client.get("/trends/ledger", params={"trend": "x"}).status_code == 200
+    huge = client.get("/trends/ledger", params={"trend": "99999999999"})
+    assert huge.status_code == 200 and "32-bit" in huge.text
 
 
 def test_recompute_from_the_page_is_for_those_granted_it(client: TestClient) -> None:

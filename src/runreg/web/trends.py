@@ -15,7 +15,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from runreg.kernel.errors import InvalidInput
-from runreg.kernel.limits import MAX_BODY_BYTES
+from runreg.kernel.limits import (
+    MAX_BODY_BYTES,
+    MAX_LIST_ITEMS,
+    MAX_NAME_CHARS,
+    MAX_VALUE_CHARS,
+    check_int,
+    check_text,
+)
 from runreg.trends import service, views
 from runreg.trends.readmodels import COMPONENT_STATUSES, RunSelection
 from runreg.web.page import Page, page, perform, posted, render
@@ -37,12 +44,21 @@ def _run_list(text: str) -> list[int] | None:
         return None
     if not all(item.isdigit() for item in items):
         raise InvalidInput("runs", "must be run numbers separated by commas")
-    return [int(item) for item in items]
+    if len(items) > MAX_LIST_ITEMS:
+        raise InvalidInput("runs", f"give at most {MAX_LIST_ITEMS} runs")
+    return [check_int("runs", int(item), low=0) for item in items]
+
+
+def _number(chosen: Mapping[str, str], name: str, *, required: bool = False) -> int | None:
+    value = whole_number(chosen, name, required=required)
+    return None if value is None else check_int(name, value, low=0)
 
 
 def parse(values: Mapping[str, Any]) -> tuple[dict[str, str], views.Query]:
     """The view's settings (as the form shows them) and the service query; InvalidInput names the field."""
     chosen = {key: str(values.get(key, "") or "").strip() for key in KEYS}
+    for key in KEYS:
+        check_text(key, chosen[key], MAX_NAME_CHARS if key != "runs" else MAX_VALUE_CHARS * 100)
     chosen["filter"] = chosen["filter"] if chosen["filter"] in ("latest", "range", "list") else "latest"
     chosen["x"] = chosen["x"] if chosen["x"] in X_AXES else "run"
     chosen["latest"] = chosen["latest"] or "50"
@@ -56,9 +72,9 @@ def parse(values: Mapping[str, Any]) -> tuple[dict[str, str], views.Query]:
         )
     kind = chosen["filter"]
     selection = RunSelection.build(
-        latest=whole_number(chosen, "latest") if kind == "latest" else None,
-        first=whole_number(chosen, "from_run", required=True) if kind == "range" else None,
-        last=whole_number(chosen, "to_run", required=True) if kind == "range" else None,
+        latest=_number(chosen, "latest") if kind == "latest" else None,
+        first=_number(chosen, "from_run", required=True) if kind == "range" else None,
+        last=_number(chosen, "to_run", required=True) if kind == "range" else None,
         runs=_run_list(chosen["runs"]) if kind == "list" else None,
         golden_json=golden_text or None,
         significant_only=chosen["significant"] != "0",
@@ -69,14 +85,14 @@ def parse(values: Mapping[str, Any]) -> tuple[dict[str, str], views.Query]:
         raise InvalidInput("runs", "give at least one run")
     query = views.Query(
         subsystem=chosen["subsystem"] or None, pd=chosen["pd"] or None, ps=chosen["ps"] or None,
-        selection=selection, search=chosen["search"], json_id=whole_number(chosen, "json"),
-        per_page=whole_number(chosen, "per_page") or 12, page=whole_number(chosen, "page") or 1,
+        selection=selection, search=chosen["search"], json_id=_number(chosen, "json"),
+        per_page=_number(chosen, "per_page") or 12, page=_number(chosen, "page") or 1,
     )  # fmt: skip
     return chosen, query
 
 
 def _show(current: Page, values: Mapping[str, Any], *, uploaded: bool = False) -> Response:
-    chosen: dict[str, str] = {key: str(values.get(key, "") or "") for key in KEYS}
+    chosen: dict[str, str] = {key: str(values.get(key, "") or "")[:MAX_NAME_CHARS] for key in KEYS}
     error: InvalidInput | None = None
     found: views.Exploration | None = None
     try:
@@ -154,7 +170,7 @@ def ledger_page(request: Request, current: Page = PAGE) -> HTMLResponse:
     """DQM files by status, the failed ones and why, config problems, and one trend's runs without a value."""
     error = None
     try:
-        trend_id = whole_number(request.query_params, "trend")
+        trend_id = _number(request.query_params, "trend")
     except InvalidInput as exc:
         error, trend_id = exc, None
     found = views.ledger(current.db, trend_id=trend_id)
