@@ -256,8 +256,9 @@ def extract(
     report.planned = [job.path for job in plan]
     hashes = {ids[c.key]: c.computation_hash() for c in selected}
     partial = config_keys is not None
+    known: dict[int, dict[int, int]] = {}  # dataset -> {config id: trend id}, once committed
     for job, result in _results(plan, selected, jobs, progress):
-        _store_result(db, job, result, ids, hashes, partial, report)
+        _store_result(db, job, result, ids, hashes, partial, report, known)
     return report
 
 
@@ -326,15 +327,18 @@ def _store_result(
     hashes: dict[int, str],
     partial: bool,
     report: ExtractReport,
+    known: dict[int, dict[int, int]] | None = None,
 ) -> None:
-    """One transaction per file: its MEs, its points (replacing the older version's) and its ledger row."""
+    """One transaction per file: its MEs, its points (replacing the older version's) and its ledger row.
+    `known` keeps each dataset's trend ids once a transaction that read (or created) them has committed."""
+    known = {} if known is None else known
     with db.transaction() as conn:
         if result.failure is not None:
             if not partial:
                 store.set_file_outcome(conn, job.file_id, store.FAILED, result.failure)
             report.failed[job.path] = result.failure
             return
-        trend_of = store.trend_ids(conn, job.dataset_id, hashes)
+        trend_of = known.get(job.dataset_id) or store.trend_ids(conn, job.dataset_id, hashes)
         points, rejections = _rows(job.run_number, result, ids, trend_of)
         store.replace_histograms(
             conn, job.dataset_id, job.run_number, job.file_id, result.histograms, only=partial
@@ -343,6 +347,7 @@ def _store_result(
         if not partial:
             store.set_file_outcome(conn, job.file_id, store.DONE, None)
             store.supersede_others(conn, job.dataset_id, job.run_number, job.file_id)
+    known[job.dataset_id] = trend_of
     report.done += 1
     report.points += len(points)
     report.rejections += len(rejections)

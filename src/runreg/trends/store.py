@@ -245,8 +245,7 @@ def replace_histograms(
         {"dataset_id": dataset, "run_number": run_number, "me_path": me, "file_id": file_id, "data": data}
         for me, data in blobs.items()
     ]
-    if rows:
-        conn.execute(sa.insert(trend_histograms), rows)
+    bulk_insert(conn, trend_histograms, rows)
 
 
 def stored_histograms(
