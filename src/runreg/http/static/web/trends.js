@@ -222,6 +222,8 @@
     const xs = xPositions();
     document.querySelectorAll(".chart[data-chart]").forEach((el) => drawChart(el, data.charts[Number(el.dataset.chart)], xs));
     wireCorrelation();
+    // a recompute done from this page: draw its new points (a posted golden-JSON view stays as it is)
+    document.body.addEventListener("trends-changed", () => { if (form.method !== "post") setTimeout(() => window.location.reload(), 800); });
     document.body.dataset.trendsDrawn = "1";
   }
 
