@@ -62,6 +62,11 @@ def test_charts_point_links_time_axis_and_correlation(trends_site, open_page) ->
     assert "corr=" in page.url
     page.reload()
     expect(page.locator("#correlation .scatterlayer .point")).to_have_count(4)
+    # a trend against an OMS quantity of its runs
+    page.select_option("#corr-b", "oms:delivered")
+    page.locator("#corr-show").click()
+    expect(page.locator("#correlation .scatterlayer .point")).to_have_count(4)
+    assert "oms%3Adelivered" in page.url or "oms:delivered" in page.url
     # x by start time
     page.select_option("select[name=x]", "time")
     page.locator("#trend-filters button.primary").click()

@@ -189,8 +189,18 @@
     return { a: my - b * mx, b, r: syy ? sxy / Math.sqrt(sxx * syy) : 0 };
   }
 
+  // OMS quantities of the shown runs, as series a trend can be correlated with (the original's "OMS trends").
+  const OMS = [["delivered", "OMS delivered lumi"], ["recorded", "OMS recorded lumi"], ["duration", "OMS run duration (s)"],
+    ["b_field", "OMS B field (T)"], ["energy", "OMS beam energy (GeV)"]];
+  function omsSeries() {
+    const runs = Object.keys(data.runs).map(Number).sort((a, b) => a - b);
+    return OMS.map(([key, name]) => ({ trend_id: `oms:${key}`, name,
+      points: runs.map((r) => [r, Number(runFacts(r)[key]), 0]).filter((p) => Number.isFinite(p[1])) }))
+      .filter((s) => s.points.length);
+  }
+
   function wireCorrelation() {
-    const all = data.charts.flatMap((c) => c.series);
+    const all = data.charts.flatMap((c) => c.series).concat(omsSeries());
     const selA = document.getElementById("corr-a"), selB = document.getElementById("corr-b");
     if (!selA) return;
     all.forEach((s, i) => {
