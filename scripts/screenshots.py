@@ -52,6 +52,13 @@ def _playground(page: Page) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _trend_vs_oms(page: Page) -> None:
+    """A trend against the delivered luminosity of its runs."""
+    page.select_option("#corr-b", "oms:delivered")
+    page.locator("#corr-show").click()
+    page.wait_for_timeout(600)
+
+
 def _cycle_preview(page: Page) -> None:
     """The create form with the count of datasets its filter selects."""
     page.fill("#create-form input[name=name]", "2024C prompt, second pass")
@@ -160,6 +167,12 @@ PAGES: list[tuple[str, str, str, Step]] = [
         "/trends?subsystem=Tracker&pd=ZeroBias&ps=PromptReco&component=tracker-strip&status=GOOD&significant=0&per_page=4",
         SHIFTER,
         None,
+    ),
+    (
+        "trends-vs-oms",
+        "/trends?subsystem=PixelPhase1&pd=ZeroBias&ps=PromptReco&per_page=2",
+        SHIFTER,
+        _trend_vs_oms,
     ),
     ("trends-ledger", "/trends/ledger", SHIFTER, None),
 ]
