@@ -107,3 +107,12 @@ def test_the_run_page_links_to_the_trends_around_its_run(trends_site, open_page)
     data = shown(page)
     assert data["mark"] == RUNS[1] and data["charts"]
     expect(page.locator(".chart-card .shapelayer path[style*='dash']").first).to_be_attached()
+
+
+def test_x_by_fill_places_each_run_inside_its_fill(trends_site, open_page) -> None:  # noqa: ANN001
+    page = open_page(SHIFTER, PIXEL + "&x=fill&fills=0")
+    expect(page.locator("body[data-trends-drawn]")).to_have_count(1)
+    xs = page.evaluate("document.querySelector('#group-ADC_Pix_group .chart').data[0].x")
+    fills = [9000 + run % 1000 for run in RUNS[:4]]  # the builder's fill of each run
+    assert len(xs) == 4 and all(abs(x - fill) <= 0.4 for x, fill in zip(xs, fills, strict=True))
+    expect(page.locator("#group-ADC_Pix_group .xtitle")).to_have_text("LHC fill")
