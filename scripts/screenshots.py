@@ -52,6 +52,13 @@ def _playground(page: Page) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _trend_vs_oms(page: Page) -> None:
+    """A trend against the delivered luminosity of its runs."""
+    page.select_option("#corr-b", "oms:delivered")
+    page.locator("#corr-show").click()
+    page.wait_for_timeout(600)
+
+
 def _cycle_preview(page: Page) -> None:
     """The create form with the count of datasets its filter selects."""
     page.fill("#create-form input[name=name]", "2024C prompt, second pass")
@@ -147,6 +154,38 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("ml-agreement", "/ml", CERTIFIER, None),
     ("ml-agreement-tracker-manual", "/ml?workspace=tracker&basis=manual", CERTIFIER, None),
     ("run-ml-rows", "/runs/380013", SHIFTER, None),
+    # Historic DQM: the demo writes DQM files of its finished runs and extracts them every 15 s.
+    (
+        "trends-pixel",
+        "/trends?subsystem=PixelPhase1&pd=ZeroBias&ps=PromptReco&errors=1&per_page=6",
+        EXPERT,
+        None,
+    ),
+    (
+        "trends-time-class",
+        "/trends?subsystem=SiStrips&pd=ZeroBias&ps=PromptReco&x=time&run_class=Collisions24&per_page=4",
+        SHIFTER,
+        None,
+    ),
+    (
+        "trends-correlation",
+        "/trends?subsystem=JetMET&pd=ZeroBias&ps=PromptReco&per_page=2",
+        SHIFTER,
+        "#corr-show",
+    ),
+    (
+        "trends-certification-filter",
+        "/trends?subsystem=Tracker&pd=ZeroBias&ps=PromptReco&component=tracker-strip&status=GOOD&significant=0&per_page=4",
+        SHIFTER,
+        None,
+    ),
+    (
+        "trends-vs-oms",
+        "/trends?subsystem=PixelPhase1&pd=ZeroBias&ps=PromptReco&per_page=2",
+        SHIFTER,
+        _trend_vs_oms,
+    ),
+    ("trends-ledger", "/trends/ledger", SHIFTER, None),
 ]
 
 

@@ -1,5 +1,5 @@
-"""The luminosity page in Chromium: a luminosity admin uploads a brilcalc file and sees the runs switch source;
-a bad line is named and nothing changes; the luminosity of a pasted JSON says where each run's comes from."""
+"""The luminosity page in Chromium: a luminosity admin uploads a brilcalc file and sees the runs switch
+source; a bad line is named and nothing changes; a pasted JSON's luminosity names each run's source."""
 
 from __future__ import annotations
 

@@ -142,6 +142,9 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, tree=trends.config_tree(), config_name="ADC_Barrel_mean"
     ),
     "trends.nightly_pass": lambda db, a: trends.nightly_pass(db, actor=a, jobs=1),
+    "trends.recompute_configured": lambda db, a: trends.recompute_configured(
+        db, actor=a, config_name="ADC_Barrel_mean"
+    ),
     "luminosity.import_brilcalc": lambda db, a: luminosity.import_brilcalc(
         db, actor=a, text="#run:fill,ls,time,beamstatus,E(GeV),delivered(/pb),recorded(/pb),avgpu,source\n"
     ),

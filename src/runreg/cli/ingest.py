@@ -6,9 +6,9 @@ import logging
 
 import typer
 
-from runreg.cliutil import database, err_console
+from runreg.cli.workers import run_periodic
+from runreg.cliutil import database
 from runreg.ingestion.cli import app, oms_client
-from runreg.kernel.errors import RunregError
 
 
 @app.command("once")
@@ -28,7 +28,6 @@ def loop(
 def _run(*, once: bool, interval: float | None) -> None:
     from runreg.settings import get_settings
     from runreg.telemetry.logs import configure_logging
-    from runreg.worker import periodic
     from runreg.worker.ingestion import ingestion_worker, policy_from
 
     settings = get_settings()
@@ -41,10 +40,4 @@ def _run(*, once: bool, interval: float | None) -> None:
         interval_s=settings.ingestion_interval_s if interval is None else interval,
         policy=policy_from(settings),
     )
-    try:
-        ok = periodic.run(db, worker, once=once, beat_every_s=settings.worker_heartbeat_s)
-    except RunregError as exc:  # another instance holds the lock
-        err_console.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(3) from None
-    if not ok and once:
-        raise typer.Exit(1)
+    run_periodic(db, worker, once=once, beat_every_s=settings.worker_heartbeat_s)

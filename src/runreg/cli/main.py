@@ -7,7 +7,10 @@ from typing import Any
 import typer
 
 from runreg.certification.cli import app as json_app
-from runreg.cli import ingest  # noqa: F401  (adds `ingest once | loop` to the ingest commands)
+from runreg.cli import (
+    ingest,  # noqa: F401  (adds `ingest once | loop` to the ingest commands)
+    trends,  # noqa: F401  (adds `trends loop` to the trends commands)
+)
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
 from runreg.datasets.dctools.cli import app as dctools_app

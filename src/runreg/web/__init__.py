@@ -14,6 +14,7 @@ from runreg.web import (
     offline,
     online,
     runs,
+    trends,
 )
 
 #: Every page router, mounted by the HTTP shell.
@@ -30,5 +31,6 @@ ROUTERS = [
     dctools.router,
     ml.router,
     luminosity.router,
+    trends.router,
     dev.router,
 ]
