@@ -52,6 +52,13 @@ def _playground(page: Page) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _trend_vs_oms(page: Page) -> None:
+    """A trend against the delivered luminosity of its runs."""
+    page.select_option("#corr-b", "oms:delivered")
+    page.locator("#corr-show").click()
+    page.wait_for_timeout(600)
+
+
 def _first_workflow(page: Page) -> None:
     """The first workflow of the table, once its history plot and golden-JSON share are drawn."""
     page.locator("tr[data-workflow] a.wf-name").first.click()
@@ -66,6 +73,15 @@ def _cycle_preview(page: Page) -> None:
     page.fill("#create-form input[name=dataset]", "%PromptReco%")
     page.locator("#create-form button:has-text('Preview the selection')").click()
     page.wait_for_selector("#create-form .preview-count")
+
+
+def _dctools_preview(page: Page) -> None:
+    """A batch update of dt-dt previewed on the PromptReco datasets (nothing written)."""
+    page.fill("#tool-form textarea[name=filter]", '{"name": {"like": "%PromptReco%"}}')
+    page.locator("#tool-form select[name=columns]").select_option("dt-dt")
+    page.fill("#tool-form input[name=comment]", "the chamber was on")
+    page.locator("#tool-form button:has-text('Preview')").click()
+    page.wait_for_selector("#dc-preview .dc-card, #dc-preview .field-error")
 
 
 def _first_dataset(page: Page) -> None:
@@ -132,6 +148,8 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("cycles-history", "/offline/cycles/csc", CERTIFIER, "#cycle-history summary"),
     ("cycles-create-preview", "/offline/cycles/global?new=1", CERTIFIER, _cycle_preview),
     ("cycles-visitor-disabled", "/offline/cycles/dt", VISITOR, None),
+    ("dctools-batch-update-preview", "/offline/dc-tools?tool=batch_update", CERTIFIER, _dctools_preview),
+    ("dctools-api-call", "/offline/dc-tools?tool=hide&filter=%7B%7D", CERTIFIER, "#api-call summary"),
     ("offline-global", "/offline/datasets/global", CERTIFIER, None),
     ("offline-tracker-all-states", "/offline/datasets/tracker?all_states=1", CERTIFIER, None),
     ("offline-shifter-disabled", "/offline/datasets/global", SHIFTER, None),
@@ -143,6 +161,38 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("ml-agreement", "/ml", CERTIFIER, None),
     ("ml-agreement-tracker-manual", "/ml?workspace=tracker&basis=manual", CERTIFIER, None),
     ("run-ml-rows", "/runs/380013", SHIFTER, None),
+    # Historic DQM: the demo writes DQM files of its finished runs and extracts them every 15 s.
+    (
+        "trends-pixel",
+        "/trends?subsystem=PixelPhase1&pd=ZeroBias&ps=PromptReco&errors=1&per_page=6",
+        EXPERT,
+        None,
+    ),
+    (
+        "trends-time-class",
+        "/trends?subsystem=SiStrips&pd=ZeroBias&ps=PromptReco&x=time&run_class=Collisions24&per_page=4",
+        SHIFTER,
+        None,
+    ),
+    (
+        "trends-correlation",
+        "/trends?subsystem=JetMET&pd=ZeroBias&ps=PromptReco&per_page=2",
+        SHIFTER,
+        "#corr-show",
+    ),
+    (
+        "trends-certification-filter",
+        "/trends?subsystem=Tracker&pd=ZeroBias&ps=PromptReco&component=tracker-strip&status=GOOD&significant=0&per_page=4",
+        SHIFTER,
+        None,
+    ),
+    (
+        "trends-vs-oms",
+        "/trends?subsystem=PixelPhase1&pd=ZeroBias&ps=PromptReco&per_page=2",
+        SHIFTER,
+        _trend_vs_oms,
+    ),
+    ("trends-ledger", "/trends/ledger", SHIFTER, None),
     # Stats2: the demo's cmsweb simulator and workflow update fill these after a few minutes.
     ("workflows-table", "/stats?status=running-open&type=*Chain", VISITOR, None),
     ("workflow-page", "/stats?status=running-open&type=*Chain", EXPERT, _first_workflow),

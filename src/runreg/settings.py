@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from runreg.kernel.limits import MAX_BODY_BYTES
@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     # runreg/trends/default_config) and the root under which DQM GUI ROOT files are found.
     trends_config_dir: Path | None = None
     trends_files_root: Path = Path("var/dqm_files")
+    # The trends worker (`runreg trends loop`, and the demo): seconds between incremental passes, and the
+    # size of its extraction process pool (1..64).
+    trends_interval_s: float = 3600.0
+    trends_jobs: int = Field(2, ge=1, le=64)
+    # The demo writes simulated DQM files of its OMS simulator's finished runs here (default: under var/).
+    demo_dqm_files_root: Path = Path("var/demo_dqm_files")
 
     @field_validator("allowed_hosts", "workflows_triggers", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from runreg.certification.tables import json_jobs, json_presets
 from runreg.configuration import service as configuration
 from runreg.configuration.tables import config_versions
 from runreg.datasets import service as cycles
+from runreg.datasets.dctools import service as dctools
 from runreg.datasets.tables import cycle_datasets, cycle_events
 from runreg.datasets.tables import cycles as cycle_table
 from runreg.eventlog.tables import change_sets
@@ -41,6 +42,7 @@ OUTSIDER = Actor("outsider@cern.ch", ActorKind.HUMAN, frozenset({"cms-some-other
 RUN = 380567
 OFFLINE = "/PromptReco/Collisions2024A/DQM"
 OTHER_OFFLINE = "/PromptReco/Collisions2024B/DQM"
+HIDDEN_OFFLINE = "/Hidden/DQM"  # hidden by the DC tools: what un-hiding acts on
 CYCLE = 1  # the world's cycle, holding OFFLINE
 
 
@@ -140,6 +142,9 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, tree=trends.config_tree(), config_name="ADC_Barrel_mean"
     ),
     "trends.nightly_pass": lambda db, a: trends.nightly_pass(db, actor=a, jobs=1),
+    "trends.recompute_configured": lambda db, a: trends.recompute_configured(
+        db, actor=a, config_name="ADC_Barrel_mean"
+    ),
     "luminosity.import_brilcalc": lambda db, a: luminosity.import_brilcalc(
         db, actor=a, text="#run:fill,ls,time,beamstatus,E(GeV),delivered(/pb),recorded(/pb),avgpu,source\n"
     ),
@@ -166,6 +171,32 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, cycle_id=CYCLE, workspace="dt", run_number=RUN, name=OFFLINE, to_state="SIGNOFF"
     ),
     "datasets.delete_cycle": lambda db, a: cycles.delete_cycle(db, actor=a, cycle_id=CYCLE),
+    "datasets.dctools.run_tool": lambda db, a: dctools.run_tool(
+        db, actor=a, tool="hide", filter={"name": OFFLINE}, reason="wrong era"
+    ),
+    "datasets.dctools.duplicate_datasets": lambda db, a: dctools.duplicate_datasets(
+        db, actor=a, filter={"name": OFFLINE}, source_dataset_name=OFFLINE, target_dataset_name="/Copy/DQM"
+    ),
+    "datasets.dctools.copy_columns": lambda db, a: dctools.copy_columns(
+        db,
+        actor=a,
+        filter={"run_number": RUN},
+        source_dataset_name=OFFLINE,
+        target_dataset_name=OTHER_OFFLINE,
+        columns=["dt-dt"],
+    ),
+    "datasets.dctools.batch_update": lambda db, a: dctools.batch_update(
+        db, actor=a, filter={"name": OFFLINE}, columns=["dt-dt"], new_status="BAD", comment="noise"
+    ),
+    "datasets.dctools.change_states": lambda db, a: dctools.change_states(
+        db, actor=a, filter={"name": OFFLINE}, workspace="dt", to_state="SIGNOFF"
+    ),
+    "datasets.dctools.hide_datasets": lambda db, a: dctools.hide_datasets(
+        db, actor=a, filter={"name": OFFLINE}, reason="wrong era"
+    ),
+    "datasets.dctools.unhide_datasets": lambda db, a: dctools.unhide_datasets(
+        db, actor=a, filter={"name": HIDDEN_OFFLINE}, reason="right era"
+    ),
     "predictions.submit": lambda db, a: predictions.submit(
         db,
         actor=a,
@@ -189,19 +220,19 @@ NOT_GATED = {
 
 
 def service_writes() -> set[str]:
-    """Public functions of every `runreg.<domain>.service` module taking a keyword-only `actor`."""
+    """Public functions of every `runreg.<domain>[.<part>].service` module taking a keyword-only `actor`."""
     found = set()
-    for module_info in pkgutil.iter_modules(runreg.__path__):
-        try:
-            module = importlib.import_module(f"runreg.{module_info.name}.service")
-        except ModuleNotFoundError:
+    for module_info in pkgutil.walk_packages(runreg.__path__, "runreg."):
+        if not module_info.name.endswith(".service"):
             continue
+        module = importlib.import_module(module_info.name)
+        where = module_info.name.removeprefix("runreg.").removesuffix(".service")
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("_") or function.__module__ != module.__name__:
                 continue
             actor = inspect.signature(function).parameters.get("actor")
             if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
-                found.add(f"{module_info.name}.{name}")
+                found.add(f"{where}.{name}")
     return found
 
 
@@ -247,6 +278,13 @@ def world(db: Database) -> Database:
         name=OTHER_OFFLINE,
         attributes={"global_state": "OPEN", "dt_state": "OPEN"},
     )
+    registry.create_dataset(
+        db,
+        actor=EXPERT,
+        run_number=RUN,
+        name=HIDDEN_OFFLINE,
+        attributes={"global_state": "OPEN", "hidden": True},
+    )
     certification.submit(db, NullRunner(), actor=CERTIFIER, dataset_pattern="online", preset="golden")
     certification.save_preset(
         db, actor=CERTIFIER, name="dt", rule={"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}
@@ -283,6 +321,7 @@ def test_a_write_without_a_grant_is_refused_and_writes_nothing(world: Database, 
         "datasets.move_all_datasets",
         "datasets.add_datasets",
         "predictions.submit",
+        "datasets.dctools.batch_update",
     ],
 )
 def test_the_egroup_granted_the_action_may_write(world: Database, write: str) -> None:
@@ -291,6 +330,7 @@ def test_the_egroup_granted_the_action_may_write(world: Database, write: str) ->
         "configuration.edit": EXPERT,
         "datasets.move_all_datasets": DT_CERTIFIER,
         "datasets.add_datasets": CERTIFIER,
+        "datasets.dctools.batch_update": CERTIFIER,
         "predictions.submit": ML_AGENT,
     }.get(write, SHIFTER)
     before = written(world)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,9 +94,10 @@ def test_extraction_stores_one_point_per_trend_and_run_and_the_reasons_of_the_ot
             .having(sa.func.count() > 1)
         ).all()
     assert f"'{CHARGE}' not in the file" in reasons[missing.run] and dupes == []
-    # A second pass finds nothing new and changes nothing; the corrupt file is tried again.
+    # A second pass finds nothing new and changes nothing; the unchanged corrupt file waits for its
+    # back-off (test_an_unchanged_failed_file_waits_for_its_back_off).
     again = _extract(db, tree, root)
-    assert again.done == 0 and list(again.failed) == [str(corrupt[0].path)] and again.discovery.new_files == 0
+    assert again.done == 0 and list(again.failed) == [] and again.discovery.new_files == 0
 
 
 def test_the_highest_version_wins_and_replaces_the_older_points(db: Database, files, tmp_path: Path) -> None:
@@ -153,6 +155,26 @@ def test_a_failed_file_is_retried_and_succeeds_once_repaired(db: Database, files
     assert report.done == 1 and (row.status, row.attempts, row.reason) == ("done", 2, None)
     value = _points(db, "PixelPhase1/ADC_mean")[("ZeroBias", corrupt.run)][0]
     assert value == pytest.approx(root_mean(corrupt.path, corrupt.run, ADC), rel=1e-12)
+
+
+def test_an_unchanged_failed_file_waits_for_its_back_off(db: Database, files, tmp_path: Path) -> None:
+    root, manifest = files
+    tree = write_tree(tmp_path / "cfg")
+    corrupt = next(f for f in manifest.files if f.corrupt)
+    _extract(db, tree, root)
+    again = _extract(db, tree, root)  # right away, the file unchanged: not read again
+    assert str(corrupt.path) not in again.failed and again.done == 0
+    with db.transaction() as conn:  # its back-off (2 minutes after a first failure) has passed
+        conn.execute(
+            sa.update(trend_files)
+            .where(trend_files.c.path == str(corrupt.path))
+            .values(processed_at=datetime.now(UTC) - timedelta(minutes=3))
+        )
+    later = _extract(db, tree, root)
+    assert str(corrupt.path) in later.failed
+    with db.reading() as conn:
+        row = conn.execute(sa.select(trend_files).where(trend_files.c.path == str(corrupt.path))).one()
+    assert row.attempts == 2
 
 
 def test_discovery_lists_only_new_or_changed_directories(db: Database, files) -> None:

@@ -1,17 +1,20 @@
-"""Running a periodic worker from a command: exit 3 when another instance holds its lock, 1 when `--once`
-failed."""
+"""Running a periodic worker from a command: the skeleton's loop, its refusal as exit code 3."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 
 from runreg.cliutil import err_console
 from runreg.kernel.errors import RunregError
 from runreg.storage.database import Database
-from runreg.worker import periodic
 
 
-def run_periodic(db: Database, worker: periodic.Periodic, *, once: bool, beat_every_s: float) -> None:
+def run_periodic(db: Database, worker: Any, *, once: bool, beat_every_s: float) -> None:
+    """Run a `Periodic`: exit 3 when another instance holds its lock, 1 when a single cycle failed."""
+    from runreg.worker import periodic
+
     try:
         ok = periodic.run(db, worker, once=once, beat_every_s=beat_every_s)
     except RunregError as exc:  # another instance holds the lock

@@ -24,6 +24,18 @@ URL_TYPES = {
 }
 
 
+#: A component's state in a run, from its LS counts: BAD if any LS is BAD, GOOD if some are GOOD and none
+#: BAD, else NONE (nothing judged yet: EMPTY, NOTSET, STANDBY, EXCLUDED only).
+COMPONENT_STATUSES = ("GOOD", "BAD", "NONE")
+
+
+def component_status(info: RunInfo, component: str) -> str:
+    counts = info.certification.get(component) or {}
+    if counts.get("BAD", 0):
+        return "BAD"
+    return "GOOD" if counts.get("GOOD", 0) else "NONE"
+
+
 @dataclass(frozen=True)
 class RunSelection:
     """Exactly one of: the latest N runs (per trend), a run range, a run list; optionally only the runs
@@ -35,6 +47,21 @@ class RunSelection:
     runs: tuple[int, ...] | None = None
     golden: dict[int, int] | None = None
     significant_only: bool = True
+    run_class: str | None = None  # only runs of this class (the registry's)
+    certified: tuple[str, str] | None = None  # only runs whose component has this status (component_status)
+
+    def keeps(self, run: int, infos: dict[int, RunInfo]) -> bool:
+        """Whether a point of `run` passes the run filters (registry facts, golden JSON)."""
+        if self.golden is not None and run not in self.golden:
+            return False
+        info = infos.get(run)
+        if info is None:
+            return not (self.significant_only or self.run_class or self.certified)
+        if self.significant_only and not info.significant:
+            return False
+        if self.run_class and info.run_class != self.run_class:
+            return False
+        return not self.certified or component_status(info, self.certified[0]) == self.certified[1]
 
     @classmethod
     def build(
@@ -46,6 +73,8 @@ class RunSelection:
         runs: list[int] | None = None,
         golden_json: Any = None,
         significant_only: bool = True,
+        run_class: str | None = None,
+        certified: tuple[str, str] | None = None,
     ) -> RunSelection:
         chosen = [
             name
@@ -68,6 +97,9 @@ class RunSelection:
             raise InvalidInput("latest", f"must be between 1 and {MAX_LATEST}")
         if runs is not None and not 1 <= len(runs) <= MAX_RUN_LIST:
             raise InvalidInput("runs", f"give 1 to {MAX_RUN_LIST} runs")
+        if certified is not None and certified[1] not in COMPONENT_STATUSES:
+            raise InvalidInput("status", f"must be one of {', '.join(COMPONENT_STATUSES)}")
+        extra = {"significant_only": significant_only, "run_class": run_class or None, "certified": certified}
         golden = None
         if golden_json is not None:
             try:
@@ -81,9 +113,9 @@ class RunSelection:
                 last=last,
                 runs=tuple(sorted(set(runs))) if runs else None,
                 golden=golden,
-                significant_only=significant_only,
+                **extra,
             )
-        return cls(golden=golden, significant_only=significant_only)
+        return cls(golden=golden, **extra)
 
     @property
     def bounds(self) -> tuple[int, int] | None:
@@ -117,9 +149,7 @@ def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list
     for trend in listing:
         points = [
             p for p in by_trend.get(trend.trend_id, [])
-            if (wanted is None or p[0] in wanted)
-            and (selection.golden is None or p[0] in selection.golden)
-            and (not selection.significant_only or (p[0] in infos and infos[p[0]].significant))
+            if (wanted is None or p[0] in wanted) and selection.keeps(p[0], infos)
         ]  # fmt: skip
         if selection.latest is not None:
             points = points[-selection.latest :]

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,11 +159,35 @@ def _plan(rows: Sequence[Any], named: Sequence[str] | None = None) -> list[FileJ
         if key not in best or rank > (best[key].processing_version, best[key].version, best[key].id):
             best[key] = row
     if named is None:
-        chosen = [row for row in best.values() if row.status in (store.PENDING, store.FAILED)]
+        now = datetime.now(UTC)
+        chosen = [
+            row for row in best.values()
+            if row.status == store.PENDING or (row.status == store.FAILED and _retry_due(row, now))
+        ]  # fmt: skip
     else:
         chosen = [row for row in best.values() if row.path in set(named)]
     chosen.sort(key=lambda r: (r.run_number, r.id))
     return [FileJob(r.id, r.path, r.run_number, r.dataset_id) for r in chosen]
+
+
+#: A failed file is tried again once it changed on disk (uploaded again), or after a back-off doubling with
+#: each attempt (2, 4, 8… minutes, at most a day), so a corrupt file does not cost every pass.
+RETRY_FIRST_S = 120.0
+RETRY_MAX_S = 86_400.0
+
+
+def _retry_due(row: Any, now: datetime) -> bool:
+    last = row.processed_at
+    if last is None:
+        return True
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    try:
+        if Path(row.path).stat().st_mtime > last.timestamp():
+            return True
+    except OSError:
+        pass  # gone: wait for the back-off (its failure says why)
+    wait_s = min(RETRY_FIRST_S * 2 ** max(row.attempts - 1, 0), RETRY_MAX_S)
+    return (now - last).total_seconds() >= wait_s
 
 
 # -- extraction ------------------------------------------------------------------------------------
@@ -231,8 +256,9 @@ def extract(
     report.planned = [job.path for job in plan]
     hashes = {ids[c.key]: c.computation_hash() for c in selected}
     partial = config_keys is not None
+    known: dict[int, dict[int, int]] = {}  # dataset -> {config id: trend id}, once committed
     for job, result in _results(plan, selected, jobs, progress):
-        _store_result(db, job, result, ids, hashes, partial, report)
+        _store_result(db, job, result, ids, hashes, partial, report, known)
     return report
 
 
@@ -301,15 +327,18 @@ def _store_result(
     hashes: dict[int, str],
     partial: bool,
     report: ExtractReport,
+    known: dict[int, dict[int, int]] | None = None,
 ) -> None:
-    """One transaction per file: its MEs, its points (replacing the older version's) and its ledger row."""
+    """One transaction per file: its MEs, its points (replacing the older version's) and its ledger row.
+    `known` keeps each dataset's trend ids once a transaction that read (or created) them has committed."""
+    known = {} if known is None else known
     with db.transaction() as conn:
         if result.failure is not None:
             if not partial:
                 store.set_file_outcome(conn, job.file_id, store.FAILED, result.failure)
             report.failed[job.path] = result.failure
             return
-        trend_of = store.trend_ids(conn, job.dataset_id, hashes)
+        trend_of = known.get(job.dataset_id) or store.trend_ids(conn, job.dataset_id, hashes)
         points, rejections = _rows(job.run_number, result, ids, trend_of)
         store.replace_histograms(
             conn, job.dataset_id, job.run_number, job.file_id, result.histograms, only=partial
@@ -318,6 +347,7 @@ def _store_result(
         if not partial:
             store.set_file_outcome(conn, job.file_id, store.DONE, None)
             store.supersede_others(conn, job.dataset_id, job.run_number, job.file_id)
+    known[job.dataset_id] = trend_of
     report.done += 1
     report.points += len(points)
     report.rejections += len(rejections)
@@ -358,6 +388,13 @@ def recompute(
         _authorize(conn, actor, "trends:recompute")
         config_id = _sync(conn, tree).ids[config.key]
     return _recompute_config(db, config, config_id, runs)
+
+
+def recompute_configured(
+    db: Database, *, actor: Actor, config_name: str, runs: RunRange | None = None
+) -> RecomputeReport:
+    """recompute() with the configured tree (the page's button for an admin)."""
+    return recompute(db, actor=actor, tree=cached_config_tree(), config_name=config_name, runs=runs)
 
 
 def _recompute_config(
@@ -417,13 +454,19 @@ def _recompute_stale(db: Database, tree: ConfigTree) -> list[str]:
 
 
 def nightly_pass(
-    db: Database, *, actor: Actor = SYSTEM, jobs: int = 2, progress: Progress | None = None
+    db: Database,
+    *,
+    actor: Actor = SYSTEM,
+    jobs: int = 2,
+    root: Path | None = None,
+    progress: Progress | None = None,
 ) -> ExtractReport:
-    """What a periodic worker calls: the configured tree, the configured file root, every new file."""
+    """What the periodic worker calls: the configured tree, the file root (default: the setting
+    RUNREG_TRENDS_FILES_ROOT), every new, newer or failed file; only new or changed directories are listed."""
     from runreg.settings import get_settings
 
     settings = get_settings()
     return extract(
-        db, actor=actor, tree=config_tree(settings.trends_config_dir), root=Path(settings.trends_files_root),
-        jobs=jobs, progress=progress,
+        db, actor=actor, tree=config_tree(settings.trends_config_dir),
+        root=root or Path(settings.trends_files_root), jobs=jobs, progress=progress,
     )  # fmt: skip

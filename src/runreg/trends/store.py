@@ -245,8 +245,7 @@ def replace_histograms(
         {"dataset_id": dataset, "run_number": run_number, "me_path": me, "file_id": file_id, "data": data}
         for me, data in blobs.items()
     ]
-    if rows:
-        conn.execute(sa.insert(trend_histograms), rows)
+    bulk_insert(conn, trend_histograms, rows)
 
 
 def stored_histograms(
@@ -370,3 +369,27 @@ def done_file(conn: Connection, pd: str, ps: str, run_number: int) -> Any:
 def ledger_counts(conn: Connection) -> dict[str, int]:
     query = sa.select(trend_files.c.status, sa.func.count()).group_by(trend_files.c.status)
     return {status: int(count) for status, count in conn.execute(query)}
+
+
+def files_with_status(conn: Connection, status: str, limit: int) -> list[Any]:
+    """Ledger rows of one status, newest attempts first, with their dataset."""
+    query = (
+        sa.select(trend_files, trend_datasets.c.primary_dataset, trend_datasets.c.processing_string)
+        .join(trend_datasets, trend_datasets.c.id == trend_files.c.dataset_id)
+        .where(trend_files.c.status == status)
+        .order_by(trend_files.c.processed_at.desc(), trend_files.c.id.desc())
+        .limit(limit)
+    )
+    return conn.execute(query).all()
+
+
+def rejection_counts(conn: Connection, trend_ids_: Sequence[int]) -> dict[int, int]:
+    """How many runs of each trend have no value (the reason is kept per run)."""
+    if not trend_ids_:
+        return {}
+    query = (
+        sa.select(trend_rejections.c.trend_id, sa.func.count())
+        .where(trend_rejections.c.trend_id.in_(list(trend_ids_)))
+        .group_by(trend_rejections.c.trend_id)
+    )
+    return {trend: int(count) for trend, count in conn.execute(query)}

@@ -5,13 +5,16 @@ from runreg.web import (
     cycles,
     datasets,
     datasets_accepted,
+    dctools,
     dev,
     json_portal,
     log,
+    luminosity,
     ml,
     offline,
     online,
     runs,
+    trends,
     workflows,
 )
 
@@ -26,7 +29,10 @@ ROUTERS = [
     datasets_accepted.router,
     json_portal.router,
     cycles.router,
+    dctools.router,
     ml.router,
+    luminosity.router,
+    trends.router,
     workflows.router,
     dev.router,
 ]
