@@ -58,6 +58,10 @@ for _workspace in WAITING_INDEXED_WORKSPACES:
         sqlite_where=text(waiting_condition(_workspace, "sqlite")),
     )
 
+#: Indexes on an expression of PostgreSQL's JSON operators, created by their migration on PostgreSQL only (the
+#: metadata cannot hold one expression per engine): `ix_runs_ls_duration` (0007r), the tables' LS sort.
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_runs_ls_duration"})
+
 # layer is 'automatic', 'manual' or 'effective' (manual over automatic): readers use 'effective'.
 flag_ranges = Table(
     "flag_ranges",
