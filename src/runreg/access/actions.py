@@ -28,6 +28,8 @@ ACTIONS: dict[str, str] = {
     "datasets:cycle:delete": "delete a certification cycle (soft: it stays in the history)",
     "datasets:cycle:complete": "mark a cycle completed, or back to pending, in a workspace",
     "datasets:cycle:move": "move a cycle's datasets between states in a workspace, through the cycle",
+    # the DQM GUI pinger
+    "datasets:gui:record": "record a dataset's DQM GUI samples and settle its waiting workspaces (automatic)",
     # registry: the change log
     "registry:change_set:revert": "revert a change set",
     "registry:change_set:force_revert": "revert a change set over later changes of the same values",

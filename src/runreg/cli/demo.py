@@ -1,4 +1,5 @@
-"""The live demo: our OMS simulator with fast time, and ingestion every few seconds, beside the API."""
+"""The live demo: our OMS and DQM GUI simulators with fast time, ingestion and the DQM GUI pinger every few
+seconds, beside the API."""
 
 from __future__ import annotations
 
@@ -7,22 +8,32 @@ from datetime import timedelta
 
 from rich.console import Console
 
+from runreg.integrations.dqmgui import DqmGuiClient
 from runreg.integrations.oms.client import OmsClient
 from runreg.settings import Settings
+from runreg.simulators.dqmgui import server as dqmgui_simulator
+from runreg.simulators.dqmgui.catalogue import WorldCatalogue
 from runreg.simulators.oms.server import SimulatedClock, create_app, run_in_thread
 from runreg.simulators.oms.world import OmsWorld
 from runreg.storage.database import Database
 from runreg.worker import periodic
+from runreg.worker.dqmgui import pinger_worker
 from runreg.worker.ingestion import ingestion_worker
 
 #: Simulated seconds per real second: a 2,000-LS run (13 h of beam) grows by about 2.6 LS per second.
 DEMO_SPEED = 60.0
 INGESTION_INTERVAL_S = 5.0
+PING_INTERVAL_S = 10.0
+#: After a run ends, its Express samples reach the GUI simulator in 30 simulated minutes (30 s), PromptReco
+#: in 2 simulated hours (2 min): signed-off runs become OPEN a little while after.
+EXPRESS_DELAY = timedelta(minutes=30)
+PROMPT_DELAY = timedelta(hours=2)
 
 
 def start_demo(db: Database, settings: Settings) -> OmsClient:
-    """Start the simulator on 127.0.0.1:<demo_oms_port> (9510) and an ingestion loop pointed at it; returns
-    the OMS client."""
+    """Start the OMS simulator on 127.0.0.1:<demo_oms_port> (9510) with an ingestion loop pointed at it, and
+    the DQM GUI simulator (same world and clock) on <demo_dqmgui_port> (9530) with the pinger; returns the
+    OMS client."""
     world = OmsWorld()
     # Start twenty minutes into the twelfth run: eleven finished runs of every kind, one growing.
     opening = world.plans[min(11, len(world.plans) - 1)].start_time + timedelta(minutes=20)
@@ -40,8 +51,21 @@ def start_demo(db: Database, settings: Settings) -> OmsClient:
     threading.Thread(
         target=periodic.run, args=(db, worker), kwargs={"stop": stop}, daemon=True, name="ingestion"
     ).start()
+    catalogue = WorldCatalogue(world, clock, express_delay=EXPRESS_DELAY, prompt_delay=PROMPT_DELAY)
+    gui_simulator = dqmgui_simulator.run_in_thread(
+        dqmgui_simulator.create_app(catalogue), host="127.0.0.1", port=settings.demo_dqmgui_port
+    )
+    gui = DqmGuiClient(gui_simulator.base_url)
+    threading.Thread(
+        target=periodic.run,
+        args=(db, pinger_worker(db, gui, interval_s=PING_INTERVAL_S)),
+        kwargs={"stop": stop},
+        daemon=True,
+        name="dqmgui-pinger",
+    ).start()
     Console().print(
         f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "
-        f"{INGESTION_INTERVAL_S:g} s — open http://{settings.host}:{settings.port}/ to watch runs arrive"
+        f"{INGESTION_INTERVAL_S:g} s; DQM GUI simulator at {gui_simulator.base_url}, pinged every "
+        f"{PING_INTERVAL_S:g} s — open http://{settings.host}:{settings.port}/ to watch runs arrive"
     )
     return oms

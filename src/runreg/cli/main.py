@@ -8,6 +8,7 @@ import typer
 
 from runreg.certification.cli import app as json_app
 from runreg.cli import ingest  # noqa: F401  (adds `ingest once | loop` to the ingest commands)
+from runreg.cli.datasets import app as datasets_app
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
 from runreg.ingestion.cli import app as ingest_app
@@ -26,6 +27,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(changes_app, name="changes")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(json_app, name="json")
+app.add_typer(datasets_app, name="datasets")
 app.add_typer(lumi_app, name="lumi")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(trends_app, name="trends")

@@ -62,23 +62,10 @@ def append(
     """
     if not new_events:
         return expected_version
-    rows = []
-    for offset, event in enumerate(new_events, start=1):
-        ls_range = event.ls_range
-        rows.append(
-            {
-                "change_set_id": change_set.id,
-                "run_number": run_number,
-                "stream_version": expected_version + offset,
-                "type": event.TYPE,
-                "dataset": event.dataset,
-                "target": event.target,
-                "first_ls": ls_range[0] if ls_range else None,
-                "last_ls": ls_range[1] if ls_range else None,
-                "manual": event.manual,
-                "payload": event.payload(),
-            }
-        )
+    rows = [
+        _row(change_set, run_number, expected_version + offset, event)
+        for offset, event in enumerate(new_events, start=1)
+    ]
     try:
         with conn.begin_nested():
             bulk_insert(conn, events, rows)
@@ -88,6 +75,44 @@ def append(
             details={"run_number": run_number, "expected_version": expected_version},
         ) from exc
     return expected_version + len(rows)
+
+
+def append_many(
+    conn: Connection, change_set: ChangeSet, streams: Sequence[tuple[int, int, Sequence[Any]]]
+) -> None:
+    """`append` for many runs at once, `(run_number, expected_version, events)` each, in one bulk insert;
+    a concurrent writer of any of them turns the whole insert into StaleVersion."""
+    rows = [
+        _row(change_set, run_number, expected + offset, event)
+        for run_number, expected, new_events in streams
+        for offset, event in enumerate(new_events, start=1)
+    ]
+    if not rows:
+        return
+    try:
+        with conn.begin_nested():
+            bulk_insert(conn, events, rows)
+    except IntegrityError as exc:
+        raise StaleVersion(
+            f"{len(streams)} runs: one of them was changed by someone else meanwhile: try again",
+            details={"runs": len(streams)},
+        ) from exc
+
+
+def _row(change_set: ChangeSet, run_number: int, stream_version: int, event: Any) -> dict[str, Any]:
+    ls_range = event.ls_range
+    return {
+        "change_set_id": change_set.id,
+        "run_number": run_number,
+        "stream_version": stream_version,
+        "type": event.TYPE,
+        "dataset": event.dataset,
+        "target": event.target,
+        "first_ls": ls_range[0] if ls_range else None,
+        "last_ls": ls_range[1] if ls_range else None,
+        "manual": event.manual,
+        "payload": event.payload(),
+    }
 
 
 def load_stream(

@@ -63,7 +63,12 @@ def retry(
         if number < attempts:
             delay = backoff_delay(number, backoff_s, jitter)
             logger.warning(
-                "%s failed (attempt %d of %d): %s; retrying in %.2f s", what, number, attempts, last.reason, delay
+                "%s failed (attempt %d of %d): %s; retrying in %.2f s",
+                what,
+                number,
+                attempts,
+                last.reason,
+                delay,
             )
             sleep(delay)
     error = bad_response if last.bad_response else unavailable
@@ -84,7 +89,9 @@ def read_bounded(response: httpx.Response, max_bytes: int) -> bytes:
     """The body of a streamed `response`, refused (as garbage) past `max_bytes`."""
     declared = response.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise Retryable(f"answer of {int(declared)} bytes is over the limit of {max_bytes}", bad_response=True)
+        raise Retryable(
+            f"answer of {int(declared)} bytes is over the limit of {max_bytes}", bad_response=True
+        )
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk

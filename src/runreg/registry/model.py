@@ -390,7 +390,7 @@ def move_dataset(
             f"(from {current} it can move to: {reachable})",
             details=details,
         )
-    states = workspace_states(ds.attributes)
+    states = workspace_states(ds.attributes) if workspace == GLOBAL else {}
     if workspace == GLOBAL and to_state == RunStatus.COMPLETED.value:
         unfinished = sorted(ws for ws, state in states.items() if ws != GLOBAL and state in _UNFINISHED)
         if unfinished:
@@ -407,6 +407,27 @@ def move_dataset(
             if state == WAITING_DQM_GUI and ws != GLOBAL
         }
     return change_dataset_attributes(run, name, changes)
+
+
+def settle_dataset(
+    run: RunState,
+    name: str,
+    moves: Sequence[tuple[str, str]],
+    attributes: Mapping[str, Any] | None = None,
+    *,
+    layer: Layer,
+) -> list[Event]:
+    """Several workspace moves of one dataset, each validated by `move_dataset` on the state the previous
+    ones left (in the order given), plus other attributes (`attributes`, e.g. its DQM GUI samples), recorded
+    as ONE attributes event: the DQM GUI pinger settles thousands of datasets per change set."""
+    ds = run.dataset(name)
+    scratch = RunState(run.run_number)
+    scratch.datasets[name] = DatasetState(name, dict(ds.attributes))
+    for workspace, to_state in moves:
+        for event in move_dataset(scratch, name, workspace, to_state, layer=layer):
+            apply(scratch, event)
+    target = {**scratch.datasets[name].attributes, **(attributes or {})}
+    return change_dataset_attributes(run, name, target)
 
 
 def set_flags(

@@ -53,13 +53,18 @@ def _check_count(count: int) -> None:
 
 
 def _sample(item: Any, where: str) -> Sample:
-    if not isinstance(item, dict):
-        raise DqmGuiBadResponse(f"{where} of the DQM GUI answer is not an object")
-    run, dataset = item.get("run"), item.get("dataset")
-    if isinstance(run, str) and run.isdigit() and len(run) <= 10:
-        run = int(run)
-    if not isinstance(run, int) or isinstance(run, bool) or not 0 < run <= MAX_RUN:
-        raise DqmGuiBadResponse(f"{where}.run of the DQM GUI answer is not a run number: {run!r:.40}")
-    if not isinstance(dataset, str) or not dataset.startswith("/") or len(dataset) > MAX_DATASET_CHARS:
-        raise DqmGuiBadResponse(f"{where}.dataset of the DQM GUI answer is not a dataset name: {dataset!r:.80}")
+    try:
+        run, dataset = item["run"], item["dataset"]
+    except (TypeError, KeyError):
+        raise DqmGuiBadResponse(
+            f"{where} of the DQM GUI answer is not an object with run and dataset"
+        ) from None
+    if type(run) is not int:  # bool is not a run number either
+        run = int(run) if isinstance(run, str) and run.isdigit() and len(run) <= 10 else -1
+    if not 0 < run <= MAX_RUN:
+        raise DqmGuiBadResponse(f"{where}.run of the DQM GUI answer is not a run number: {item['run']!r:.40}")
+    if type(dataset) is not str or not dataset.startswith("/") or len(dataset) > MAX_DATASET_CHARS:
+        raise DqmGuiBadResponse(
+            f"{where}.dataset of the DQM GUI answer is not a dataset name: {dataset!r:.80}"
+        )
     return Sample(run, dataset)

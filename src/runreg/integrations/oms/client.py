@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import httpx
 import orjson
 
-from runreg.integrations.oms import wire
 from runreg.integrations import transport
+from runreg.integrations.oms import wire
 from runreg.integrations.oms.errors import OmsBadResponse, OmsUnavailable
 from runreg.integrations.transport import Retryable, snippet
 from runreg.telemetry import metrics
@@ -290,4 +290,3 @@ class OmsClient:
             self.requests_made += 1
             if token:
                 self.token_requests += 1
-
