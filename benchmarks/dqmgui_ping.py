@@ -33,7 +33,7 @@ from typing import Any
 import psycopg
 
 from runreg.configuration import service as configuration
-from runreg.datasets import pinger
+from runreg.datasets import gui_service as pinger
 from runreg.eventlog.tables import events
 from runreg.integrations.dqmgui import DqmGuiClient
 from runreg.kernel.actors import SYSTEM, Actor

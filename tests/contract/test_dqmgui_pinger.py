@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from runreg.datasets import pinger
+from runreg.datasets import gui_service as pinger
 from runreg.eventlog.tables import change_sets, events
 from runreg.integrations.dqmgui import DqmGuiUnavailable, Sample
 from runreg.kernel.actors import Actor, ActorKind

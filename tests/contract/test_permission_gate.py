@@ -17,11 +17,13 @@ from runreg.certification import service as certification
 from runreg.certification.tables import json_jobs, json_presets
 from runreg.configuration import service as configuration
 from runreg.configuration.tables import config_versions
+from runreg.datasets import gui_service
 from runreg.datasets import service as cycles
 from runreg.datasets.tables import cycle_datasets, cycle_events
 from runreg.datasets.tables import cycles as cycle_table
 from runreg.eventlog.tables import change_sets
 from runreg.ingestion import service as ingestion
+from runreg.integrations.dqmgui import Sample
 from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import PermissionDenied
 from runreg.luminosity import service as luminosity
@@ -50,6 +52,13 @@ class NullRunner:
 
     def submit(self, job_id: int) -> None:
         self.submitted.append(job_id)
+
+
+class SignedOffGui:
+    """The DQM GUI showing the world's offline dataset (the gate must refuse before anything is written)."""
+
+    def samples(self, match: str | None = None) -> list[Sample]:
+        return [Sample(RUN, "/ZeroBias/Run2024A-PromptReco-v1/DQMIO")]
 
 
 class NoOms:
@@ -166,6 +175,7 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, cycle_id=CYCLE, workspace="dt", run_number=RUN, name=OFFLINE, to_state="SIGNOFF"
     ),
     "datasets.delete_cycle": lambda db, a: cycles.delete_cycle(db, actor=a, cycle_id=CYCLE),
+    "datasets.ping": lambda db, a: gui_service.ping(db, SignedOffGui(), actor=a),
     "predictions.submit": lambda db, a: predictions.submit(
         db,
         actor=a,
@@ -185,23 +195,27 @@ NOT_GATED = {
     "configuration.refusals",
     # The registry's write path for domains that orchestrate many runs: its callers authorize every target.
     "registry.write",
+    "registry.write_dataset_attributes",
 }
 
 
 def service_writes() -> set[str]:
-    """Public functions of every `runreg.<domain>.service` module taking a keyword-only `actor`."""
+    """Public functions of every `runreg.<domain>.service` (and `…_service`) module taking a keyword-only
+    `actor`."""
     found = set()
-    for module_info in pkgutil.iter_modules(runreg.__path__):
-        try:
-            module = importlib.import_module(f"runreg.{module_info.name}.service")
-        except ModuleNotFoundError:
+    for domain in pkgutil.iter_modules(runreg.__path__):
+        if not domain.ispkg:
             continue
-        for name, function in inspect.getmembers(module, inspect.isfunction):
-            if name.startswith("_") or function.__module__ != module.__name__:
-                continue
-            actor = inspect.signature(function).parameters.get("actor")
-            if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
-                found.add(f"{module_info.name}.{name}")
+        package = importlib.import_module(f"runreg.{domain.name}")
+        names = [m.name for m in pkgutil.iter_modules(package.__path__)]
+        for module_name in [n for n in names if n == "service" or n.endswith("_service")]:
+            module = importlib.import_module(f"runreg.{domain.name}.{module_name}")
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if name.startswith("_") or function.__module__ != module.__name__:
+                    continue
+                actor = inspect.signature(function).parameters.get("actor")
+                if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
+                    found.add(f"{domain.name}.{name}")
     return found
 
 

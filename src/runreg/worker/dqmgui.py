@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from runreg.datasets import pinger
+from runreg.datasets import gui_service as pinger
 from runreg.storage.database import Database
 from runreg.worker.periodic import Periodic
 

@@ -23,7 +23,7 @@ from runreg.storage.database import Database
 if TYPE_CHECKING:
     from runreg.integrations.dqmgui.client import DqmGuiSource
 
-log = logging.getLogger("runreg.datasets.pinger")
+log = logging.getLogger("runreg.datasets.gui_service")
 
 #: The pinger's identity: an automatic actor (its moves are the automatic layer's), one of runreg's services.
 PINGER = Actor("dqmgui-pinger", ActorKind.AUTOMATIC, frozenset({SERVICES_EGROUP}))
@@ -65,15 +65,17 @@ class PingReport:
 def ping(
     db: Database, dqmgui: DqmGuiSource, *, actor: Actor = PINGER, now: Callable[[], datetime] | None = None
 ) -> PingReport:
-    """One ping: the waiting datasets (an indexed query), the GUI's sample list once (only if something is
-    waiting), then one transaction that re-reads the matched datasets locked, authorizes `datasets:gui:record`
-    on each, records their new samples (with when they were seen) and moves their waiting workspaces by the
-    offline dataset classifiers, as one change set. The GUI down or answering garbage raises its
-    DqmGuiError before anything is written: every dataset stays waiting for the next ping."""
+    """One ping: `datasets:gui:record` asked of the actor, the waiting datasets (an indexed query), the GUI's
+    sample list once (only if something is waiting), then one transaction that re-reads the matched datasets
+    locked, asks the gate about each, records their new samples (with when they were seen) and moves their
+    waiting workspaces by the offline dataset classifiers, as one change set. The GUI down or answering
+    garbage raises its DqmGuiError before anything is written: every dataset stays waiting for the next
+    ping."""
     report = PingReport()
-    config = configuration.current_configuration(db)
-    workspaces = [model.GLOBAL, *(ws.name for ws in config.workspaces if ws.mode == "offline")]
     with db.reading() as conn:
+        configuration.authorize(conn, actor=actor, action=ACTION)  # may this actor ping at all?
+        config = configuration.current(conn)[1]
+        workspaces = [model.GLOBAL, *(ws.name for ws in config.workspaces if ws.mode == "offline")]
         waiting = registry.waiting_for_gui(conn, workspaces=workspaces)
     report.waiting = len(waiting)
     if not waiting:
