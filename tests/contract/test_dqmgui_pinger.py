@@ -150,3 +150,56 @@ def test_a_workspace_opened_by_hand_is_left_alone(signed_off: Database) -> None:
     pinger.ping(db, FakeGui([(RUN, ZB)]))
     prompt = attributes(db, RUN, PROMPT)
     assert prompt["dt_state"] == "SIGNOFF" and prompt["global_state"] == "OPEN"
+
+
+KILLED_PING = """
+import sys, time
+from runreg.datasets import gui_service
+from runreg.integrations.dqmgui import Sample
+from runreg.registry import store
+from runreg.storage.database import Database
+
+class Gui:
+    def samples(self, match=None):
+        return [Sample(int(sys.argv[2]), sys.argv[3])]
+
+written = store.save_dataset_attributes
+
+def then_wait(*args, **kwargs):
+    written(*args, **kwargs)
+    print("WRITTEN", flush=True)  # every row of the ping is written, the transaction not committed
+    time.sleep(120)
+
+store.save_dataset_attributes = then_wait
+gui_service.ping(Database(sys.argv[1]), Gui())
+"""
+
+
+def test_a_ping_killed_mid_write_loses_nothing_and_duplicates_nothing(signed_off: Database) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = signed_off
+    before = counts(db)
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    url = db.engine.url.render_as_string(hide_password=False)
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PING, url, str(RUN), ZB], stdout=subprocess.PIPE, env=env, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "WRITTEN"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    assert counts(db) == before  # the killed transaction left nothing
+    assert attributes(db, RUN, PROMPT)["global_state"] == WAITING_DQM_GUI
+
+    report = pinger.ping(db, FakeGui([(RUN, ZB)]))  # the next ping does the work, once
+    assert report.datasets == 1 and counts(db) == (before[0] + 1, before[1] + 1)
+    assert attributes(db, RUN, PROMPT)["datasets_in_gui"] == [ZB]
+    assert pinger.ping(db, FakeGui([(RUN, ZB)])).change_set_id is None
+    assert counts(db) == (before[0] + 1, before[1] + 1)
