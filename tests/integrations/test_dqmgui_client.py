@@ -92,7 +92,7 @@ def test_garbage_of_the_right_syntax_is_refused_by_name() -> None:
         "samples[0].items[1].run": {
             "samples": [{"items": [{"run": 1, "dataset": "/a"}, {"run": "x1", "dataset": "/a"}]}]
         },
-        "samples[0].items[0] of": {"samples": [{"items": [{"run": 1}]}]},
+        "samples[0].items[0] of the DQM GUI answer has no run": {"samples": [{"items": [{"run": 1}]}]},
         "items[0].dataset": {"samples": [{"items": [{"run": 1, "dataset": 7}]}]},
     }
     for reason, body in answers.items():

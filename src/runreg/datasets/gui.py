@@ -7,8 +7,10 @@ offline dataset classifier holds on the dataset, else `not significant for works
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from runreg.classifiers import jsonlogic
 from runreg.configuration.model import DatasetAccepted, OfflineDatasetClassifier
@@ -33,9 +35,19 @@ class _Rule:
     run_from: int | None
     run_to: int | None
     pattern: Any  # one RE2 alternation of the rule's regexps
+    # sample -> whether it matches: every run has the same few sample names, so each is searched once
+    seen: dict[str, bool] = field(default_factory=dict, compare=False)
 
     def holds(self, run: int) -> bool:
         return (self.run_from is None or run >= self.run_from) and (self.run_to is None or run <= self.run_to)
+
+    def matches(self, sample: str) -> bool:
+        found = self.seen.get(sample)
+        if found is None:
+            if len(self.seen) > 100_000:
+                self.seen.clear()
+            found = self.seen[sample] = self.pattern.search(sample) is not None
+        return found
 
 
 class SampleMatcher:
@@ -60,7 +72,7 @@ class SampleMatcher:
         rules = [rule for rule in self._by_name.get(name, ()) if rule.holds(run)]
         if not rules or not samples:
             return []
-        return [sample for sample in samples if any(rule.pattern.search(sample) for rule in rules)]
+        return [sample for sample in samples if any(rule.matches(sample) for rule in rules)]
 
 
 def new_samples(attributes: Mapping[str, Any], found: Sequence[str]) -> list[str]:
@@ -84,10 +96,16 @@ class StateDecider:
     """The enabled offline dataset classifiers, one per workspace (the first), compiled once."""
 
     def __init__(self, classifiers: Iterable[OfflineDatasetClassifier]) -> None:
-        self._rules: dict[str, Callable[[Any], bool]] = {}
+        #: workspace -> the key of its rule; workspaces sharing a rule (most subsystems: "PromptReco only")
+        #: share one compiled predicate, evaluated once per dataset.
+        self._rules: dict[str, str] = {}
+        self._compiled: dict[str, Callable[[Any], bool]] = {}
         for classifier in classifiers:
             if classifier.enabled and classifier.workspace not in self._rules:
-                self._rules[classifier.workspace] = jsonlogic.compile_predicate(classifier.rule)
+                key = orjson.dumps(classifier.rule, option=orjson.OPT_SORT_KEYS).decode()
+                self._rules[classifier.workspace] = key
+                if key not in self._compiled:
+                    self._compiled[key] = jsonlogic.compile_predicate(classifier.rule)
 
     def moves(
         self, context: Mapping[str, Any], attributes: Mapping[str, Any]
@@ -98,12 +116,15 @@ class StateDecider:
         waiting = sorted(ws for ws, state in workspace_states(attributes).items() if state == WAITING_DQM_GUI)
         moves: list[tuple[str, str]] = []
         unclassified: list[str] = []
+        verdicts: dict[str, bool] = {}
         for ws in sorted(waiting, key=lambda ws: ws == GLOBAL):
-            rule = self._rules.get(ws)
-            if rule is None:
+            key = self._rules.get(ws)
+            if key is None:
                 unclassified.append(ws)
                 continue
-            moves.append((ws, RunStatus.OPEN.value if rule(context) else NOT_SIGNIFICANT))
+            if key not in verdicts:
+                verdicts[key] = self._compiled[key](context)
+            moves.append((ws, RunStatus.OPEN.value if verdicts[key] else NOT_SIGNIFICANT))
         return moves, unclassified
 
 
