@@ -203,3 +203,34 @@ def test_a_ping_killed_mid_write_loses_nothing_and_duplicates_nothing(signed_off
     assert attributes(db, RUN, PROMPT)["datasets_in_gui"] == [ZB]
     assert pinger.ping(db, FakeGui([(RUN, ZB)])).change_set_id is None
     assert counts(db) == (before[0] + 1, before[1] + 1)
+
+
+def test_the_worker_keeps_pinging_through_a_gui_that_is_down(signed_off: Database) -> None:
+    import threading
+
+    from runreg.worker import heartbeats, periodic
+    from runreg.worker.dqmgui import NAME, pinger_worker
+
+    db = signed_off
+
+    class FlakyGui(FakeGui):
+        """Down for the first two pings, then showing the sample; stops the worker after the fourth."""
+
+        def samples(self, match: str | None = None) -> list[Sample]:
+            self.calls += 1
+            if self.calls >= 4:
+                stop.set()
+            if self.calls <= 2:
+                raise DqmGuiUnavailable(
+                    "GET https://gui/data/json/samples failed 3 time(s); last failure: HTTP 500"
+                )
+            return [Sample(RUN, ZB)]
+
+    stop = threading.Event()
+    gui = FlakyGui()
+    ok = periodic.run(db, pinger_worker(db, gui, interval_s=0.01), stop=stop, beat_every_s=60)
+    assert ok and gui.calls == 4
+    beat = heartbeats.read(db, NAME)
+    assert beat is not None and beat.cycles == 4 and beat.failed_cycles == 2
+    assert attributes(db, RUN, PROMPT)["global_state"] == "OPEN"
+    assert attributes(db, RUN, PROMPT)["datasets_in_gui"] == [ZB]
