@@ -60,21 +60,8 @@ def append(
     The unique (run_number, stream_version) index turns a concurrent writer into StaleVersion instead of
     an interleaved history.
     """
-    if not new_events:
-        return expected_version
-    rows = [
-        _row(change_set, run_number, expected_version + offset, event)
-        for offset, event in enumerate(new_events, start=1)
-    ]
-    try:
-        with conn.begin_nested():
-            bulk_insert(conn, events, rows)
-    except IntegrityError as exc:
-        raise StaleVersion(
-            f"run {run_number} was changed by someone else meanwhile: reload it and try again",
-            details={"run_number": run_number, "expected_version": expected_version},
-        ) from exc
-    return expected_version + len(rows)
+    append_many(conn, change_set, [(run_number, expected_version, new_events)])
+    return expected_version + len(new_events)
 
 
 def append_many(
@@ -93,6 +80,12 @@ def append_many(
         with conn.begin_nested():
             bulk_insert(conn, events, rows)
     except IntegrityError as exc:
+        if len(streams) == 1:
+            run_number, expected, _ = streams[0]
+            raise StaleVersion(
+                f"run {run_number} was changed by someone else meanwhile: reload it and try again",
+                details={"run_number": run_number, "expected_version": expected},
+            ) from exc
         raise StaleVersion(
             f"{len(streams)} runs: one of them was changed by someone else meanwhile: try again",
             details={"runs": len(streams)},

@@ -17,11 +17,11 @@ from urllib.parse import parse_qs
 import orjson
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from starlette.types import Receive, Scope, Send
 
-from runreg.simulators.control import add_control_routes
+from runreg.simulators.control import add_control_routes, take_fault
 from runreg.simulators.dqmgui.catalogue import FixedCatalogue, WorldCatalogue
-from runreg.simulators.oms.server import FaultSpec, SimulatedClock, SimulatorServer, _inject, run_in_thread
+from runreg.simulators.oms.server import FaultSpec, SimulatedClock, SimulatorServer, run_in_thread
+from runreg.simulators.oms.server import _OmsApp as FaultInjectingApp  # counts requests, injects faults
 from runreg.simulators.oms.world import OmsWorld
 
 __all__ = ["FixedCatalogue", "SimulatorServer", "WorldCatalogue", "create_app", "run_in_thread"]
@@ -57,29 +57,8 @@ class _Simulator:
             self.answers[key] = bytes(answer.body)
         return Response(self.answers[key], media_type="application/json")
 
-    def take_fault(self, path: str) -> FaultSpec | None:
-        with self.lock:
-            for fault in self.faults:
-                if path.startswith(fault.path_prefix):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self.faults.remove(fault)
-                    return fault
-        return None
-
-
-class _GuiApp(FastAPI):
-    simulator: _Simulator
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith("/_simulator"):
-            with self.simulator.lock:
-                self.simulator.requests[scope["path"]] += 1
-            fault = self.simulator.take_fault(scope["path"])
-            if fault is not None:
-                await _inject(fault, super().__call__, scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+    def take_fault(self, path: str, query: dict[str, list[str]]) -> FaultSpec | None:
+        return take_fault(self, path, query)
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -88,7 +67,7 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 def create_app(catalogue: Catalogue) -> FastAPI:
     sim = _Simulator(catalogue)
-    app = _GuiApp(title="DQM GUI simulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FaultInjectingApp(title="DQM GUI simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.simulator = sim
 
     def selected(request: Request, pattern_param: str) -> list[tuple[int, str]] | Response:

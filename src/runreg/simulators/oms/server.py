@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 from starlette.types import Message, Receive, Scope, Send
 
-from runreg.simulators.control import add_control_routes
+from runreg.simulators.control import add_control_routes, take_fault
 from runreg.simulators.oms.world import LS_UNITS, RUN_UNITS, OmsWorld, iso
 
 API = "/agg/api/v1"
@@ -106,16 +106,7 @@ class _Simulator:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, path: str, query: dict[str, list[str]]) -> FaultSpec | None:
-        with self.lock:
-            for fault in self.faults:
-                if path.startswith(fault.path_prefix) and all(
-                    query.get(key) == [value] for key, value in fault.query.items()
-                ):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self.faults.remove(fault)
-                    return fault
-        return None
+        return take_fault(self, path, query)
 
     def issue_token(self) -> str:
         token = secrets.token_urlsafe(24)
