@@ -337,12 +337,21 @@ def save_dataset_attributes(
     if not changed:
         return
     now = datetime.now(UTC)
-    conn.execute(
-        update(runs)
-        .where(runs.c.run_number == bindparam("b_run"))
-        .values(version=bindparam("b_version"), last_change_set=change_set_id, updated_at=now),
-        [{"b_run": run.run_number, "b_version": run.version} for run, _ in changed],
-    )
+    versions = [(run.run_number, run.version) for run, _ in changed]
+    if conn.dialect.name == "postgresql":  # one statement, the runs and versions as two arrays
+        conn.exec_driver_sql(
+            "UPDATE runs SET version = new.version, last_change_set = %s, updated_at = %s "
+            "FROM unnest(%s::integer[], %s::integer[]) AS new(run_number, version) "
+            "WHERE runs.run_number = new.run_number",
+            (change_set_id, now, [n for n, _ in versions], [v for _, v in versions]),
+        )
+    else:
+        conn.execute(
+            update(runs)
+            .where(runs.c.run_number == bindparam("b_run"))
+            .values(version=bindparam("b_version"), last_change_set=change_set_id, updated_at=now),
+            [{"b_run": number, "b_version": version} for number, version in versions],
+        )
     keys = [(run.run_number, name) for run, names in changed for name in sorted(names)]
     for chunk in _chunks(keys):
         conn.execute(delete(datasets).where(tuple_(datasets.c.run_number, datasets.c.name).in_(chunk)))
