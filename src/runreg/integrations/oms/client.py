@@ -16,7 +16,7 @@ import orjson
 from runreg.integrations import transport
 from runreg.integrations.oms import wire
 from runreg.integrations.oms.errors import OmsBadResponse, OmsUnavailable
-from runreg.integrations.transport import Retryable, snippet
+from runreg.integrations.transport import Retryable, http_client, snippet
 from runreg.telemetry import metrics
 
 if TYPE_CHECKING:
@@ -83,11 +83,14 @@ class OmsClient:
             self._credentials["audience"] = audience
         self._attempts = attempts
         self._backoff_s = backoff_s
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        # LS downloads are prefetched from a few threads: a pool of ten connections.
+        self._http = http_client(
+            timeout=timeout,
+            connect_timeout=connect_timeout,
             verify=verify,
+            user_agent=_USER_AGENT,
             transport=transport,
-            headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+            pool=10,
         )
         self._token: str | None = None
         self._token_valid_until = 0.0
