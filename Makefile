@@ -31,7 +31,7 @@ services: ## start PostgreSQL and Redis if they are down (fails if it cannot)
 	bash scripts/ensure-services.sh
 
 test: install services ## install, start services, run the whole suite on SQLite and PostgreSQL
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 lint: install ## ruff, import-linter (the dependency rule) and mypy on the pure layers
 	$(BIN)/ruff check src tests benchmarks

@@ -23,33 +23,23 @@ from runreg.configuration import service as configuration
 from runreg.kernel.actors import SYSTEM, Actor, ActorKind
 from runreg.luminosity import model
 from runreg.luminosity import service as luminosity
+from runreg.simulators.brilcalc import byls_lines
 from runreg.simulators.oms.world import OmsWorld
 from runreg.storage import migrate
 from runreg.storage.database import Database
 
 LUMI_ADMIN = Actor("lumi-admin@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-admins-lum"}))
-HEADER = "#run:fill,ls,time,beamstatus,E(GeV),delivered(/ub),recorded(/ub),avgpu,source"
 
 
 def write_csv(path: Path, n_runs: int) -> int:
-    """brilcalc's CSV for the world's year; returns its number of LS lines."""
+    """brilcalc's CSV for the world's year (the simulator's own, as the demo writes it); returns its number
+    of LS lines."""
     world = OmsWorld(runs=n_runs)
     lines = 0
     with path.open("w") as out:
-        out.write("#Data tag : 24v1 , Norm tag: normtag_BRIL.json\n" + HEADER + "\n")
-        for plan in world.plans:
-            record = world.run(plan.run_number, world.end) or {}
-            fill = record.get("fill_number") or 0
-            for row in world.lumisection_rows(plan.run_number, world.end):
-                ls = row["lumisection_number"]
-                delivered = (row["delivered_lumi"] or 0.0) * 1e6
-                recorded = (row["recorded_lumi"] or 0.0) * 1e6
-                out.write(
-                    f"{plan.run_number}:{fill},{ls}:{ls},06/01/24 10:00:00,STABLE BEAMS,6800,"
-                    f"{delivered:.3f},{recorded:.3f},{row.get('pileup') or 0:.1f},HFET\n"
-                )
-                lines += 1
-        out.write("#Summary:\n#nfill,nrun,nls,ncms,totdelivered(/ub),totrecorded(/ub)\n")
+        for line in byls_lines(world, at=world.end):
+            out.write(line + "\n")
+            lines += not line.startswith("#")
     return lines
 
 

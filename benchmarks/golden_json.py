@@ -46,7 +46,9 @@ import psycopg
 from sqlalchemy import func, select
 
 from runreg.certification import patterns
+from runreg.certification import service as certification
 from runreg.certification.compute import compute_json
+from runreg.certification.runners import InlineRunner
 from runreg.configuration import service as configuration
 from runreg.configuration.model import default_configuration
 from runreg.ingestion.model import LS_WHITELIST, derive_oms_attributes
@@ -284,6 +286,21 @@ def time_warm(db: Database) -> tuple[float, list[float], dict[str, Any]]:
     return statistics.median(times), times, result
 
 
+def time_portal(db: Database) -> list[float]:
+    """Seconds of whole portal jobs, warm: what `POST /api/v1/json` sets off — validation, the job row, the
+    computation with its progress writes, the result stored in the job — run inline (median of 3)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        job_id = certification.submit(
+            db, InlineRunner(db), actor=CERTIFIER, dataset_pattern=PATTERN, rule=golden_rule()
+        )
+        times.append(time.perf_counter() - started)
+        if certification.get(db, job_id).status != "done":
+            raise SystemExit(f"portal job {job_id} did not finish: {certification.get(db, job_id).error}")
+    return times
+
+
 def matched_ls(db: Database) -> tuple[int, int, int]:
     """(runs, datasets, LS) of the datasets the pattern matches."""
     with db.reading() as conn:
@@ -461,6 +478,12 @@ def main() -> None:
         if (result["datasets"], result["runs"]) != (n_datasets, n_runs):
             raise SystemExit(f"compute_json matched {result['datasets']} datasets, expected {n_datasets}")
         golden_runs, golden_ls = len(result["json"]), json_ls(result["json"])
+        portal_times = time_portal(db)
+        portal_s = statistics.median(portal_times)
+        print(
+            f"portal job (submit, compute, store), warm: median {portal_s:.3f} s of "
+            f"{', '.join(f'{t:.3f}' for t in portal_times)}"
+        )
 
         sample = sample_runs(db)
         with tempfile.TemporaryDirectory() as tmp:
@@ -497,6 +520,7 @@ def main() -> None:
             build_s=build_s,
             cold_wall=cold_wall,
             sample_json_runs=sample_json_runs,
+            portal_s=portal_s,
         )
 
 
@@ -515,6 +539,8 @@ def report(**r: Any) -> None:
         ("runreg `compute_json`, cold (fresh process)", *year, r["golden_runs"], r["golden_ls"], r["cold_s"]),
         (f"runreg `compute_json`, warm (median of {WARM_CALLS})", *year, r["golden_runs"], r["golden_ls"],
          r["warm_s"]),
+        ("runreg portal job (submit, compute, store result), warm, median of 3", *year, r["golden_runs"],
+         r["golden_ls"], r["portal_s"]),
         (f"json-logic-js `apply` loop, sample (median of {NODE_LOOPS})", len({run for run, _ in sample}),
          len(sample), s["ls"], r["sample_json_runs"], r["sample_pass"], s["median_s"]),
         ("json-logic-js `apply` loop, extrapolated", *year, None, None, r["node_year"]),

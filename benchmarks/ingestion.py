@@ -71,19 +71,22 @@ def bench(db: Database, label: str) -> None:
     )
     httpx.delete(f"{BASE}/_simulator/stats")
     started = time.perf_counter()
-    report = ingestion.run_cycle(db, oms, max_pages=100)
+    report = ingestion.run_cycle(db, oms)
     elapsed = time.perf_counter() - started
     stats = httpx.get(f"{BASE}/_simulator/stats").json()
     runs = report.count("created")
     total_ls = sum(p.ls_count for p in OmsWorld().plans)
     httpx.delete(f"{BASE}/_simulator/stats")
     started = time.perf_counter()
-    quiet = ingestion.run_cycle(db, oms, max_pages=100)
+    quiet = ingestion.run_cycle(db, oms)
     quiet_s = time.perf_counter() - started
     quiet_stats = httpx.get(f"{BASE}/_simulator/stats").json()
     quiet_ls = sum(n for path, n in quiet_stats["requests"].items() if "lumisections" in path)
+    with db.reading() as conn:  # ingestion writes each run's luminosity arrays in the run's transaction
+        lumi_runs = conn.exec_driver_sql("SELECT count(DISTINCT run_number) FROM luminosity_series").scalar()
     print(
-        f"{label}: {runs} runs ({total_ls} LS, failed {len(report.failed)}) in {elapsed:.1f} s = "
+        f"{label}: {runs} runs ({total_ls} LS, {total_ls / max(runs, 1):,.0f} LS/run, luminosity for "
+        f"{lumi_runs} runs, failed {len(report.failed)}) in {elapsed:.1f} s = "
         f"{runs / elapsed:.1f} runs/s, {total_ls / elapsed:,.0f} LS/s, "
         f"{stats['total'] / runs:.2f} OMS requests/run; quiet cycle {quiet_s * 1000:.0f} ms, "
         f"{quiet_stats['total']} OMS requests, {quiet_ls} LS requests, outcomes {quiet.outcomes or 'none'}"

@@ -61,6 +61,15 @@ def _cycle_preview(page: Page) -> None:
     page.wait_for_selector("#create-form .preview-count")
 
 
+def _dctools_preview(page: Page) -> None:
+    """A batch update of dt-dt previewed on the PromptReco datasets (nothing written)."""
+    page.fill("#tool-form textarea[name=filter]", '{"name": {"like": "%PromptReco%"}}')
+    page.locator("#tool-form select[name=columns]").select_option("dt-dt")
+    page.fill("#tool-form input[name=comment]", "the chamber was on")
+    page.locator("#tool-form button:has-text('Preview')").click()
+    page.wait_for_selector("#dc-preview .dc-card, #dc-preview .field-error")
+
+
 def _first_dataset(page: Page) -> None:
     """The dataset page of the newest editable dataset of the global workspace."""
     page.locator("#editable-datasets td.dataset-name a").first.click()
@@ -125,6 +134,8 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ("cycles-history", "/offline/cycles/csc", CERTIFIER, "#cycle-history summary"),
     ("cycles-create-preview", "/offline/cycles/global?new=1", CERTIFIER, _cycle_preview),
     ("cycles-visitor-disabled", "/offline/cycles/dt", VISITOR, None),
+    ("dctools-batch-update-preview", "/offline/dc-tools?tool=batch_update", CERTIFIER, _dctools_preview),
+    ("dctools-api-call", "/offline/dc-tools?tool=hide&filter=%7B%7D", CERTIFIER, "#api-call summary"),
     ("offline-global", "/offline/datasets/global", CERTIFIER, None),
     ("offline-tracker-all-states", "/offline/datasets/tracker?all_states=1", CERTIFIER, None),
     ("offline-shifter-disabled", "/offline/datasets/global", SHIFTER, None),

@@ -12,6 +12,8 @@ import runregistry
 import runregistry.runregistry as client_module
 
 from runreg.configuration.model import default_configuration
+from runreg.datasets import selection
+from runreg.datasets.dctools import export
 from runreg.kernel.lsdiff import lumisection_ranges
 from runreg.registry.model import OMS_LS_WHITELIST as DCS_WHITELIST
 from tests.builders.legacy_seed import (
@@ -291,6 +293,17 @@ def test_dataset_filters_return_exactly_the_matching_datasets(rr: ModuleType) ->
     assert pairs(rr.get_datasets(filter={"run_number": VALID_RUN, "dataset_name": VALID_DATASET})) == {
         (VALID_RUN, VALID_DATASET)
     }
+
+
+def test_the_dc_tools_api_call_reads_the_datasets_the_tools_act_on(
+    rr: ModuleType, runreg_server: Server
+) -> None:
+    """The page's "Get API call" snippet, run as printed, reads exactly the datasets of the filter."""
+    chosen = {"and": [IN_309K, {"name": {"like": "%Cosmics18CRUZET%"}}]}
+    namespace: dict[str, Any] = {}
+    exec(export.api_call(chosen), namespace)  # noqa: S102 — our own generated snippet
+    expected = set(selection.select(runreg_server.db, filter=chosen, limit=1000).keys)
+    assert expected and pairs(namespace["datasets"]) == expected
 
 
 # -- lumisections --------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from runreg.configuration import service as configuration
 from runreg.configuration.tables import config_versions
 from runreg.datasets import gui_service
 from runreg.datasets import service as cycles
+from runreg.datasets.dctools import service as dctools
 from runreg.datasets.tables import cycle_datasets, cycle_events
 from runreg.datasets.tables import cycles as cycle_table
 from runreg.eventlog.tables import change_sets
@@ -43,6 +44,7 @@ OUTSIDER = Actor("outsider@cern.ch", ActorKind.HUMAN, frozenset({"cms-some-other
 RUN = 380567
 OFFLINE = "/PromptReco/Collisions2024A/DQM"
 OTHER_OFFLINE = "/PromptReco/Collisions2024B/DQM"
+HIDDEN_OFFLINE = "/Hidden/DQM"  # hidden by the DC tools: what un-hiding acts on
 CYCLE = 1  # the world's cycle, holding OFFLINE
 
 
@@ -175,7 +177,33 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, cycle_id=CYCLE, workspace="dt", run_number=RUN, name=OFFLINE, to_state="SIGNOFF"
     ),
     "datasets.delete_cycle": lambda db, a: cycles.delete_cycle(db, actor=a, cycle_id=CYCLE),
-    "datasets.ping": lambda db, a: gui_service.ping(db, SignedOffGui(), actor=a),
+    "datasets.gui.ping": lambda db, a: gui_service.ping(db, SignedOffGui(), actor=a),
+    "datasets.dctools.run_tool": lambda db, a: dctools.run_tool(
+        db, actor=a, tool="hide", filter={"name": OFFLINE}, reason="wrong era"
+    ),
+    "datasets.dctools.duplicate_datasets": lambda db, a: dctools.duplicate_datasets(
+        db, actor=a, filter={"name": OFFLINE}, source_dataset_name=OFFLINE, target_dataset_name="/Copy/DQM"
+    ),
+    "datasets.dctools.copy_columns": lambda db, a: dctools.copy_columns(
+        db,
+        actor=a,
+        filter={"run_number": RUN},
+        source_dataset_name=OFFLINE,
+        target_dataset_name=OTHER_OFFLINE,
+        columns=["dt-dt"],
+    ),
+    "datasets.dctools.batch_update": lambda db, a: dctools.batch_update(
+        db, actor=a, filter={"name": OFFLINE}, columns=["dt-dt"], new_status="BAD", comment="noise"
+    ),
+    "datasets.dctools.change_states": lambda db, a: dctools.change_states(
+        db, actor=a, filter={"name": OFFLINE}, workspace="dt", to_state="SIGNOFF"
+    ),
+    "datasets.dctools.hide_datasets": lambda db, a: dctools.hide_datasets(
+        db, actor=a, filter={"name": OFFLINE}, reason="wrong era"
+    ),
+    "datasets.dctools.unhide_datasets": lambda db, a: dctools.unhide_datasets(
+        db, actor=a, filter={"name": HIDDEN_OFFLINE}, reason="right era"
+    ),
     "predictions.submit": lambda db, a: predictions.submit(
         db,
         actor=a,
@@ -200,22 +228,20 @@ NOT_GATED = {
 
 
 def service_writes() -> set[str]:
-    """Public functions of every `runreg.<domain>.service` (and `…_service`) module taking a keyword-only
-    `actor`."""
+    """Public functions of every `runreg.<domain>[.<part>].service` (or `…_service`) module taking a
+    keyword-only `actor`."""
     found = set()
-    for domain in pkgutil.iter_modules(runreg.__path__):
-        if not domain.ispkg:
+    for module_info in pkgutil.walk_packages(runreg.__path__, "runreg."):
+        if not module_info.name.endswith((".service", "_service")):
             continue
-        package = importlib.import_module(f"runreg.{domain.name}")
-        names = [m.name for m in pkgutil.iter_modules(package.__path__)]
-        for module_name in [n for n in names if n == "service" or n.endswith("_service")]:
-            module = importlib.import_module(f"runreg.{domain.name}.{module_name}")
-            for name, function in inspect.getmembers(module, inspect.isfunction):
-                if name.startswith("_") or function.__module__ != module.__name__:
-                    continue
-                actor = inspect.signature(function).parameters.get("actor")
-                if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
-                    found.add(f"{domain.name}.{name}")
+        module = importlib.import_module(module_info.name)
+        where = module_info.name.removeprefix("runreg.").removesuffix(".service").removesuffix("_service")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            actor = inspect.signature(function).parameters.get("actor")
+            if actor is not None and actor.kind is inspect.Parameter.KEYWORD_ONLY:
+                found.add(f"{where}.{name}")
     return found
 
 
@@ -261,6 +287,13 @@ def world(db: Database) -> Database:
         name=OTHER_OFFLINE,
         attributes={"global_state": "OPEN", "dt_state": "OPEN"},
     )
+    registry.create_dataset(
+        db,
+        actor=EXPERT,
+        run_number=RUN,
+        name=HIDDEN_OFFLINE,
+        attributes={"global_state": "OPEN", "hidden": True},
+    )
     certification.submit(db, NullRunner(), actor=CERTIFIER, dataset_pattern="online", preset="golden")
     certification.save_preset(
         db, actor=CERTIFIER, name="dt", rule={"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}
@@ -297,6 +330,7 @@ def test_a_write_without_a_grant_is_refused_and_writes_nothing(world: Database, 
         "datasets.move_all_datasets",
         "datasets.add_datasets",
         "predictions.submit",
+        "datasets.dctools.batch_update",
     ],
 )
 def test_the_egroup_granted_the_action_may_write(world: Database, write: str) -> None:
@@ -305,6 +339,7 @@ def test_the_egroup_granted_the_action_may_write(world: Database, write: str) ->
         "configuration.edit": EXPERT,
         "datasets.move_all_datasets": DT_CERTIFIER,
         "datasets.add_datasets": CERTIFIER,
+        "datasets.dctools.batch_update": CERTIFIER,
         "predictions.submit": ML_AGENT,
     }.get(write, SHIFTER)
     before = written(world)

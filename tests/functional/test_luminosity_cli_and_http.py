@@ -124,3 +124,17 @@ def test_the_originals_luminosity_routes(client: TestClient) -> None:
         json={"json_with_dataset_names": {f"380002-{PROMPT}": [[1, 10]]}},
     )
     assert by_key.json() == {f"380002-{PROMPT}": pytest.approx(0.5)}
+
+
+def test_the_originals_oms_lumisections_carry_the_per_ls_luminosity(client: TestClient) -> None:
+    per_ls = client.post(
+        "/lumisections/oms_lumisections", json={"run_number": 380001, "dataset_name": "online"}
+    ).json()
+    assert len(per_ls) == 10
+    assert per_ls[0]["recorded_lumi"] == pytest.approx(0.05)
+    assert per_ls[0]["delivered_lumi"] == pytest.approx(0.06)
+    assert per_ls[0]["cms_active"] is True  # the DCS bits are still there beside it
+    offline = client.post(
+        "/lumisections/oms_lumisections", json={"run_number": 380001, "dataset_name": PROMPT}
+    ).json()
+    assert offline[9]["recorded_lumi"] == pytest.approx(0.05)  # an offline dataset sees the run's OMS values

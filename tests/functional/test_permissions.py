@@ -166,6 +166,44 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         f"/api/v1/cycles/1/datasets/{RUN}{OFFLINE}/workspaces/dt/state/SIGNOFF",
         None,
     ),
+    ("POST", "/dc_tools/duplicate_datasets"): (
+        "/dc_tools/duplicate_datasets",
+        {"filter": {"name": OFFLINE}, "source_dataset_name": OFFLINE, "target_dataset_name": "/Copy/DQM"},
+    ),
+    ("POST", "/dc_tools/copy_column_from_datasets"): (
+        "/dc_tools/copy_column_from_datasets",
+        {
+            "filter": {"name": OFFLINE},
+            "source_dataset_name": OFFLINE,
+            "target_dataset_name": "/Other/DQM",
+            "columns_to_copy": ["dt-dt"],
+        },
+    ),
+    ("POST", "/dc_tools/dataset_column_batch_update"): (
+        "/dc_tools/dataset_column_batch_update",
+        {
+            "filter": {"name": OFFLINE},
+            "columns_to_update": ["dt-dt"],
+            "new_status": "BAD",
+            "comment": "noise",
+        },
+    ),
+    ("POST", "/dc_tools/change_multiple_dataset_states/{workspace}/{from_state}/{to_state}"): (
+        "/dc_tools/change_multiple_dataset_states/dt/OPEN/SIGNOFF",
+        {"filter": {"name": OFFLINE}},
+    ),
+    ("POST", "/dc_tools/change_multiple_dataset_states_in_all_workspaces/{to_state}"): (
+        "/dc_tools/change_multiple_dataset_states_in_all_workspaces/SIGNOFF",
+        {"filter": {"name": OFFLINE}},
+    ),
+    ("DELETE", "/dc_tools/hide_datasets"): (
+        "/dc_tools/hide_datasets",
+        {"filter": {"name": OFFLINE}, "reason_for_hiding": "wrong era"},
+    ),
+    ("POST", "/api/v1/dctools/{tool}"): (
+        "/api/v1/dctools/hide",
+        {"filter": {"name": OFFLINE}, "reason": "wrong era"},
+    ),
     ("POST", "/api/v1/predictions"): (
         "/api/v1/predictions",
         {

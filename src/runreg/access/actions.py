@@ -30,6 +30,12 @@ ACTIONS: dict[str, str] = {
     "datasets:cycle:move": "move a cycle's datasets between states in a workspace, through the cycle",
     # the DQM GUI pinger
     "datasets:gui:record": "record a dataset's DQM GUI samples and settle its waiting workspaces (automatic)",
+    # DC expert tools (bulk repairs of the offline datasets a filter selects; one change set each)
+    "datasets:dctools:duplicate": "duplicate offline datasets into a new name, with their LS and states",
+    "datasets:dctools:copy_columns": "copy component columns (LS statuses) from one dataset to another",
+    "datasets:dctools:batch_update": "set a component's status on every LS of many datasets",
+    "datasets:dctools:change_states": "change the workspace states of many datasets at once",
+    "datasets:dctools:hide": "hide offline datasets (with a reason), or show them again",
     # registry: the change log
     "registry:change_set:revert": "revert a change set",
     "registry:change_set:force_revert": "revert a change set over later changes of the same values",

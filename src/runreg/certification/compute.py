@@ -9,6 +9,7 @@ from typing import Any
 
 from runreg.certification import engine, patterns, store
 from runreg.certification.engine import CompiledRule, DatasetData, IntervalSet
+from runreg.kernel.collector import collector_paused
 from runreg.kernel.errors import InvalidInput, RunNotFound
 from runreg.kernel.ranges import RangeMap
 from runreg.luminosity import service as luminosity
@@ -32,6 +33,13 @@ def compute_json(
 ) -> dict[str, Any]:
     """The golden JSON of `rule` over the datasets whose names match `dataset_pattern`, as of change set
     `as_of` (default: now). Run-level parts of the rule are decided before any LS data is read."""
+    with collector_paused():
+        return _compute(db, rule, dataset_pattern, policy, as_of, progress)
+
+
+def _compute(
+    db: Database, rule: Any, dataset_pattern: str, policy: str, as_of: int | None, progress: Progress
+) -> dict[str, Any]:
     compiled = engine.compiled(rule)
     with db.reading() as conn:
         latest = store.latest_change_set(conn)

@@ -47,11 +47,19 @@ class Explainer:
         if isinstance(tree, int):
             return (True, []) if truths[tree] else (False, [self.texts[tree]])
         is_or, children = tree
-        results = [self._failing(child, truths) for child in children]
-        holds = any(t for t, _ in results) if is_or else all(t for t, _ in results)
-        if holds:
-            return True, []
-        return False, [leaf for t, leaves in results if not t for leaf in leaves]
+        failing: list[str] = []
+        for child in children:
+            # Leaves are read in place (most of a golden rule is one `and` of leaves): one call per node.
+            if isinstance(child, int):
+                holds, leaves = truths[child], ([] if truths[child] else [self.texts[child]])
+            else:
+                holds, leaves = self._failing(child, truths)
+            if holds and is_or:
+                return True, []
+            failing.extend(leaves)
+        if is_or or failing:
+            return False, failing
+        return True, []
 
     def combination(self, truths: tuple[bool, ...]) -> Combination:
         known = self._memo.get(truths)

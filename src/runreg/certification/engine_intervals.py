@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from itertools import starmap
+from operator import sub
 from typing import Any
 
 from runreg.kernel.ranges import RangeMap
@@ -60,7 +62,9 @@ class IntervalSet:
         return iter(self.ranges)
 
     def __len__(self) -> int:
-        return sum(last - first + 1 for first, last in self.ranges)
+        # Σ (last - first + 1) as len - Σ (first - last), the sum taken in C: a failing set of a run whose
+        # bits flip LS after LS has thousands of ranges, and a golden JSON counts tens of thousands of sets.
+        return len(self.ranges) - sum(starmap(sub, self.ranges))
 
     def __bool__(self) -> bool:
         return bool(self.ranges)

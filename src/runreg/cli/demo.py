@@ -4,13 +4,15 @@ seconds, beside the API."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from rich.console import Console
 
 from runreg.integrations.dqmgui import DqmGuiClient
 from runreg.integrations.oms.client import OmsClient
 from runreg.settings import Settings
+from runreg.simulators.brilcalc import byls_lines
 from runreg.simulators.dqmgui import server as dqmgui_simulator
 from runreg.simulators.dqmgui.catalogue import WorldCatalogue
 from runreg.simulators.oms.server import SimulatedClock, create_app, run_in_thread
@@ -28,6 +30,16 @@ PING_INTERVAL_S = 10.0
 #: in 2 simulated hours (2 min): signed-off runs become OPEN a little while after.
 EXPRESS_DELAY = timedelta(minutes=30)
 PROMPT_DELAY = timedelta(hours=2)
+BRILCALC_SAMPLE = Path("var/demo/brilcalc_byls.csv")
+
+
+def write_brilcalc_sample(world: OmsWorld, *, at: datetime, path: Path = BRILCALC_SAMPLE) -> Path:
+    """brilcalc's --byls CSV for the runs OMS knows at `at`, 1.5 % below OMS's online values (as an offline
+    normtag moves them), for a visitor to import and watch the JSONs switch source."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = byls_lines(world, at=at, normtag="normtag_demo.json", correction=0.985)
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def start_demo(db: Database, settings: Settings) -> OmsClient:
@@ -63,6 +75,11 @@ def start_demo(db: Database, settings: Settings) -> OmsClient:
         daemon=True,
         name="dqmgui-pinger",
     ).start()
+    brilcalc = write_brilcalc_sample(world, at=opening)
+    Console().print(
+        f"[bold]demo:[/bold] brilcalc's luminosity of the runs so far in {brilcalc}: import it on "
+        f"http://{settings.host}:{settings.port}/luminosity (or `runreg lumi import {brilcalc}`)"
+    )
     Console().print(
         f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "
         f"{INGESTION_INTERVAL_S:g} s; DQM GUI simulator at {gui_simulator.base_url}, pinged every "

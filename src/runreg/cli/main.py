@@ -11,6 +11,7 @@ from runreg.cli import ingest  # noqa: F401  (adds `ingest once | loop` to the i
 from runreg.cli.datasets import app as datasets_app
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
+from runreg.datasets.dctools.cli import app as dctools_app
 from runreg.ingestion.cli import app as ingest_app
 from runreg.luminosity.cli import app as lumi_app
 from runreg.registry.cli import changes_app, runs_app
@@ -31,6 +32,7 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(lumi_app, name="lumi")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(trends_app, name="trends")
+app.add_typer(dctools_app, name="dctools")
 
 
 @db_app.command("upgrade")
@@ -111,6 +113,10 @@ def _serve_workers(workers: int, settings: Settings, common: dict[str, Any]) -> 
     from runreg.telemetry import metrics
 
     os.environ.update(RUNREG_HOST=settings.host, RUNREG_PORT=str(settings.port))
+    # The workers share one listening socket, and libuv (uvloop) accepts every pending connection at once:
+    # clients that connect together (a load balancer's pool, 38 wrk connections) landed 35 on one worker and
+    # 15 on the other, and the busier one made the latency tail. One accept per turn balances them (23/27).
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     chosen = os.environ.get(metrics.MULTIPROC_ENV)
     directory = metrics.prepare_multiprocess_dir(chosen)
     try:

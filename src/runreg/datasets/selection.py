@@ -45,13 +45,22 @@ class Selection:
 is_hidden = model.is_hidden
 
 
-def select(db: Database, *, filter: Mapping[str, Any] | None, limit: int, sortings: Any = None) -> Selection:
-    """The offline, not hidden datasets matching `filter` (the table filter language). More than `limit`
-    matches is refused naming the count, so a tool never acts on a set it did not show."""
+def select(
+    db: Database,
+    *,
+    filter: Mapping[str, Any] | None,
+    limit: int,
+    sortings: Any = None,
+    hidden: bool = False,
+) -> Selection:
+    """The offline, not hidden datasets matching `filter` (the table filter language); with `hidden`, the
+    hidden ones instead (what un-hiding acts on). More than `limit` matches is refused naming the count, so a
+    tool never acts on a set it did not show."""
     given = dict(filter or {})
-    offline_only: dict[str, Any] = (
-        {"and": [given, {"name": {"<>": ONLINE}}]} if given else {"name": {"<>": ONLINE}}
-    )
+    scope: list[dict[str, Any]] = [{"name": {"<>": ONLINE}}]
+    if hidden:
+        scope.append({f"dataset_attributes.{HIDDEN}": True})
+    offline_only: dict[str, Any] = {"and": [given, *scope]} if given else {"and": scope}
     rows: list[dict[str, Any]] = []
     page = 0
     while True:
@@ -62,7 +71,7 @@ def select(db: Database, *, filter: Mapping[str, Any] | None, limit: int, sortin
             sortings=sortings,
             page=page,
             page_size=_BATCH,
-            visible_only=True,
+            visible_only=not hidden,
         )
         rows.extend(batch)
         if len(rows) > limit:

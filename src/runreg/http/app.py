@@ -18,6 +18,8 @@ from runreg.certification.legacy_api import router as certification_legacy
 from runreg.certification.runners import CeleryRunner, InProcessRunner
 from runreg.configuration.api import router as configuration_router
 from runreg.datasets.api import router as datasets_router
+from runreg.datasets.dctools.api import router as dctools_router
+from runreg.datasets.dctools.legacy_api import router as dctools_legacy
 from runreg.datasets.legacy_api import router as datasets_legacy
 from runreg.http import operations
 from runreg.http.bounded import BoundedInputMiddleware
@@ -25,6 +27,7 @@ from runreg.http.logs import RequestIdMiddleware
 from runreg.ingestion.api import router as ingestion_router
 from runreg.ingestion.legacy_api import router as ingestion_legacy
 from runreg.kernel.errors import InvalidInput, RunregError, http_status
+from runreg.luminosity import service as luminosity
 from runreg.luminosity.api import router as luminosity_router
 from runreg.predictions.api import router as predictions_router
 from runreg.registry.api import router as registry_router
@@ -53,6 +56,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.state.settings = settings or get_settings()
     app.state.oms = oms
     app.state.jobs = _job_runner(db, app.state.settings)
+    app.state.oms_ls_luminosity = lambda run_number: luminosity.oms_per_ls(db, run_number)
     app.add_middleware(
         BoundedInputMiddleware, max_body_bytes=app.state.settings.max_body_bytes, render=error_response
     )
@@ -77,6 +81,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     app.include_router(workflows_router, prefix=API_PREFIX)
     app.include_router(trends_router, prefix=API_PREFIX)
     app.include_router(datasets_router, prefix=API_PREFIX)
+    app.include_router(dctools_router, prefix=API_PREFIX)
     app.include_router(predictions_router, prefix=API_PREFIX)
     for pages in web.ROUTERS:
         app.include_router(pages)
@@ -133,6 +138,7 @@ def _include_legacy(app: FastAPI) -> None:
     app.include_router(workflows_legacy)
     app.include_router(trends_legacy)
     app.include_router(datasets_legacy)
+    app.include_router(dctools_legacy)
 
 
 def error_response(request: Request, exc: RunregError) -> JSONResponse:

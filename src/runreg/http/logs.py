@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runreg.telemetry.logs import request_id
 
 access_log = logging.getLogger("runreg.http.access")
+
+
+def _new_request_id() -> str:
+    """64 random bits in hex: unique enough to find a request's lines, without uuid4's urandom call per
+    request (a tenth of the cheapest request's CPU under load)."""
+    return f"{random.getrandbits(64):016x}"
 
 
 class RequestIdMiddleware:
@@ -24,7 +30,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        token = request_id.set(incoming or uuid.uuid4().hex)
+        token = request_id.set(incoming or _new_request_id())
         started = time.perf_counter()
         status = 500
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from itertools import compress, islice
+from operator import is_not, itemgetter
 from typing import Any
 
 from runreg.kernel.errors import InvalidInput
@@ -126,26 +128,37 @@ def per_key_ranges(
     """
     if isinstance(keys, str):
         raise TypeError(f"keys must be a collection of key names, not the string {keys!r}")
-    if keys is None:
-        keys = list(dict.fromkeys(key for ls in lumisections for key in ls))
+    keys = list(dict.fromkeys(key for ls in lumisections for key in ls)) if keys is None else list(keys)
     # Column by column, finding change points by identity first (bools and None are singletons) and checking
     # only those candidates with JSON equality: this runs on every ingested LS of every key.
     out: dict[str, RangeMap] = {}
     count = len(lumisections)
     if count == 0:  # a run OMS reports without lumisections (yet)
         return {key: RangeMap() for key in keys}
-    for key in keys:
-        values = [ls.get(key, _HOLE) for ls in lumisections]
-        cuts = [
-            i for i in range(1, count)
-            if values[i] is not values[i - 1] and not _same_present(values[i - 1], values[i])
-        ]  # fmt: skip
+    for key, values in zip(keys, _columns(lumisections, keys), strict=True):
+        # Candidates (a different object than the LS before) found in C, then checked for JSON equality.
+        candidates = compress(range(1, count), map(is_not, islice(values, 1, None), values))
+        cuts = [i for i in candidates if not _same_present(values[i - 1], values[i])]
         pieces: list[Range] = []
         for start, end in zip([0, *cuts], [*cuts, count], strict=True):
             if values[start] is not _HOLE:
                 pieces.append((start + 1, end, values[start]))
         out[key] = RangeMap.from_sorted(pieces)
     return out
+
+
+def _columns(lumisections: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[Sequence[Any]]:
+    """The LS array turned into one column per key, `_HOLE` where an LS lacks the key. OMS sends every key in
+    every LS, so the columns are first taken whole by one C-level getter per LS and transposed by zip; only
+    an array with a missing key is read key by key."""
+    if not keys:
+        return []
+    try:
+        if len(keys) == 1:
+            return [list(map(itemgetter(keys[0]), lumisections))]
+        return list(zip(*map(itemgetter(*keys), lumisections), strict=True))
+    except KeyError:
+        return [[ls.get(key, _HOLE) for ls in lumisections] for key in keys]
 
 
 def _same_present(a: Any, b: Any) -> bool:

@@ -47,7 +47,7 @@ class LumiSeries:
     @property
     def label(self) -> str:
         """What a result says about where its luminosity came from: `brilcalc (normtag X)` or `oms`."""
-        return f"{self.source} (normtag {self.normtag})" if self.normtag else self.source
+        return label_of(self.source, self.normtag)
 
     def values(self, key: str) -> np.ndarray:
         return self.delivered if key == "delivered" else self.recorded
@@ -76,10 +76,18 @@ class LumiSeries:
         return prefix
 
 
+def label_of(source: str, normtag: str) -> str:
+    return f"{source} (normtag {normtag})" if normtag else source
+
+
 def rank(series: LumiSeries) -> int:
+    return rank_of(series.source, series.normtag)
+
+
+def rank_of(source: str, normtag: str) -> int:
     """Which source wins for a run: brilcalc with a normtag over brilcalc without one over OMS online."""
-    if series.source == BRILCALC:
-        return 3 if series.normtag else 2
+    if source == BRILCALC:
+        return 3 if normtag else 2
     return 1
 
 

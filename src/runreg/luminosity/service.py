@@ -3,6 +3,7 @@ luminosity of any LS selection from the best source of each run."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -141,6 +142,61 @@ def summarize(
             totals[key] += row[key]
         runs[str(run)] = row
     return {"unit": UNIT, **totals, "sources": by_source, "runs": runs}
+
+
+def oms_per_ls(db: Database, run_number: int) -> list[dict[str, float | None]]:
+    """OMS's per-LS `delivered_lumi` and `recorded_lumi` of a run in /pb (element i is LS i+1; None where OMS
+    had no value), as the original's OMS lumisections carried them; [] for a run without OMS luminosity."""
+    with db.reading() as conn:
+        stored = {s.source: s for s in store.series_of(conn, [run_number]).get(run_number, [])}.get(model.OMS)
+    if stored is None:
+        return []
+    columns = [[None if math.isnan(v) else v for v in stored.values(key).tolist()] for key in KEYS]
+    return [
+        {f"{key}_lumi": value for key, value in zip(KEYS, values, strict=True)}
+        for values in zip(*columns, strict=True)
+    ]
+
+
+def overview(db: Database, *, imports_limit: int = 50) -> dict[str, Any]:
+    """What the luminosity page shows: the stored sources (`sources`, see `_sources`) and the newest brilcalc
+    imports (`imports`)."""
+    with db.reading() as conn:
+        return {
+            "sources": _sources(store.stored_sources(conn)),
+            "imports": store.imports(conn, limit=imports_limit),
+        }
+
+
+def _sources(rows: Iterable[tuple[int, str, str, float, float]]) -> list[dict[str, Any]]:
+    """Per source (and normtag): how many runs store it, how many of those use it (it is their best one, what
+    golden JSONs read), and its totals in /pb over the runs that use it — best source first."""
+    by_run: dict[int, list[tuple[str, str, float, float]]] = {}
+    for run, source, normtag, delivered, recorded in rows:
+        by_run.setdefault(run, []).append((source, normtag, delivered, recorded))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for candidates in by_run.values():
+        best = max(candidates, key=lambda c: model.rank_of(c[0], c[1]))
+        for source, normtag, delivered, recorded in candidates:
+            entry = out.setdefault(
+                (source, normtag),
+                {
+                    "source": source,
+                    "normtag": normtag,
+                    "label": model.label_of(source, normtag),
+                    "runs": 0,
+                    "used_by": 0,
+                    "delivered": 0.0,
+                    "recorded": 0.0,
+                    "unit": UNIT,
+                },
+            )
+            entry["runs"] += 1
+            if (source, normtag) == best[:2]:
+                entry["used_by"] += 1
+                entry["delivered"] += delivered
+                entry["recorded"] += recorded
+    return sorted(out.values(), key=lambda e: (-model.rank_of(e["source"], e["normtag"]), e["label"]))
 
 
 def imports(db: Database, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -94,3 +94,10 @@ def record_import(
 def imports(conn: Connection, *, limit: int = 50) -> list[dict[str, object]]:
     query = select(luminosity_imports).order_by(luminosity_imports.c.id.desc()).limit(limit)
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def stored_sources(conn: Connection) -> list[tuple[int, str, str, float, float]]:
+    """(run, source, normtag, delivered total, recorded total) of every stored series, without the arrays."""
+    s = luminosity_series.c
+    query = select(s.run_number, s.source, s.normtag, s.delivered_total, s.recorded_total)
+    return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]

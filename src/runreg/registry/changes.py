@@ -19,7 +19,7 @@ from runreg.registry.events import (
     RunAttributesChanged,
     RunCreated,
 )
-from runreg.registry.model import ComponentFlags, DatasetState, RunState, apply
+from runreg.registry.model import DUPLICATED_FROM, ComponentFlags, DatasetState, RunState, apply
 
 
 class Absent:
@@ -190,5 +190,10 @@ def _same_pieces(a: Sequence[Piece], b: Sequence[Piece]) -> bool:
 
 
 def creates(events: Sequence[Event]) -> bool:
-    """Whether the events create a run or a dataset (such a change set cannot be reverted)."""
-    return any(isinstance(event, RunCreated | DatasetCreated) for event in events)
+    """Whether the events create a run or a dataset (such a change set cannot be reverted), other than a
+    dataset the DC tools duplicated (reverting hides it)."""
+    return any(
+        isinstance(event, RunCreated)
+        or (isinstance(event, DatasetCreated) and DUPLICATED_FROM not in event.attributes)
+        for event in events
+    )

@@ -170,8 +170,16 @@ def rr_lumisections(request: Request, body: LumisectionQuery) -> list[dict[str, 
 
 @router.post("/lumisections/oms_lumisections", openapi_extra=READ_ONLY)
 def oms_lumisections(request: Request, body: LumisectionQuery) -> list[dict[str, Any]]:
-    """Element i is LS i+1: the OMS values (offline datasets: the online ones with their overrides)."""
-    return _read(request, body, readmodels.oms_lumisections, [])
+    """Element i is LS i+1: the OMS values (offline datasets: the online ones with their overrides), with
+    OMS's per-LS `delivered_lumi` and `recorded_lumi` in /pb where the luminosity domain has them."""
+    records: list[dict[str, Any]] = _read(request, body, readmodels.oms_lumisections, [])
+    # The luminosity domain sits above the registry: the app hands its reader in (http/app.py).
+    per_ls_luminosity = getattr(request.app.state, "oms_ls_luminosity", None)
+    if records and per_ls_luminosity is not None:
+        for record, luminosity in zip(records, per_ls_luminosity(body.run_number), strict=False):
+            if "err" not in record:
+                record.update(luminosity)
+    return records
 
 
 @router.post("/lumisections/rr_lumisection_ranges", openapi_extra=READ_ONLY)

@@ -321,6 +321,9 @@ _UNFINISHED = frozenset({WAITING_DQM_GUI, RunStatus.OPEN.value})
 #: Attribute the DC tools set (with `hidden_reason`) on a dataset hidden from offline tables, cycles and
 #: tools: the original's `deleted` flag.
 HIDDEN = "hidden"
+#: Attribute of a dataset the DC tools created as a copy of another (its name): reverting the change set that
+#: created it hides it (registry.revert), where other creations cannot be reverted.
+DUPLICATED_FROM = "duplicated_from"
 
 
 def is_hidden(attributes: Mapping[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from runreg.registry.events import (
     RunAttributesChanged,
     RunCreated,
 )
-from runreg.registry.model import RunState, apply
+from runreg.registry.model import DUPLICATED_FROM, HIDDEN, RunState, apply
 
 # A cell is one independently overwritable value: an attribute key, or the LS of one component/key.
 Cell = tuple[str, ...]
@@ -85,12 +85,25 @@ def find_conflicts(reverted: Sequence[Event], later: Iterable[tuple[int, Event]]
     return sorted(found.values(), key=lambda c: (c.change_set_id, c.what))
 
 
+def is_duplication(event: Event) -> bool:
+    """A dataset the DC tools created as a copy of another: its creation is reverted by hiding it."""
+    return isinstance(event, DatasetCreated) and DUPLICATED_FROM in event.attributes
+
+
 def restoring_events(before: RunState | None, reverted: Sequence[Event]) -> list[Event]:
-    """Events that put back, for every cell `reverted` touched, the value it had just before."""
-    creations = [t for e in reverted for t in touches(e) if t.cell[0] == "creation"]
+    """Events that put back, for every cell `reverted` touched, the value it had just before. A duplicated
+    dataset (DC tools) is hidden again, with its copied LS kept; any other creation cannot be reverted."""
+    duplicated = {e.name for e in reverted if isinstance(e, DatasetCreated) and is_duplication(e)}
+    creations = [t for e in reverted if not is_duplication(e) for t in touches(e) if t.cell[0] == "creation"]
     if creations or before is None:
         raise ValueError("a change set that created a run or dataset cannot be reverted")
-    out: list[Event] = []
+    reverted = [e for e in reverted if e.dataset not in duplicated]
+    out: list[Event] = [
+        DatasetAttributesChanged(
+            name=name, attributes={HIDDEN: True, "hidden_reason": "its duplication was reverted"}
+        )
+        for name in sorted(duplicated)
+    ]
     oms_set: dict[str, Any] = {}
     oms_removed: list[str] = []
     rr_set: dict[Layer, dict[str, Any]] = {}

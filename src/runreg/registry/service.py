@@ -199,6 +199,22 @@ def waiting_for_gui(conn: Connection, *, workspaces: Sequence[str]) -> list[Any]
     return store.waiting_datasets(conn, workspaces)
 
 
+def decide_only(db: Database, *, decisions: Mapping[int, Decide]) -> dict[int, list[Event]]:
+    """What `write` would record for `decisions`, decided on the current state and written nowhere (the
+    previews of the DC tools): the events per run that would change."""
+    planned: dict[int, list[Event]] = {}
+    with db.reading() as conn:
+        for run_number, decide in decisions.items():
+            limits.check_ids(run_number=run_number)
+            run = store.load_run(conn, run_number)
+            if run is None:
+                raise RunNotFound(run_number)
+            events = decide(copy.deepcopy(run))
+            if events:
+                planned[run_number] = events
+    return planned
+
+
 def chain(*steps: Decide) -> Decide:
     """Chain decisions so each sees the state the previous ones produced (still one change set)."""
 

@@ -37,7 +37,9 @@ def make_engine(url: str) -> Engine:
     from psycopg.types.json import set_json_loads
 
     set_json_loads(orjson.loads)  # JSONB values decoded in C: range tables hold hundreds of thousands of them
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, json_serializer=_json_text)
+    # 20 kept connections: a worker's threads under load need that many, and an overflow connection is closed
+    # on return — a new PostgreSQL backend (fork, authentication, catalogue caches) for every burst above it.
+    return create_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800, json_serializer=_json_text)
 
 
 def _json_text(value: Any) -> str:
@@ -75,7 +77,13 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine.connect().execution_options(read_only=True) as conn:
+        # PostgreSQL reads run in autocommit: under READ COMMITTED a transaction gives its statements no
+        # common snapshot anyway, and BEGIN + ROLLBACK were two of a listing's three round trips. SQLite keeps
+        # its deferred BEGIN, which does give the reads one snapshot.
+        options: dict[str, Any] = {"read_only": True}
+        if self.engine.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        with self.engine.connect().execution_options(**options) as conn:
             yield conn
 
     def dispose(self) -> None:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from runreg.access.actions import Target
 from runreg.access.identity import identify
@@ -78,11 +79,23 @@ async def posted(request: Request) -> tuple[Page, dict[str, str]]:
     """A form post from a page: the page context and the form fields, after the CSRF check (the token in the
     form or the htmx header must equal this browser's cookie: another site cannot read it to forge a post)."""
     current = page(request)
-    form = {key: str(value) for key, value in (await request.form()).items()}
+    # Text fields only; an uploaded file is read by its handler (`uploaded_text`).
+    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     sent = form.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER, "")
     if current.new_csrf or not hmac.compare_digest(sent, current.csrf):
         raise PermissionDenied("this form is stale or was not sent from a runreg page: reload the page")
     return current, form
+
+
+async def uploaded_text(request: Request, field: str) -> str:
+    """The UTF-8 text of the file uploaded as `field` of a form already `posted` (its parse is kept)."""
+    upload = (await request.form()).get(field)
+    if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+        raise InvalidInput(field, "choose a file to upload")
+    try:
+        return (await upload.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(field, f"{upload.filename} is not UTF-8 text") from None
 
 
 def render(current: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -114,16 +127,22 @@ def not_found(
     )
 
 
-def perform(current: Page, write: Callable[[], Any], done: str, *, changed: str = "runs-changed") -> Response:
+Done = str | Callable[[Any], str]
+
+
+def perform(
+    current: Page, write: Callable[[], Any], done: Done, *, changed: str = "runs-changed"
+) -> Response:
     """Run one service write for a page form and answer a flash message: the service's refusal (its message,
-    its status) or `done`, with an htmx event (`changed`) that tells the page's live parts to reload."""
+    its status) or `done` (or `done(what the write returned)`), with an htmx event (`changed`) that tells the
+    page's live parts to reload."""
     if current.actor is None:
         return render(current, "_flash.html", status_code=401, error="sign in to do this")
     try:
-        write()
+        result = write()
     except RunregError as exc:
         return render(current, "_flash.html", status_code=http_status(exc), error=exc.message)
-    response = render(current, "_flash.html", message=done)
+    response = render(current, "_flash.html", message=done if isinstance(done, str) else done(result))
     response.headers["HX-Trigger"] = changed
     return response
 
@@ -131,7 +150,7 @@ def perform(current: Page, write: Callable[[], Any], done: str, *, changed: str 
 def perform_form(
     current: Page,
     write: Callable[[], Any],
-    done: str,
+    done: Done,
     *,
     form: str,
     target: str,
