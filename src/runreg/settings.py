@@ -75,6 +75,19 @@ class Settings(BaseSettings):
     workflows_triggers: Annotated[list[str], NoDecode] = []  # comma-separated
     # Where `runreg serve --demo` runs its cmsweb simulator (ReqMgr2, DBS, wmstats).
     demo_cmsweb_port: int = 9520
+    # The DQM GUI (`runreg datasets ping-gui`, the pinger): its sample list through the legacy route
+    # (`/data/json/samples`, "legacy") or the new GUI's `/api/v1/samples` ("v1"); TLS is always verified
+    # (dqmgui_ca_bundle: a CA file/dir); the optional grid certificate goes to this host only. The default
+    # points at the local simulator (`python -m runreg.simulators.dqmgui.server`).
+    dqmgui_url: str = "http://127.0.0.1:9530"
+    dqmgui_api: str = "legacy"
+    dqmgui_cert: str | None = None
+    dqmgui_key: str | None = None
+    dqmgui_ca_bundle: str | None = None
+    dqmgui_timeout_s: float = 120.0
+    dqmgui_interval_s: float = 600.0
+    # Where `runreg serve --demo` runs its DQM GUI simulator.
+    demo_dqmgui_port: int = 9530
     # Callbacks to McM / ReReco / RelVal after a workflow really changed (client-credentials tokens).
     callback_token_url: str = "http://127.0.0.1:9520/auth/realms/cern/api-access/token"
     callback_client_id: str | None = None

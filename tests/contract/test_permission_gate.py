@@ -17,12 +17,14 @@ from runreg.certification import service as certification
 from runreg.certification.tables import json_jobs, json_presets
 from runreg.configuration import service as configuration
 from runreg.configuration.tables import config_versions
+from runreg.datasets import gui_service
 from runreg.datasets import service as cycles
 from runreg.datasets.dctools import service as dctools
 from runreg.datasets.tables import cycle_datasets, cycle_events
 from runreg.datasets.tables import cycles as cycle_table
 from runreg.eventlog.tables import change_sets
 from runreg.ingestion import service as ingestion
+from runreg.integrations.dqmgui import Sample
 from runreg.kernel.actors import Actor, ActorKind
 from runreg.kernel.errors import PermissionDenied
 from runreg.luminosity import service as luminosity
@@ -52,6 +54,13 @@ class NullRunner:
 
     def submit(self, job_id: int) -> None:
         self.submitted.append(job_id)
+
+
+class SignedOffGui:
+    """The DQM GUI showing the world's offline dataset (the gate must refuse before anything is written)."""
+
+    def samples(self, match: str | None = None) -> list[Sample]:
+        return [Sample(RUN, "/ZeroBias/Run2024A-PromptReco-v1/DQMIO")]
 
 
 class NoOms:
@@ -171,6 +180,7 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, cycle_id=CYCLE, workspace="dt", run_number=RUN, name=OFFLINE, to_state="SIGNOFF"
     ),
     "datasets.delete_cycle": lambda db, a: cycles.delete_cycle(db, actor=a, cycle_id=CYCLE),
+    "datasets.gui.ping": lambda db, a: gui_service.ping(db, SignedOffGui(), actor=a),
     "datasets.dctools.run_tool": lambda db, a: dctools.run_tool(
         db, actor=a, tool="hide", filter={"name": OFFLINE}, reason="wrong era"
     ),
@@ -216,17 +226,19 @@ NOT_GATED = {
     "configuration.refusals",
     # The registry's write path for domains that orchestrate many runs: its callers authorize every target.
     "registry.write",
+    "registry.write_dataset_attributes",
 }
 
 
 def service_writes() -> set[str]:
-    """Public functions of every `runreg.<domain>[.<part>].service` module taking a keyword-only `actor`."""
+    """Public functions of every `runreg.<domain>[.<part>].service` (or `…_service`) module taking a
+    keyword-only `actor`."""
     found = set()
     for module_info in pkgutil.walk_packages(runreg.__path__, "runreg."):
-        if not module_info.name.endswith(".service"):
+        if not module_info.name.endswith((".service", "_service")):
             continue
         module = importlib.import_module(module_info.name)
-        where = module_info.name.removeprefix("runreg.").removesuffix(".service")
+        where = module_info.name.removeprefix("runreg.").removesuffix(".service").removesuffix("_service")
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("_") or function.__module__ != module.__name__:
                 continue

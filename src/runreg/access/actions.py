@@ -28,6 +28,8 @@ ACTIONS: dict[str, str] = {
     "datasets:cycle:delete": "delete a certification cycle (soft: it stays in the history)",
     "datasets:cycle:complete": "mark a cycle completed, or back to pending, in a workspace",
     "datasets:cycle:move": "move a cycle's datasets between states in a workspace, through the cycle",
+    # the DQM GUI pinger
+    "datasets:gui:record": "record a dataset's DQM GUI samples and settle its waiting workspaces (automatic)",
     # DC expert tools (bulk repairs of the offline datasets a filter selects; one change set each)
     "datasets:dctools:duplicate": "duplicate offline datasets into a new name, with their LS and states",
     "datasets:dctools:copy_columns": "copy component columns (LS statuses) from one dataset to another",

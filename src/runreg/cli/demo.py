@@ -1,5 +1,5 @@
-"""The live demo: our OMS and cmsweb simulators with fast time, ingestion, DQM trends and the workflow update
-every few seconds, beside the API."""
+"""The live demo: our OMS, DQM GUI and cmsweb simulators with fast time, ingestion, the DQM GUI pinger, DQM
+trends and the workflow update every few seconds, beside the API."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ from pathlib import Path
 
 from rich.console import Console
 
+from runreg.integrations.dqmgui import DqmGuiClient
 from runreg.integrations.oms.client import OmsClient
 from runreg.settings import Settings
 from runreg.simulators.brilcalc import byls_lines
 from runreg.simulators.dqm_files.generator import generate
+from runreg.simulators.dqmgui import server as dqmgui_simulator
+from runreg.simulators.dqmgui.catalogue import WorldCatalogue
 from runreg.simulators.oms.server import SimulatedClock, create_app, run_in_thread
 from runreg.simulators.oms.world import OmsWorld
 from runreg.storage.database import Database
 from runreg.worker import periodic
+from runreg.worker.dqmgui import pinger_worker
 from runreg.worker.ingestion import ingestion_worker
 from runreg.worker.trends import trends_worker
 from runreg.worker.workflows import workflows_worker
@@ -31,6 +35,11 @@ CMSWEB_SPEED = 120.0
 CMSWEB_WORKFLOWS = 300
 CMSWEB_DAYS_IN = 8.0
 WORKFLOWS_INTERVAL_S = 10.0
+PING_INTERVAL_S = 10.0
+#: After a run ends, its Express samples reach the GUI simulator in 30 simulated minutes (30 s), PromptReco
+#: in 2 simulated hours (2 min): signed-off runs become OPEN a little while after.
+EXPRESS_DELAY = timedelta(minutes=30)
+PROMPT_DELAY = timedelta(hours=2)
 BRILCALC_SAMPLE = Path("var/demo/brilcalc_byls.csv")
 
 
@@ -71,8 +80,9 @@ class DemoDqmFiles:
 
 def start_demo(db: Database, settings: Settings) -> tuple[OmsClient, Settings]:
     """Start the OMS simulator on 127.0.0.1:<demo_oms_port> (9510) and an ingestion loop pointed at it, the
-    trends worker, and the cmsweb simulator with the workflow update; returns the OMS client and the settings
-    pointing at cmsweb."""
+    DQM GUI simulator (same world and clock) on <demo_dqmgui_port> (9530) with the pinger, the trends worker
+    and the cmsweb simulator with the workflow update; returns the OMS client and the settings pointing at
+    cmsweb."""
     world = OmsWorld()
     # Start twenty minutes into the twelfth run: eleven finished runs of every kind, one growing.
     opening = world.plans[min(11, len(world.plans) - 1)].start_time + timedelta(minutes=20)
@@ -87,6 +97,13 @@ def start_demo(db: Database, settings: Settings) -> tuple[OmsClient, Settings]:
     )
     stop = threading.Event()
     in_background(db, ingestion_worker(db, oms, interval_s=INGESTION_INTERVAL_S), stop)
+    catalogue = WorldCatalogue(world, clock, express_delay=EXPRESS_DELAY, prompt_delay=PROMPT_DELAY)
+    gui_simulator = dqmgui_simulator.run_in_thread(
+        dqmgui_simulator.create_app(catalogue), host="127.0.0.1", port=settings.demo_dqmgui_port
+    )
+    in_background(
+        db, pinger_worker(db, DqmGuiClient(gui_simulator.base_url), interval_s=PING_INTERVAL_S), stop
+    )
     brilcalc = write_brilcalc_sample(world, at=opening)
     Console().print(
         f"[bold]demo:[/bold] brilcalc's luminosity of the runs so far in {brilcalc}: import it on "
@@ -99,7 +116,8 @@ def start_demo(db: Database, settings: Settings) -> tuple[OmsClient, Settings]:
     in_background(db, trends, stop)
     Console().print(
         f"[bold]demo:[/bold] OMS simulator at {simulator.base_url} (time ×{DEMO_SPEED:g}), ingestion every "
-        f"{INGESTION_INTERVAL_S:g} s, DQM files of finished runs under {files.root} extracted every "
+        f"{INGESTION_INTERVAL_S:g} s; DQM GUI simulator at {gui_simulator.base_url}, pinged every "
+        f"{PING_INTERVAL_S:g} s; DQM files of finished runs under {files.root} extracted every "
         f"{TRENDS_INTERVAL_S:g} s — open http://{settings.host}:{settings.port}/ to watch runs arrive, "
         f"/trends for their Historic DQM"
     )

@@ -12,6 +12,7 @@ from runreg.cli import (
     trends,  # noqa: F401  (adds `trends loop` to the trends commands)
     workflows,  # noqa: F401  (adds `workflows loop` to the workflows commands)
 )
+from runreg.cli.datasets import app as datasets_app
 from runreg.cliutil import console, database
 from runreg.configuration.cli import app as config_app
 from runreg.datasets.dctools.cli import app as dctools_app
@@ -31,6 +32,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(changes_app, name="changes")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(json_app, name="json")
+app.add_typer(datasets_app, name="datasets")
 app.add_typer(lumi_app, name="lumi")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(trends_app, name="trends")

@@ -60,34 +60,52 @@ def append(
     The unique (run_number, stream_version) index turns a concurrent writer into StaleVersion instead of
     an interleaved history.
     """
-    if not new_events:
-        return expected_version
-    rows = []
-    for offset, event in enumerate(new_events, start=1):
-        ls_range = event.ls_range
-        rows.append(
-            {
-                "change_set_id": change_set.id,
-                "run_number": run_number,
-                "stream_version": expected_version + offset,
-                "type": event.TYPE,
-                "dataset": event.dataset,
-                "target": event.target,
-                "first_ls": ls_range[0] if ls_range else None,
-                "last_ls": ls_range[1] if ls_range else None,
-                "manual": event.manual,
-                "payload": event.payload(),
-            }
-        )
+    append_many(conn, change_set, [(run_number, expected_version, new_events)])
+    return expected_version + len(new_events)
+
+
+def append_many(
+    conn: Connection, change_set: ChangeSet, streams: Sequence[tuple[int, int, Sequence[Any]]]
+) -> None:
+    """`append` for many runs at once, `(run_number, expected_version, events)` each, in one bulk insert;
+    a concurrent writer of any of them turns the whole insert into StaleVersion."""
+    rows = [
+        _row(change_set, run_number, expected + offset, event)
+        for run_number, expected, new_events in streams
+        for offset, event in enumerate(new_events, start=1)
+    ]
+    if not rows:
+        return
     try:
         with conn.begin_nested():
             bulk_insert(conn, events, rows)
     except IntegrityError as exc:
+        if len(streams) == 1:
+            run_number, expected, _ = streams[0]
+            raise StaleVersion(
+                f"run {run_number} was changed by someone else meanwhile: reload it and try again",
+                details={"run_number": run_number, "expected_version": expected},
+            ) from exc
         raise StaleVersion(
-            f"run {run_number} was changed by someone else meanwhile: reload it and try again",
-            details={"run_number": run_number, "expected_version": expected_version},
+            f"{len(streams)} runs: one of them was changed by someone else meanwhile: try again",
+            details={"runs": len(streams)},
         ) from exc
-    return expected_version + len(rows)
+
+
+def _row(change_set: ChangeSet, run_number: int, stream_version: int, event: Any) -> dict[str, Any]:
+    ls_range = event.ls_range
+    return {
+        "change_set_id": change_set.id,
+        "run_number": run_number,
+        "stream_version": stream_version,
+        "type": event.TYPE,
+        "dataset": event.dataset,
+        "target": event.target,
+        "first_ls": ls_range[0] if ls_range else None,
+        "last_ls": ls_range[1] if ls_range else None,
+        "manual": event.manual,
+        "payload": event.payload(),
+    }
 
 
 def load_stream(

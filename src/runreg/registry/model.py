@@ -361,55 +361,99 @@ def move_dataset(
     COMPLETED or not significant): global completion is DC's last word on a dataset."""
     if name == ONLINE:
         raise InvalidInput("dataset", "the online dataset has no workspace states; move the run instead")
-    ds = run.dataset(name)
+    changes = _move_changes(
+        run.run_number, name, run.dataset(name).attributes, workspace, to_state, from_state, layer
+    )
+    return change_dataset_attributes(run, name, changes)
+
+
+def _move_changes(
+    run_number: int,
+    name: str,
+    attributes: Mapping[str, Any],
+    workspace: str,
+    to_state: str,
+    from_state: str | None,
+    layer: Layer,
+) -> dict[str, str]:
+    """The state attributes a valid move sets (`move_dataset`'s rules), or why it is refused."""
     key = f"{workspace}_state"
-    where = f"dataset {name!r} of run {run.run_number}"
-    if key not in ds.attributes:
-        raise InvalidInput("workspace", f"{where} has no state in {workspace!r}")
+
+    def where() -> str:
+        return f"dataset {name!r} of run {run_number}"
+
+    if key not in attributes:
+        raise InvalidInput("workspace", f"{where()} has no state in {workspace!r}")
     if to_state not in WORKSPACE_STATES:
         raise InvalidInput("state", f"{to_state!r} is not one of {', '.join(WORKSPACE_STATES)}")
     if from_state is not None and from_state not in WORKSPACE_STATES:
         raise InvalidInput("from_state", f"{from_state!r} is not one of {', '.join(WORKSPACE_STATES)}")
-    current = ds.attributes[key]
-    details = {
-        "run_number": run.run_number,
-        "dataset": name,
-        "workspace": workspace,
-        "state": current,
-        "to_state": to_state,
-    }
+    current = attributes[key]
+
+    def details(**more: Any) -> dict[str, Any]:
+        return {
+            "run_number": run_number,
+            "dataset": name,
+            "workspace": workspace,
+            "state": current,
+            "to_state": to_state,
+            **more,
+        }
+
     if from_state is not None and from_state != current:
         raise InvalidState(
-            f"{where} is {current} in {workspace}, not {from_state}: reload and move it from {current}",
-            details={**details, "from_state": from_state},
+            f"{where()} is {current} in {workspace}, not {from_state}: reload and move it from {current}",
+            details=details(from_state=from_state),
         )
     if current == to_state:
-        raise InvalidState(f"{where} is already {to_state} in {workspace}", details=details)
+        raise InvalidState(f"{where()} is already {to_state} in {workspace}", details=details())
     allowed = allowed_moves(current, layer)
     if to_state not in allowed:
         reachable = ", ".join(s for s in WORKSPACE_STATES if s in allowed) or "nothing"
         raise InvalidState(
-            f"{where} cannot move from {current} to {to_state} in {workspace} "
+            f"{where()} cannot move from {current} to {to_state} in {workspace} "
             f"(from {current} it can move to: {reachable})",
-            details=details,
+            details=details(),
         )
-    states = workspace_states(ds.attributes)
-    if workspace == GLOBAL and to_state == RunStatus.COMPLETED.value:
+    changes = {key: to_state}
+    if workspace != GLOBAL:
+        return changes
+    states = workspace_states(attributes)
+    if to_state == RunStatus.COMPLETED.value:
         unfinished = sorted(ws for ws, state in states.items() if ws != GLOBAL and state in _UNFINISHED)
         if unfinished:
             listed = ", ".join(f"{ws} ({states[ws]})" for ws in unfinished)
             raise InvalidState(
-                f"{where} cannot be COMPLETED in global while workspaces are still to be certified: {listed}",
-                details={**details, "workspaces": unfinished},
+                f"{where()} cannot be COMPLETED in global while workspaces are still to be certified: "
+                f"{listed}",
+                details=details(workspaces=unfinished),
             )
-    changes = {key: to_state}
-    if workspace == GLOBAL and current == WAITING_DQM_GUI and to_state == RunStatus.OPEN.value:
+    if current == WAITING_DQM_GUI and to_state == RunStatus.OPEN.value:
         changes |= {
             f"{ws}_state": RunStatus.OPEN.value
             for ws, state in states.items()
             if state == WAITING_DQM_GUI and ws != GLOBAL
         }
-    return change_dataset_attributes(run, name, changes)
+    return changes
+
+
+def settle_dataset(
+    run: RunState,
+    name: str,
+    moves: Sequence[tuple[str, str]],
+    attributes: Mapping[str, Any] | None = None,
+    *,
+    layer: Layer,
+) -> list[Event]:
+    """Several workspace moves of one dataset, each validated by `move_dataset`'s rules on the state the
+    previous ones left (in the order given), plus other attributes (`attributes`, e.g. its DQM GUI samples),
+    recorded as ONE attributes event: the DQM GUI pinger settles thousands of datasets per change set."""
+    if name == ONLINE:
+        raise InvalidInput("dataset", "the online dataset has no workspace states; move the run instead")
+    settled = dict(run.dataset(name).attributes)
+    for workspace, to_state in moves:
+        settled |= _move_changes(run.run_number, name, settled, workspace, to_state, None, layer)
+    return change_dataset_attributes(run, name, {**settled, **(attributes or {})})
 
 
 def set_flags(

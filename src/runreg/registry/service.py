@@ -28,7 +28,13 @@ from runreg.kernel.lsdiff import per_key_ranges
 from runreg.kernel.quality import split_component
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import changes, filters, model, revert, signoff, store
-from runreg.registry.events import Event, Layer, RunAttributesChanged, event_from_payload
+from runreg.registry.events import (
+    DatasetAttributesChanged,
+    Event,
+    Layer,
+    RunAttributesChanged,
+    event_from_payload,
+)
 from runreg.registry.model import ONLINE, RunState
 from runreg.storage.database import Database
 
@@ -141,6 +147,56 @@ def write(conn: Connection, *, actor: Actor, comment: str, decisions: Mapping[in
     pinger, cycles): one change set for all of `decisions`, inside the caller's transaction. It does not
     authorize: the caller has checked every target with the gate before deciding, as every writer does."""
     return _write(conn, actor=actor, comment=comment, decisions=decisions)
+
+
+def write_dataset_attributes(
+    conn: Connection, *, actor: Actor, comment: str | Callable[[], str], decisions: Mapping[int, Decide]
+) -> ChangeResult:
+    """`write` in bulk, for decisions that change only datasets' attributes (workspace moves, DQM GUI
+    samples) of many runs: the runs and their datasets are read without their LS ranges in a few queries
+    (rows locked on PostgreSQL), every event is appended in one insert and the changed datasets and run
+    versions are written in bulk; one change set, inside the caller's transaction, which has authorized
+    every target. A decision that produces any other event is a programming error (TypeError)."""
+    if isinstance(comment, str):
+        limits.check_authorship(actor.name, comment)
+    for run_number in decisions:
+        limits.check_ids(run_number=run_number)
+    loaded = store.load_runs_attributes(conn, list(decisions), for_update=True)
+    planned: list[tuple[int, RunState, list[Event], set[str]]] = []
+    for run_number, decide in decisions.items():
+        run = loaded.get(run_number)
+        if run is None:
+            raise RunNotFound(run_number)
+        before = run.version
+        new_events = decide(run)
+        names: set[str] = set()
+        for event in new_events:
+            if not isinstance(event, DatasetAttributesChanged):
+                raise TypeError(f"write_dataset_attributes cannot record {type(event).__name__}")
+            model.apply(run, event)
+            names.add(event.name)
+        if new_events:
+            run.version = before + len(new_events)
+            planned.append((before, run, new_events, names))
+    if not planned:
+        return ChangeResult(None, {})
+    if not isinstance(comment, str):
+        comment = comment()
+        limits.check_authorship(actor.name, comment)
+    change_set = eventlog.open_change_set(conn, actor, comment)
+    eventlog.append_many(
+        conn, change_set, [(run.run_number, before, evts) for before, run, evts, _ in planned]
+    )
+    store.save_dataset_attributes(
+        conn, [(run, names) for _, run, _, names in planned], change_set_id=change_set.id
+    )
+    return ChangeResult(change_set.id, {run.run_number: len(evts) for _, run, evts, _ in planned})
+
+
+def waiting_for_gui(conn: Connection, *, workspaces: Sequence[str]) -> list[Any]:
+    """(run_number, name, attributes) of the offline datasets waiting for the DQM GUI in any of
+    `workspaces` (read through the waiting-datasets indexes), newest run first: the pinger's work list."""
+    return store.waiting_datasets(conn, workspaces)
 
 
 def decide_only(db: Database, *, decisions: Mapping[int, Decide]) -> dict[int, list[Event]]:

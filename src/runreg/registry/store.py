@@ -6,7 +6,19 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, literal_column, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
 
 from runreg.kernel.errors import StaleVersion
 from runreg.kernel.ranges import RangeMap
@@ -22,7 +34,14 @@ from runreg.registry.events import (
     OmsValuesSet,
 )
 from runreg.registry.model import ComponentFlags, DatasetState, RunState
-from runreg.registry.tables import dataset_summaries, datasets, flag_ranges, oms_ranges, runs
+from runreg.registry.tables import (
+    dataset_summaries,
+    datasets,
+    flag_ranges,
+    oms_ranges,
+    runs,
+    waiting_any_condition,
+)
 from runreg.storage.database import bulk_insert
 
 EFFECTIVE = "effective"
@@ -265,6 +284,111 @@ def delete_projection(conn: Connection, run_number: int) -> None:
     """Drop a run's projections (used when rebuilding them from the log)."""
     for table in (dataset_summaries, oms_ranges, flag_ranges, datasets, runs):
         conn.execute(delete(table).where(table.c.run_number == run_number))
+
+
+# ----------------------------------------------------------------------------------------------
+# Bulk: many runs' dataset attributes at once (the DQM GUI pinger, DC tools)
+# ----------------------------------------------------------------------------------------------
+_CHUNK = 1000  # ids per IN list: far below every engine's limit on bound parameters
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def load_runs_attributes(
+    conn: Connection, run_numbers: Sequence[int], *, for_update: bool = False
+) -> dict[int, RunState]:
+    """Runs with their attributes and their datasets' attributes, without LS ranges (flags and OMS values
+    are left empty): what decisions about dataset attributes read. Two queries per thousand runs; the runs
+    rows are locked on PostgreSQL with `for_update`."""
+    numbers = sorted(set(run_numbers))
+    loaded: dict[int, RunState] = {}
+    r = runs.c
+    for chunk in _chunks(numbers):
+        query = select(r.run_number, r.oms_attributes, r.rr_automatic, r.rr_manual, r.version).where(
+            r.run_number.in_(chunk)
+        )
+        if for_update and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in conn.execute(query):
+            loaded[row.run_number] = RunState(
+                row.run_number,
+                oms=dict(row.oms_attributes),
+                rr_automatic=dict(row.rr_automatic),
+                rr_manual=dict(row.rr_manual),
+                version=row.version,
+            )
+        d = datasets.c
+        for row in conn.execute(select(d.run_number, d.name, d.attributes).where(d.run_number.in_(chunk))):
+            run = loaded.get(row.run_number)
+            if run is not None:
+                run.datasets[row.name] = DatasetState(row.name, dict(row.attributes))
+    return loaded
+
+
+def save_dataset_attributes(
+    conn: Connection, changed: Sequence[tuple[RunState, set[str]]], *, change_set_id: int
+) -> None:
+    """Write the new version of each run and the attributes of the datasets named with it, in bulk (the
+    events' unique stream versions, appended first, are the concurrency guard). Summaries do not depend on
+    attributes: they are left as they are."""
+    if not changed:
+        return
+    now = datetime.now(UTC)
+    versions = [(run.run_number, run.version) for run, _ in changed]
+    if conn.dialect.name == "postgresql":  # one statement, the runs and versions as two arrays
+        conn.exec_driver_sql(
+            "UPDATE runs SET version = new.version, last_change_set = %s, updated_at = %s "
+            "FROM unnest(%s::integer[], %s::integer[]) AS new(run_number, version) "
+            "WHERE runs.run_number = new.run_number",
+            (change_set_id, now, [n for n, _ in versions], [v for _, v in versions]),
+        )
+    else:
+        conn.execute(
+            update(runs)
+            .where(runs.c.run_number == bindparam("b_run"))
+            .values(version=bindparam("b_version"), last_change_set=change_set_id, updated_at=now),
+            [{"b_run": number, "b_version": version} for number, version in versions],
+        )
+    keys = [(run.run_number, name) for run, names in changed for name in sorted(names)]
+    for chunk in _chunks(keys):
+        conn.execute(delete(datasets).where(tuple_(datasets.c.run_number, datasets.c.name).in_(chunk)))
+    bulk_insert(
+        conn,
+        datasets,
+        [
+            {
+                "run_number": run.run_number,
+                "name": name,
+                "attributes": run.datasets[name].attributes,
+                "updated_at": now,
+            }
+            for run, names in changed
+            for name in sorted(names)
+        ],
+    )
+
+
+def waiting_datasets(conn: Connection, workspaces: Sequence[str]) -> list[Any]:
+    """(run_number, name, attributes) of the datasets waiting for the DQM GUI in any of `workspaces`, newest
+    run first, read through the partial index of datasets waiting anywhere (registry/tables.py): a ping
+    reads the few waiting datasets, never every dataset."""
+    keys = [f"{ws}_state" for ws in dict.fromkeys(workspaces)]
+    if not keys:
+        return []
+    d = datasets.c
+    query = (
+        select(d.run_number, d.name, d.attributes)
+        .where(text(waiting_any_condition(conn.dialect.name)))
+        .order_by(d.run_number.desc(), d.name)
+    )
+    return [
+        row
+        for row in conn.execute(query)
+        if any(row.attributes.get(key) == model.WAITING_DQM_GUI for key in keys)
+    ]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,6 +17,22 @@ class Controlled(Protocol):
     requests: Counter[str]
 
 
+def take_fault(sim: Controlled, path: str, query: dict[str, list[str]] | None = None) -> Any | None:
+    """The first fault for this request (its path prefix, and its query values when `query` is given), used
+    up by one; None when the request is to be answered normally."""
+    with sim.lock:
+        for fault in sim.faults:
+            if not path.startswith(fault.path_prefix):
+                continue
+            if query is not None and not all(query.get(k) == [v] for k, v in fault.query.items()):
+                continue
+            fault.times -= 1
+            if fault.times == 0:
+                sim.faults.remove(fault)
+            return fault
+    return None
+
+
 def add_control_routes(app: FastAPI, sim: Controlled, fault_model: type[BaseModel]) -> None:
     """`/_simulator/faults` (POST one, DELETE all) and `/_simulator/stats` (GET, DELETE) on `app`."""
 

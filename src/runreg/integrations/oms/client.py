@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import httpx
 import orjson
 
+from runreg.integrations import transport
 from runreg.integrations.oms import wire
 from runreg.integrations.oms.errors import OmsBadResponse, OmsUnavailable
+from runreg.integrations.transport import Retryable, http_client, snippet
 from runreg.telemetry import metrics
 
 if TYPE_CHECKING:
@@ -24,7 +26,6 @@ logger = logging.getLogger("runreg.integrations.oms")
 
 LS_PAGE_SIZE = 5000  # what OMS serves at most per page, and what the original RR asked for
 _MAX_PAGES = 10_000  # a server that never stops sending `next` must not keep us looping forever
-_MAX_BACKOFF_S = 30.0
 _USER_AGENT = "runreg-oms-client/0.1"
 
 
@@ -43,15 +44,6 @@ class OmsSource(Protocol):
     def lumisections(self, run_number: int, *, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Every LS of the run so far, numbered 1..N in order (all pages, never capped)."""
         ...
-
-
-class _Retryable(Exception):
-    """One attempt failed in a way another attempt may not."""
-
-    def __init__(self, reason: str, *, bad_response: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.bad_response = bad_response
 
 
 class _Unauthorized(Exception):
@@ -91,11 +83,14 @@ class OmsClient:
             self._credentials["audience"] = audience
         self._attempts = attempts
         self._backoff_s = backoff_s
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        # LS downloads are prefetched from a few threads: a pool of ten connections.
+        self._http = http_client(
+            timeout=timeout,
+            connect_timeout=connect_timeout,
             verify=verify,
+            user_agent=_USER_AGENT,
             transport=transport,
-            headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+            pool=10,
         )
         self._token: str | None = None
         self._token_valid_until = 0.0
@@ -191,11 +186,8 @@ class OmsClient:
         self, path: str, params: Mapping[str, Any], required: Mapping[str, type]
     ) -> tuple[list[dict[str, Any]], str | None, int | None]:
         url = f"{self.base_url}/{path}"
-        reauthenticated = False
-        attempt = 0
-        last = _Retryable("no attempt made")
-        while True:
-            attempt += 1
+
+        def attempt() -> tuple[list[dict[str, Any]], str | None, int | None]:
             try:
                 return self._attempt(url, params, required)
             except _Unauthorized as refused:
@@ -204,33 +196,24 @@ class OmsClient:
                         f"OMS at {url} wants a token and no token URL is configured: {refused}",
                         details={"url": url},
                     ) from None
-                if reauthenticated:
-                    raise OmsUnavailable(
-                        f"OMS at {url} refused a fresh token: {refused}", details={"url": url}
-                    ) from None
-                # The token may have been revoked or expired early: one new token, one more try, no backoff.
-                reauthenticated = True
-                self._drop_token()
-                attempt -= 1
-                continue
-            except _Retryable as failure:
-                last = failure
-            if attempt >= self._attempts:
-                break
-            delay = min(_MAX_BACKOFF_S, self._backoff_s * 2 ** (attempt - 1)) * self._jitter.uniform(0.5, 1.5)
-            logger.warning(
-                "OMS %s failed (attempt %d of %d): %s; retrying in %.2f s",
-                url,
-                attempt,
-                self._attempts,
-                last.reason,
-                delay,
-            )
-            time.sleep(delay)
-        error = OmsBadResponse if last.bad_response else OmsUnavailable
-        raise error(
-            f"OMS {url} failed {self._attempts} time(s); last failure: {last.reason}",
-            details={"url": url, "attempts": self._attempts, "reason": last.reason},
+            # The token may have been revoked or expired early: one new token, one more try, no backoff.
+            self._drop_token()
+            try:
+                return self._attempt(url, params, required)
+            except _Unauthorized as refused:
+                raise OmsUnavailable(
+                    f"OMS at {url} refused a fresh token: {refused}", details={"url": url}
+                ) from None
+
+        return transport.retry(
+            attempt,
+            what=f"OMS {url}",
+            attempts=self._attempts,
+            backoff_s=self._backoff_s,
+            logger=logger,
+            unavailable=OmsUnavailable,
+            bad_response=OmsBadResponse,
+            jitter=self._jitter,
         )
 
     def _attempt(
@@ -240,32 +223,30 @@ class OmsClient:
         self._count()
         try:
             response = self._http.get(url, params=params, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timed out ({type(exc).__name__})") from None
         except httpx.RequestError as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+            raise transport.request_failure(exc) from None
         status = response.status_code
         logger.debug("OMS GET %s -> HTTP %d", response.url, status)
         if status == 401:
-            raise _Unauthorized(f"HTTP 401 {_snippet(response.content)}")
+            raise _Unauthorized(f"HTTP 401 {snippet(response.content)}")
         if status >= 500 or status == 429:
-            raise _Retryable(f"HTTP {status} {_snippet(response.content)}")
+            raise Retryable(f"HTTP {status} {snippet(response.content)}")
         if status != 200:
             # 4xx: asking again will not help (wrong URL, query OMS does not accept).
             raise OmsUnavailable(
-                f"OMS refused {response.url}: HTTP {status} {_snippet(response.content)}",
+                f"OMS refused {response.url}: HTTP {status} {snippet(response.content)}",
                 details={"url": str(response.url), "status": status},
             )
         try:
             payload = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             # A cut connection, a proxy error page or an SSO login page: worth another try.
-            reason = f"body is not JSON ({len(response.content)} bytes: {_snippet(response.content)})"
-            raise _Retryable(reason, bad_response=True) from None
+            reason = f"body is not JSON ({len(response.content)} bytes: {snippet(response.content)})"
+            raise Retryable(reason, bad_response=True) from None
         try:
             return wire.parse_page(payload, required=required)
         except OmsBadResponse as exc:
-            raise _Retryable(exc.message, bad_response=True) from None
+            raise Retryable(exc.message, bad_response=True) from None
 
     def _authorization(self) -> dict[str, str]:
         if self.token_url is None:
@@ -282,24 +263,24 @@ class OmsClient:
         try:
             response = self._http.post(token_url, data=self._credentials)
         except httpx.TimeoutException as exc:
-            raise _Retryable(f"token endpoint {token_url} timed out ({type(exc).__name__})") from None
+            raise Retryable(f"token endpoint {token_url} timed out ({type(exc).__name__})") from None
         except httpx.RequestError as exc:
-            raise _Retryable(f"token endpoint {token_url}: {type(exc).__name__}: {exc}") from None
+            raise Retryable(f"token endpoint {token_url}: {type(exc).__name__}: {exc}") from None
         if response.status_code >= 500 or response.status_code == 429:
-            raise _Retryable(f"token endpoint {token_url}: HTTP {response.status_code}")
+            raise Retryable(f"token endpoint {token_url}: HTTP {response.status_code}")
         if response.status_code != 200:
             raise OmsUnavailable(
                 f"token endpoint {token_url} refused the client credentials: "
-                f"HTTP {response.status_code} {_snippet(response.content)}",
+                f"HTTP {response.status_code} {snippet(response.content)}",
                 details={"url": token_url, "status": response.status_code},
             )
         try:
             body = orjson.loads(response.content)
             token, lifetime = body["access_token"], float(body.get("expires_in", 60))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            raise _Retryable(f"token endpoint {token_url} sent no access_token", bad_response=True) from None
+            raise Retryable(f"token endpoint {token_url} sent no access_token", bad_response=True) from None
         if not isinstance(token, str) or not token:
-            raise _Retryable(f"token endpoint {token_url} sent an empty access_token", bad_response=True)
+            raise Retryable(f"token endpoint {token_url} sent an empty access_token", bad_response=True)
         return token, lifetime
 
     def _drop_token(self) -> None:
@@ -312,8 +293,3 @@ class OmsClient:
             self.requests_made += 1
             if token:
                 self.token_requests += 1
-
-
-def _snippet(body: bytes, size: int = 120) -> str:
-    text = body[:size].decode("utf-8", "replace").replace("\n", " ")
-    return repr(text + ("…" if len(body) > size else ""))

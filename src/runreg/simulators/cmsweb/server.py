@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
 from runreg.simulators.cmsweb.world import CmswebWorld, InputDataset
-from runreg.simulators.control import add_control_routes
+from runreg.simulators.control import add_control_routes, take_fault
 from runreg.simulators.oms.server import ClockStep, FaultSpec, SimulatedClock, _inject, run_in_thread
 
 COUCH = "/couchdb/reqmgr_workload_cache"
@@ -54,14 +54,7 @@ class CmswebSimulator:
         return self.clock().timestamp()
 
     def take_fault(self, path: str) -> FaultSpec | None:
-        with self.lock:
-            for fault in self.faults:
-                if path.startswith(fault.path_prefix):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self.faults.remove(fault)
-                    return fault
-        return None
+        return take_fault(self, path)
 
     def files(self) -> dict[str, tuple[InputDataset, int, int, int]]:
         """LFN → (input dataset, run, first LS, last LS)."""

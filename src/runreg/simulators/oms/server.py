@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 from starlette.types import Message, Receive, Scope, Send
 
-from runreg.simulators.control import add_control_routes
+from runreg.simulators.control import add_control_routes, take_fault
 from runreg.simulators.oms.world import LS_UNITS, RUN_UNITS, OmsWorld, iso
 
 API = "/agg/api/v1"
@@ -106,16 +106,7 @@ class _Simulator:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, path: str, query: dict[str, list[str]]) -> FaultSpec | None:
-        with self.lock:
-            for fault in self.faults:
-                if path.startswith(fault.path_prefix) and all(
-                    query.get(key) == [value] for key, value in fault.query.items()
-                ):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self.faults.remove(fault)
-                    return fault
-        return None
+        return take_fault(self, path, query)
 
     def issue_token(self) -> str:
         token = secrets.token_urlsafe(24)
@@ -476,15 +467,16 @@ class SimulatorServer:
         self.stop()
 
 
-def run_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> SimulatorServer:
-    """Serve `app` with uvicorn on a real socket (port 0: a free one); returns once it accepts connections."""
+def run_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0, **tls: Any) -> SimulatorServer:
+    """Serve `app` with uvicorn on a real socket (port 0: a free one); returns once it accepts connections.
+    `tls`: uvicorn's `ssl_certfile` and `ssl_keyfile`, to serve HTTPS (the base URL then says https)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_host, bound_port = sock.getsockname()[:2]
     # A short graceful shutdown: requests held by a "slow" fault must not keep stop() waiting.
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1, **tls
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -498,7 +490,8 @@ def run_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Simul
         time.sleep(0.01)
     with socket.create_connection((bound_host, bound_port), timeout=5):
         pass
-    return SimulatorServer(f"http://{bound_host}:{bound_port}", server, thread)
+    scheme = "https" if tls.get("ssl_certfile") else "http"
+    return SimulatorServer(f"{scheme}://{bound_host}:{bound_port}", server, thread)
 
 
 def main(argv: list[str] | None = None) -> None:

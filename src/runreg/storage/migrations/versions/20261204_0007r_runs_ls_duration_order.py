@@ -1,7 +1,7 @@
 """runs indexed in the tables' "LS" sort order (PostgreSQL)
 
 Revision ID: 0007r
-Revises: 0006p
+Revises: 0007g
 Create Date: 2026-12-02
 
 Sorting a run or offline-dataset table by its LS column (`oms_attributes.ls_duration`, the most used sort
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0007r"
-down_revision: str | None = "0006p"
+down_revision: str | None = "0007g"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
