@@ -141,16 +141,15 @@ def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list
         listing = store.trend_listing(conn, **where)
         rows = store.points_of(conn, [t.trend_id for t in listing], selection.bounds) if listing else []
     by_trend: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
-    for row in rows:
-        by_trend[row.trend_id].append((row.run_number, row.value, row.error))
-    infos = run_infos(db, {row.run_number for row in rows})
+    for trend_id, run, value, error in rows:
+        by_trend[trend_id].append((run, value, error))
+    runs = {p[0] for points in by_trend.values() for p in points}
+    infos = run_infos(db, runs)
     wanted = set(selection.runs) if selection.runs else None
+    kept = {run for run in runs if (wanted is None or run in wanted) and selection.keeps(run, infos)}
     result = []
     for trend in listing:
-        points = [
-            p for p in by_trend.get(trend.trend_id, [])
-            if (wanted is None or p[0] in wanted) and selection.keeps(p[0], infos)
-        ]  # fmt: skip
+        points = [p for p in by_trend.get(trend.trend_id, []) if p[0] in kept]
         if selection.latest is not None:
             points = points[-selection.latest :]
         if points:
@@ -170,16 +169,12 @@ def legacy_data(
         ps=ps,
         trend_ids_=[trend_id] if trend_id is not None else None,
     )
+    oms = {run: info.oms_info() for run, info in infos.items()}
     return [
         {
             "metadata": _metadata(s.trend),
             "trends": [
-                {
-                    "run": run,
-                    "value": value,
-                    "error": error,
-                    "oms_info": infos[run].oms_info() if run in infos else {},
-                }
+                {"run": run, "value": value, "error": error, "oms_info": oms.get(run, {})}
                 for run, value, error in s.points
             ],
         }
