@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from runreg.trends.config import TrendConfig
 from runreg.trends.histogram import Histogram
+from runreg.trends.memory import no_cycle_collection
 from runreg.trends.metrics import Inputs, Undefined, finite
 from runreg.trends.reading import UnreadableFile, read_histograms
 
@@ -67,21 +67,8 @@ def evaluate(
 
 def extract_file(path: str, run: int, configs: tuple[TrendConfig, ...]) -> FileResult:
     """Read the MEs the configs need from `path` and compute every config."""
-    with _without_cycle_collection():
+    with no_cycle_collection():  # uproot builds thousands of short-lived objects per file
         return _extract_file(path, run, configs)
-
-
-@contextlib.contextmanager
-def _without_cycle_collection():  # noqa: ANN202
-    """uproot builds thousands of short-lived objects per file: reference counting frees them, and the cycle
-    collector, which would run every few hundred allocations (a sixth of a file's time), runs after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _extract_file(path: str, run: int, configs: tuple[TrendConfig, ...]) -> FileResult:

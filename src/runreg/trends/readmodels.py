@@ -11,6 +11,7 @@ from typing import Any
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
 from runreg.trends import store
+from runreg.trends.memory import no_cycle_collection
 from runreg.trends.runinfo import RunInfo, golden_runs, run_infos
 
 MAX_LATEST = 100_000
@@ -161,15 +162,20 @@ def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list
 def legacy_data(
     db: Database, *, subsystem: str, pd: str, ps: str, selection: RunSelection, trend_id: int | None = None
 ) -> list[dict[str, Any]]:
-    found, infos = series(
-        db,
-        selection=selection,
-        subsystem=subsystem,
-        pd=pd,
-        ps=ps,
-        trend_ids_=[trend_id] if trend_id is not None else None,
-    )
-    oms = {run: info.oms_info() for run, info in infos.items()}
+    with no_cycle_collection():  # a point is a dict: 5,000 of them would run the collector ~30 times
+        found, infos = series(
+            db,
+            selection=selection,
+            subsystem=subsystem,
+            pd=pd,
+            ps=ps,
+            trend_ids_=[trend_id] if trend_id is not None else None,
+        )
+        oms = {run: info.oms_info() for run, info in infos.items()}
+        return _legacy_series(found, oms)
+
+
+def _legacy_series(found: list[Series], oms: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "metadata": _metadata(s.trend),
