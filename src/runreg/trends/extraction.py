@@ -9,6 +9,7 @@ from pathlib import Path
 
 from runreg.trends.config import TrendConfig
 from runreg.trends.histogram import Histogram
+from runreg.trends.memory import no_cycle_collection
 from runreg.trends.metrics import Inputs, Undefined, finite
 from runreg.trends.reading import UnreadableFile, read_histograms
 
@@ -66,6 +67,11 @@ def evaluate(
 
 def extract_file(path: str, run: int, configs: tuple[TrendConfig, ...]) -> FileResult:
     """Read the MEs the configs need from `path` and compute every config."""
+    with no_cycle_collection():  # uproot builds thousands of short-lived objects per file
+        return _extract_file(path, run, configs)
+
+
+def _extract_file(path: str, run: int, configs: tuple[TrendConfig, ...]) -> FileResult:
     result = FileResult(path)
     needed = {p for config in configs for p in config.me_paths.values()}
     try:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from runreg.apiutil import json_answer
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.kernel.limits import INT32_MAX, MAX_NAME_CHARS, text_problem
 from runreg.trends import readmodels
@@ -26,7 +26,7 @@ def _answer(build: Callable[[], Any]) -> Response:
         return JSONResponse({"message": exc.message}, status_code=404)
     if isinstance(found, Response):
         return found
-    return Response(orjson.dumps(found), media_type="application/json")  # thousands of points: orjson
+    return json_answer(found)  # thousands of points: orjson in one call
 
 
 def _int(params: Any, name: str, *, required: bool = False) -> int | None:

@@ -76,16 +76,22 @@ def read_histograms(
     except Exception as exc:  # noqa: BLE001 — any failure to open is the file's recorded outcome
         raise UnreadableFile(f"cannot open: {type(exc).__name__}: {exc}") from None
     with handle:
-        directories: dict[str, Any] = {}
+        directories: dict[str, Any] = {"": handle}
         for relative in sorted(set(relative_paths)):
             location = me_location(run, relative)
             folder, _, name = location.rpartition("/")
             try:
-                if folder not in directories:
-                    directories[folder] = handle[folder]
-                found[relative] = histogram_of(directories[folder][name])
+                found[relative] = histogram_of(_directory(directories, folder)[name])
             except KeyError:
                 missing[relative] = "not in the file"
             except Exception as exc:  # noqa: BLE001 — a damaged ME stops only itself
                 missing[relative] = f"unreadable: {type(exc).__name__}: {exc}"
     return found, missing
+
+
+def _directory(directories: dict[str, Any], folder: str) -> Any:
+    """The directory `folder`, each level read once per file (uproot reads every level of a path again)."""
+    if folder not in directories:
+        parent, _, name = folder.rpartition("/")
+        directories[folder] = _directory(directories, parent)[name]
+    return directories[folder]

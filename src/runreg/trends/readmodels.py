@@ -11,6 +11,7 @@ from typing import Any
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
 from runreg.trends import store
+from runreg.trends.memory import no_cycle_collection
 from runreg.trends.runinfo import RunInfo, golden_runs, run_infos
 
 MAX_LATEST = 100_000
@@ -141,16 +142,15 @@ def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list
         listing = store.trend_listing(conn, **where)
         rows = store.points_of(conn, [t.trend_id for t in listing], selection.bounds) if listing else []
     by_trend: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
-    for row in rows:
-        by_trend[row.trend_id].append((row.run_number, row.value, row.error))
-    infos = run_infos(db, {row.run_number for row in rows})
+    for trend_id, run, value, error in rows:
+        by_trend[trend_id].append((run, value, error))
+    runs = {p[0] for points in by_trend.values() for p in points}
+    infos = run_infos(db, runs)
     wanted = set(selection.runs) if selection.runs else None
+    kept = {run for run in runs if (wanted is None or run in wanted) and selection.keeps(run, infos)}
     result = []
     for trend in listing:
-        points = [
-            p for p in by_trend.get(trend.trend_id, [])
-            if (wanted is None or p[0] in wanted) and selection.keeps(p[0], infos)
-        ]  # fmt: skip
+        points = [p for p in by_trend.get(trend.trend_id, []) if p[0] in kept]
         if selection.latest is not None:
             points = points[-selection.latest :]
         if points:
@@ -162,24 +162,25 @@ def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list
 def legacy_data(
     db: Database, *, subsystem: str, pd: str, ps: str, selection: RunSelection, trend_id: int | None = None
 ) -> list[dict[str, Any]]:
-    found, infos = series(
-        db,
-        selection=selection,
-        subsystem=subsystem,
-        pd=pd,
-        ps=ps,
-        trend_ids_=[trend_id] if trend_id is not None else None,
-    )
+    with no_cycle_collection():  # a point is a dict: 5,000 of them would run the collector ~30 times
+        found, infos = series(
+            db,
+            selection=selection,
+            subsystem=subsystem,
+            pd=pd,
+            ps=ps,
+            trend_ids_=[trend_id] if trend_id is not None else None,
+        )
+        oms = {run: info.oms_info() for run, info in infos.items()}
+        return _legacy_series(found, oms)
+
+
+def _legacy_series(found: list[Series], oms: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "metadata": _metadata(s.trend),
             "trends": [
-                {
-                    "run": run,
-                    "value": value,
-                    "error": error,
-                    "oms_info": infos[run].oms_info() if run in infos else {},
-                }
+                {"run": run, "value": value, "error": error, "oms_info": oms.get(run, {})}
                 for run, value, error in s.points
             ],
         }

@@ -162,6 +162,11 @@ def replace_points(
             elif runs is not None:
                 where = sa.and_(where, table.c.run_number.between(runs[0], runs[1]))
             conn.execute(sa.delete(table).where(where))
+    add_points(conn, points, rejections)
+
+
+def add_points(conn: Connection, points: list[dict[str, Any]], rejections: list[dict[str, Any]]) -> None:
+    """Insert points and rejections of runs that hold none yet."""
     bulk_insert(conn, trend_points, points)
     bulk_insert(conn, trend_rejections, rejections)
 
@@ -241,11 +246,31 @@ def replace_histograms(
     if only:
         where = sa.and_(where, trend_histograms.c.me_path.in_(list(blobs)))
     conn.execute(sa.delete(trend_histograms).where(where))
+    add_histograms(conn, dataset, run_number, file_id, blobs)
+
+
+def add_histograms(
+    conn: Connection, dataset: int, run_number: int, file_id: int, blobs: dict[str, bytes]
+) -> None:
+    """Store the MEs of a (dataset, run) that holds none yet."""
     rows = [
         {"dataset_id": dataset, "run_number": run_number, "me_path": me, "file_id": file_id, "data": data}
         for me, data in blobs.items()
     ]
     bulk_insert(conn, trend_histograms, rows)
+
+
+def runs_with_histograms(conn: Connection, keys: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of these (dataset, run) hold stored MEs."""
+    found: set[tuple[int, int]] = set()
+    for chunk in _chunks(sorted({run for _, run in keys}), 500):
+        query = (
+            sa.select(trend_histograms.c.dataset_id, trend_histograms.c.run_number)
+            .where(trend_histograms.c.run_number.in_(chunk))
+            .distinct()
+        )
+        found.update((dataset, run) for dataset, run in conn.execute(query))
+    return found & set(keys)
 
 
 def stored_histograms(
