@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runreg.kernel.collector import collector_paused
 from runreg.trends.config import TrendConfig
 from runreg.trends.histogram import Histogram
-from runreg.trends.memory import no_cycle_collection
 from runreg.trends.metrics import Inputs, Undefined, finite
 from runreg.trends.reading import UnreadableFile, read_histograms
 
@@ -67,7 +67,7 @@ def evaluate(
 
 def extract_file(path: str, run: int, configs: tuple[TrendConfig, ...]) -> FileResult:
     """Read the MEs the configs need from `path` and compute every config."""
-    with no_cycle_collection():  # uproot builds thousands of short-lived objects per file
+    with collector_paused():  # uproot builds thousands of short-lived objects per file
         return _extract_file(path, run, configs)
 
 

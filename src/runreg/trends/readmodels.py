@@ -8,10 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from runreg.kernel.collector import collector_paused
 from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.storage.database import Database
 from runreg.trends import store
-from runreg.trends.memory import no_cycle_collection
 from runreg.trends.runinfo import RunInfo, golden_runs, run_infos
 
 MAX_LATEST = 100_000
@@ -162,7 +162,7 @@ def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list
 def legacy_data(
     db: Database, *, subsystem: str, pd: str, ps: str, selection: RunSelection, trend_id: int | None = None
 ) -> list[dict[str, Any]]:
-    with no_cycle_collection():  # a point is a dict: 5,000 of them would run the collector ~30 times
+    with collector_paused():  # a point is a dict: 5,000 of them would run the collector ~30 times
         found, infos = series(
             db,
             selection=selection,
