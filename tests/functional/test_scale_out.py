@@ -43,8 +43,11 @@ THREADS = 4
 OPS_PER_THREAD = 80
 EDIT_RUNS = [381001, 381002, 381003, 381004]  # one per thread: no two threads edit the same run
 JSON_RUNS = [382001, 382002, 382003]
+# 12,000 LS each: a job takes about a second even with the computation's collector pause, so the worker killed
+# while it holds a job is still computing it when the signal lands.
+JSON_LS = 12_000
 PATTERN = "/PromptReco/Collisions2024A/DQM"
-# Reading the LS number makes every LS its own segment: jobs of about a second, so a killed worker has one.
+# Reading the LS number makes every LS its own segment: jobs long enough for a killed worker to hold one.
 SLOW_RULE = {
     "and": [
         {">=": [{"var": "lumisection.lumisection_number"}, 1]},
@@ -240,7 +243,7 @@ def test_killing_an_api_process_and_a_worker_under_load_loses_nothing(
     for run_number in EDIT_RUNS:
         create_collision_run(db, run_number, ls_count=OPS_PER_THREAD)
     for run_number in JSON_RUNS:
-        create_collision_run(db, run_number, ls_count=4000)
+        create_collision_run(db, run_number, ls_count=JSON_LS)
         offline_dataset(db, run_number)
     ports = [free_port(), free_port()]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
