@@ -36,8 +36,11 @@ class StoredEvent:
     payload: dict[str, Any]
 
 
-def open_change_set(conn: Connection, actor: Actor, comment: str, *, reverts: int | None = None) -> ChangeSet:
-    now = datetime.now(UTC)
+def open_change_set(
+    conn: Connection, actor: Actor, comment: str, *, reverts: int | None = None, at: datetime | None = None
+) -> ChangeSet:
+    """`at` is for imports only (adoption): a change set recorded elsewhere keeps the time it was made."""
+    now = at if at is not None else datetime.now(UTC)
     row_id = conn.execute(
         insert(change_sets)
         .values(

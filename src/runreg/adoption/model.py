@@ -1,0 +1,356 @@
+"""Pure mapping of an original Run Registry's history to runreg events (rr_backend §3), and the summaries the
+verifier compares. No I/O: the reader hands in rows, the service writes what this returns.
+
+The original records one `Version` (atomic version: who, why, when) per change, holding `Event`s in a global
+sequence; each event is one typed row (`RunEvent`, `DatasetEvent`, `LumisectionEvent` + one assignation row
+per LS, `OMSLumisectionEvent` + assignations). Its merges order by that global event sequence (with manual
+events after automatic ones for RR attributes and LS triplets), so the import replays events in *event*
+order and cuts a runreg change set wherever the atomic version changes: an ordinary atomic version gives
+exactly one change set; events predating atomic versions (the placeholder 50000000, or versions a one-off
+script grouped later) give one change set per contiguous block, so no merge is reordered.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.ranges import RangeMap
+from runreg.registry import model
+from runreg.registry.events import (
+    DatasetAttributesChanged,
+    DatasetCreated,
+    Event,
+    FlagsSet,
+    Layer,
+    OmsValuesSet,
+    RunAttributesChanged,
+    RunCreated,
+)
+from runreg.registry.model import HIDDEN, ONLINE, RunState
+
+AUTOMATIC_PREFIX = "auto@auto"
+#: Attributes runreg keeps in a dataset's attributes that the original keeps in columns of its own.
+IN_GUI = "datasets_in_gui"
+COLUMN_ATTRIBUTES = frozenset({IN_GUI, HIDDEN})
+#: OMS keys left out of the original's DCS summary (rr_backend §3.4).
+NOT_DCS = frozenset(
+    {
+        "end_lumi",
+        "init_lumi",
+        "recorded_lumi",
+        "delivered_lumi",
+        "live_lumi_per_lumi",
+        "recorded_lumi_per_lumi",
+        "delivered_lumi_per_lumi",
+    }
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Original rows
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OriginalEvent:
+    """One typed event row of the original, its JSONB payload resolved and its LS assignations attached."""
+
+    version: int
+    atomic_version: int
+    kind: str  # "run" | "dataset" | "ls" | "oms_ls"
+    run_number: int
+    name: str | None = None
+    oms: dict[str, Any] | None = None
+    rr: dict[str, Any] | None = None
+    payload: dict[str, Any] | None = None
+    in_gui: list[Any] | None = None
+    manual: bool = False
+    deleted: bool = False
+    lumisections: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    atomic_version: int
+    by: str
+    comment: str
+    created_at: datetime
+
+
+@dataclass
+class Segment:
+    """A block of consecutive events of one atomic version: one runreg change set."""
+
+    info: VersionInfo
+    events: list[OriginalEvent] = field(default_factory=list)
+
+    @property
+    def last_event_version(self) -> int:
+        return self.events[-1].version
+
+
+def segments(events: Iterable[OriginalEvent], versions: Mapping[int, VersionInfo]) -> Iterator[Segment]:
+    """Cut the event stream (in event order) wherever the atomic version changes."""
+    current: Segment | None = None
+    for event in events:
+        if current is None or current.info.atomic_version != event.atomic_version:
+            if current is not None:
+                yield current
+            current = Segment(versions[event.atomic_version])
+        current.events.append(event)
+    if current is not None:
+        yield current
+
+
+def actor_of(by: str) -> tuple[Actor, str | None]:
+    """`auto@auto` and `auto@auto - <user>` are automatic (with the user who triggered them); anyone else is
+    a person. Returns the actor and the triggering user, if any."""
+    text = (by or "").strip()
+    if text.startswith(AUTOMATIC_PREFIX):
+        rest = text[len(AUTOMATIC_PREFIX) :].strip()
+        user = rest[1:].strip() if rest.startswith("-") else None
+        return Actor(text, ActorKind.AUTOMATIC), user or None
+    return Actor(text or "unknown", ActorKind.HUMAN), None
+
+
+def ranges_of(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Per-LS assignation rows back into maximal inclusive ranges (sorted, duplicates ignored)."""
+    out: list[tuple[int, int]] = []
+    for number in sorted(set(numbers)):
+        if out and number == out[-1][1] + 1:
+            out[-1] = (out[-1][0], number)
+        else:
+            out.append((number, number))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Replay: original events of one run (in event order) -> runreg events, decided on the run's state
+# --------------------------------------------------------------------------------------------------
+def decide(run: RunState | None, run_number: int, original: Sequence[OriginalEvent]) -> list[Event]:
+    """runreg events reproducing `original` on `run` (None or a fresh state when the run is new), decided on
+    a scratch copy (the caller applies the returned events to its own state)."""
+    state = copy.deepcopy(run) if run is not None and run.version else RunState(run_number)
+    created = bool(run is not None and run.version)
+    produced: list[Event] = []
+
+    def emit(event: Event) -> None:
+        model.apply(state, event)
+        produced.append(event)
+
+    for event in original:
+        if not created:
+            if event.kind == "run":
+                layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
+                emit(RunCreated(oms=dict(event.oms or {}), rr=dict(event.rr or {}), layer=layer))
+                created = True
+                continue
+            emit(RunCreated(oms={}, rr={}))
+            created = True
+        produced_for = _map_event(state, event)
+        for item in produced_for:
+            emit(item)
+    return produced
+
+
+def _map_event(state: RunState, event: OriginalEvent) -> list[Event]:
+    if event.kind == "run":
+        layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
+        if not event.oms and not event.rr:
+            return []
+        return [RunAttributesChanged(oms=dict(event.oms or {}), rr=dict(event.rr or {}), layer=layer)]
+    name = event.name or ONLINE
+    if event.kind == "dataset":
+        return _dataset_event(state, name, event)
+    if name not in state.datasets:  # the original's FK makes this impossible; a dataset appears empty
+        return [DatasetCreated(name=name), *_map_event_ls(state, name, event)]
+    return _map_event_ls(state, name, event)
+
+
+def _dataset_event(state: RunState, name: str, event: OriginalEvent) -> list[Event]:
+    existing = state.datasets.get(name)
+    attributes = dict(event.payload or {})
+    current = existing.attributes if existing else {}
+    in_gui = list(current.get(IN_GUI) or [])
+    for sample in event.in_gui or []:
+        if sample not in in_gui:
+            in_gui.append(sample)
+    if in_gui != list(current.get(IN_GUI) or []):
+        attributes[IN_GUI] = in_gui
+    removed: tuple[str, ...] = ()
+    if event.deleted:
+        if current.get(HIDDEN) is not True:
+            attributes[HIDDEN] = True
+    elif HIDDEN in current:
+        removed = (HIDDEN,)
+    if existing is None:
+        return [DatasetCreated(name=name, attributes=attributes)]
+    changed = {key: value for key, value in attributes.items() if current.get(key, _MISSING) != value}
+    if not changed and not removed:
+        return []  # the dummy DatasetEvent the original appends to bump a dataset's cache version
+    return [DatasetAttributesChanged(name=name, attributes=changed, removed=removed)]
+
+
+_MISSING = object()
+
+
+def _map_event_ls(state: RunState, name: str, event: OriginalEvent) -> list[Event]:
+    payload = event.payload or {}
+    out: list[Event] = []
+    spans = ranges_of(event.lumisections)
+    if event.kind == "ls":
+        layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
+        for component, triplet in payload.items():
+            value = dict(triplet) if isinstance(triplet, dict) else {"status": triplet}
+            for first, last in spans:
+                out.append(FlagsSet(name, first, last, component=component, triplet=value, layer=layer))
+        return out
+    # OMS LS values: latest event wins. The original merges an offline dataset's OMS data from the online
+    # events *and* its own by event version, so an online event newer than the dataset's own copy shows
+    # through on the LS the dataset has values of its own: write it there too (runreg overlays own values).
+    for first, last in spans:
+        out.append(OmsValuesSet(name, first, last, values=dict(payload)))
+    if name == ONLINE and payload:
+        for other, dataset in state.datasets.items():
+            if other == ONLINE or not dataset.oms:
+                continue
+            for first, last in _covered(dataset.oms.values(), spans):
+                out.append(OmsValuesSet(other, first, last, values=dict(payload)))
+    return out
+
+
+def _covered(maps: Iterable[RangeMap], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of `spans` covered by any of `maps` (the LS a dataset has OMS values of its own)."""
+    numbers: set[int] = set()
+    for ranges in maps:
+        for first, last, _ in ranges:
+            for span_first, span_last in spans:
+                low, high = max(first, span_first), min(last, span_last)
+                if low <= high:
+                    numbers.update(range(low, high + 1))
+    return ranges_of(numbers)
+
+
+# --------------------------------------------------------------------------------------------------
+# What the verifier compares: the original's materialized state, computed from runreg's
+# --------------------------------------------------------------------------------------------------
+def dataset_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """runreg's attributes of a dataset without the ones the original keeps in columns."""
+    return {key: value for key, value in attributes.items() if key not in COLUMN_ATTRIBUTES}
+
+
+def _ranges(numbers: list[int]) -> list[list[int]]:
+    return [[first, last] for first, last in ranges_of(numbers)]
+
+
+def summaries(run: RunState, name: str) -> dict[str, Any]:
+    """The original's DatasetTripletCache of a dataset (§3.4) from runreg's state: LS 1..last (an LS counts
+    only where the dataset has both OMS and RR data, as the original's inner join), per component the status
+    counts (absent = EMPTY), distinct comments and causes and the ranges; per DCS bit TRUE, FALSE, NULL,
+    EMPTY."""
+    dataset = run.datasets[name]
+    oms = run.oms_values(name)
+    flags = {component: flags.effective() for component, flags in dataset.flags.items()}
+    rr_ls: set[int] = set()
+    for ranges in flags.values():
+        for first, last, _ in ranges:
+            rr_ls.update(range(first, last + 1))
+    oms_ls: set[int] = set()
+    for ranges in oms.values():
+        for first, last, _ in ranges:
+            oms_ls.update(range(first, last + 1))
+    present = rr_ls & oms_ls
+    if not present:
+        return {"triplet_summary": {}, "dcs_summary": {}, "rr_ranges": {}, "dcs_ranges": {}}
+    last_ls = max(present)
+    triplet_summary: dict[str, Any] = {}
+    rr_ranges: dict[str, Any] = {}
+    for component, ranges in flags.items():
+        per_status: dict[str, list[int]] = {}
+        comments: list[str] = []
+        causes: list[str] = []
+        for ls in range(1, last_ls + 1):
+            value = ranges.get(ls) if ls in present else None
+            status = value.get("status") if isinstance(value, dict) else None
+            key = status if status else "EMPTY"
+            per_status.setdefault(key, []).append(ls)
+            if isinstance(value, dict):
+                if value.get("comment") and value["comment"] not in comments:
+                    comments.append(value["comment"])
+                if value.get("cause") and value["cause"] not in causes:
+                    causes.append(value["cause"])
+        summary: dict[str, Any] = {key: len(numbers) for key, numbers in per_status.items()}
+        summary.setdefault("EMPTY", 0)
+        summary["comments"] = sorted(comments)
+        summary["causes"] = sorted(causes)
+        triplet_summary[component] = summary
+        rr_ranges[component] = {key: _ranges(numbers) for key, numbers in per_status.items()}
+    dcs_summary: dict[str, Any] = {}
+    dcs_ranges: dict[str, Any] = {}
+    for bit, ranges in oms.items():
+        if bit in NOT_DCS or bit in ("recorded", "delivered"):
+            continue
+        buckets: dict[str, list[int]] = {}
+        for ls in range(1, last_ls + 1):
+            if ls not in present:
+                key = "EMPTY"
+            else:
+                value = ranges.get(ls, _MISSING)
+                key = "EMPTY" if value is _MISSING else _truth(value)
+            buckets.setdefault(key, []).append(ls)
+        dcs_summary[bit] = {key: len(numbers) for key, numbers in buckets.items()}
+        dcs_ranges[bit] = {key: _ranges(numbers) for key, numbers in buckets.items()}
+    dcs_summary["ls_duration"] = {"TRUE": last_ls}
+    dcs_ranges["all_lumisections"] = {"TRUE": [[1, last_ls]]}
+    return {
+        "triplet_summary": triplet_summary,
+        "dcs_summary": dcs_summary,
+        "rr_ranges": rr_ranges,
+        "dcs_ranges": dcs_ranges,
+    }
+
+
+def _truth(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    return "TRUE" if value is True else "FALSE" if value is False else str(value)
+
+
+def normalise_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A cache row made comparable: comments and causes as sorted lists, zero counts dropped."""
+    out: dict[str, Any] = {}
+    for component, counts in (summary or {}).items():
+        if not isinstance(counts, Mapping):
+            out[component] = counts
+            continue
+        item: dict[str, Any] = {}
+        for key, value in counts.items():
+            if key in ("comments", "causes"):
+                item[key] = sorted(value or [])
+            elif value not in (0, [], None) or key == "EMPTY":
+                item[key] = value
+        out[component] = item
+    return out
+
+
+def differences(where: str, original: Any, ours: Any) -> list[str]:
+    """Human-readable differences of two JSON-like values (the first few keys)."""
+    if original == ours:
+        return []
+    if isinstance(original, Mapping) and isinstance(ours, Mapping):
+        out = []
+        for key in sorted(set(original) | set(ours), key=str):
+            if original.get(key, _MISSING) != ours.get(key, _MISSING):
+                out.append(
+                    f"{where}.{key}: original {_show(original.get(key))} ≠ runreg {_show(ours.get(key))}"
+                )
+        return out
+    return [f"{where}: original {_show(original)} ≠ runreg {_show(ours)}"]
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,257 @@
+"""Adoption use cases: replay an original Run Registry's history into runreg through the registry's write path
+(one change set per atomic version, under the original author and time), incrementally and resumably, and
+verify runreg's state against the original's own materialized tables."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from runreg.access.actions import Target
+from runreg.adoption import model
+from runreg.adoption.model import OriginalEvent, Segment, VersionInfo
+from runreg.adoption.tables import adoption_progress
+from runreg.configuration import service as configuration
+from runreg.kernel.actors import Actor
+from runreg.kernel.errors import RunNotFound
+from runreg.registry import service as registry
+from runreg.registry.model import HIDDEN, RunState
+from runreg.storage.database import Database
+
+#: A transaction holds change sets until it has this many original events (or BATCH_SEGMENTS change sets):
+#: a kill loses at most one batch, which the next run imports again (its progress row was not committed).
+BATCH_EVENTS = 5000
+BATCH_SEGMENTS = 500
+
+
+class OriginalSource(Protocol):
+    """What the importer reads (reader.OriginalDatabase against PostgreSQL)."""
+
+    name: str
+
+    def head(self) -> Any: ...
+    def event_cursor_for_atomic(self, atomic_version: int) -> int: ...
+    def versions(self, after: int, upto: int) -> dict[int, VersionInfo]: ...
+    def events(self, after: int, upto: int) -> Iterator[OriginalEvent]: ...
+    def materialized(self) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]]]]: ...
+
+
+@dataclass
+class ImportReport:
+    source: str
+    started_after_event: int
+    last_event_version: int
+    last_atomic_version: int
+    change_sets: int = 0
+    original_events: int = 0
+    runreg_events: int = 0
+    dry_run: bool = False
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def progress(db: Database, *, source: str) -> tuple[int, int, int]:
+    """(last event version, last atomic version, change sets) imported from `source`; zeros before any."""
+    with db.reading() as conn:
+        return _progress(conn, source)
+
+
+def _progress(conn: Connection, source: str) -> tuple[int, int, int]:
+    row = conn.execute(select(adoption_progress).where(adoption_progress.c.source == source)).first()
+    if row is None:
+        return 0, 0, 0
+    return row.last_event_version, row.last_atomic_version, row.change_sets
+
+
+def _save_progress(conn: Connection, source: str, event_version: int, atomic: int, change_sets: int) -> None:
+    values = {
+        "source": source,
+        "last_event_version": event_version,
+        "last_atomic_version": atomic,
+        "change_sets": change_sets,
+        "updated_at": datetime.now(UTC),
+    }
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(adoption_progress).values(**values)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[adoption_progress.c.source],
+            set_={key: value for key, value in values.items() if key != "source"},
+        )
+    )
+
+
+class _DryRun(Exception):
+    """Raised to roll a dry-run batch back."""
+
+
+def import_rr(
+    db: Database,
+    *,
+    actor: Actor,
+    source: OriginalSource,
+    since: int | None = None,
+    dry_run: bool = False,
+    on_batch: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Import every original event after the last one imported from `source` (or after atomic version
+    `since`), one change set per atomic version, committed with the progress row in batches."""
+    with db.transaction() as conn:
+        configuration.authorize(conn, actor=actor, action="adoption:import", target=Target())
+    started = time.perf_counter()
+    after, atomic, change_sets = progress(db, source=source.name)
+    if since is not None:
+        after = max(after, source.event_cursor_for_atomic(since))
+    head = source.head()
+    report = ImportReport(source.name, after, after, atomic, dry_run=dry_run)
+    if head.last_event_version <= after:
+        report.seconds = time.perf_counter() - started
+        return report
+    versions = source.versions(after, head.last_event_version)
+    batch: list[Segment] = []
+    batch_events = 0
+    for segment in model.segments(source.events(after, head.last_event_version), versions):
+        batch.append(segment)
+        batch_events += len(segment.events)
+        if batch_events >= BATCH_EVENTS or len(batch) >= BATCH_SEGMENTS:
+            change_sets = _commit(db, source.name, batch, report, change_sets, dry_run)
+            batch, batch_events = [], 0
+            if on_batch:
+                on_batch(report)
+    if batch:
+        change_sets = _commit(db, source.name, batch, report, change_sets, dry_run)
+        if on_batch:
+            on_batch(report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _commit(
+    db: Database, source: str, batch: list[Segment], report: ImportReport, change_sets: int, dry_run: bool
+) -> int:
+    written = 0
+    events = 0
+    try:
+        with db.transaction() as conn:
+            for segment in batch:
+                result = _replay(conn, segment)
+                if result.changed:
+                    written += 1
+                events += sum(result.events.values())
+            last = batch[-1]
+            if dry_run:
+                raise _DryRun
+            _save_progress(
+                conn, source, last.last_event_version, last.info.atomic_version, change_sets + written
+            )
+    except _DryRun:
+        pass
+    report.change_sets += written
+    report.runreg_events += events
+    report.original_events += sum(len(segment.events) for segment in batch)
+    report.last_event_version = batch[-1].last_event_version
+    report.last_atomic_version = batch[-1].info.atomic_version
+    return change_sets + written
+
+
+def _replay(conn: Connection, segment: Segment) -> registry.ChangeResult:
+    per_run: dict[int, list[OriginalEvent]] = {}
+    for event in segment.events:
+        per_run.setdefault(event.run_number, []).append(event)
+    actor, _user = model.actor_of(segment.info.by)
+
+    def deciding(run_number: int, events: list[OriginalEvent]) -> registry.Decide:
+        return lambda run: model.decide(run, run_number, events)
+
+    decisions = {run_number: deciding(run_number, events) for run_number, events in per_run.items()}
+    return registry.write_imported(
+        conn,
+        actor=actor,
+        comment=segment.info.comment,
+        at=segment.info.created_at,
+        decisions=decisions,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Verify
+# ----------------------------------------------------------------------------------------------------
+@dataclass
+class VerifyReport:
+    source: str
+    runs: int = 0
+    datasets: int = 0
+    differences: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+#: The most differences a report lists (the count is always exact).
+MAX_LISTED = 200
+
+
+def verify(db: Database, *, source: OriginalSource) -> VerifyReport:
+    """Compare the original's Run, Dataset and DatasetTripletCache with runreg's state, run by run."""
+    started = time.perf_counter()
+    report = VerifyReport(source.name)
+    seen: set[int] = set()
+    for run_number, run_row, datasets in source.materialized():
+        seen.add(run_number)
+        report.runs += 1
+        report.datasets += len(datasets)
+        try:
+            ours = registry.run_state(db, run_number)
+        except RunNotFound:
+            report.differences.append(f"run {run_number}: in the original, not in runreg")
+            continue
+        report.differences.extend(compare_run(ours, run_row, datasets))
+    for run_number in registry.run_numbers(db):
+        if run_number not in seen:
+            report.differences.append(f"run {run_number}: in runreg, not in the original")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def compare_run(ours: RunState, run_row: dict[str, Any], datasets: Iterable[dict[str, Any]]) -> list[str]:
+    where = f"run {ours.run_number}"
+    out = model.differences(f"{where} rr_attributes", run_row["rr"], ours.rr)
+    out += model.differences(f"{where} oms_attributes", run_row["oms"], ours.oms)
+    names = set()
+    for original in datasets:
+        name = original["name"]
+        names.add(name)
+        at = f"{where} dataset {name!r}"
+        if name not in ours.datasets:
+            out.append(f"{at}: in the original, not in runreg")
+            continue
+        attributes = ours.datasets[name].attributes
+        out += model.differences(
+            f"{at} attributes", original["attributes"], model.dataset_attributes(attributes)
+        )
+        if sorted(map(str, original["in_gui"])) != sorted(map(str, attributes.get(model.IN_GUI) or [])):
+            out.append(
+                f"{at} datasets_in_gui: original {original['in_gui']} ≠ runreg {attributes.get(model.IN_GUI)}"
+            )
+        if original["deleted"] != (attributes.get(HIDDEN) is True):
+            out.append(
+                f"{at} deleted: original {original['deleted']} ≠ runreg hidden {attributes.get(HIDDEN)}"
+            )
+        summary = model.summaries(ours, name)
+        for key in ("triplet_summary", "dcs_summary"):
+            out += model.differences(
+                f"{at} {key}", model.normalise_summary(original[key]), model.normalise_summary(summary[key])
+            )
+        for key in ("rr_ranges", "dcs_ranges"):
+            out += model.differences(f"{at} {key}", original[key], summary[key])
+    for name in sorted(set(ours.datasets) - names):
+        out.append(f"{where} dataset {name!r}: in runreg, not in the original")
+    return out

@@ -1,0 +1,17 @@
+"""How far the import of each original database got: the last original event (and atomic version) whose
+change set is committed in runreg, written in the same transaction as the change sets themselves."""
+
+from sqlalchemy import Column, DateTime, Integer, String, Table
+
+from runreg.storage.schema import metadata
+
+adoption_progress = Table(
+    "adoption_progress",
+    metadata,
+    # The original database, as host/port/name (never its credentials).
+    Column("source", String(255), primary_key=True),
+    Column("last_event_version", Integer, nullable=False),
+    Column("last_atomic_version", Integer, nullable=False),
+    Column("change_sets", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
