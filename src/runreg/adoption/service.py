@@ -99,6 +99,8 @@ def import_rr(
     since: int | None = None,
     dry_run: bool = False,
     on_batch: Callable[[ImportReport], None] | None = None,
+    batch_events: int = BATCH_EVENTS,
+    batch_segments: int = BATCH_SEGMENTS,
 ) -> ImportReport:
     """Import every original event after the last one imported from `source` (or after atomic version
     `since`), one change set per atomic version, committed with the progress row in batches."""
@@ -115,13 +117,13 @@ def import_rr(
         return report
     versions = source.versions(after, head.last_event_version)
     batch: list[Segment] = []
-    batch_events = 0
+    held = 0
     for segment in model.segments(source.events(after, head.last_event_version), versions):
         batch.append(segment)
-        batch_events += len(segment.events)
-        if batch_events >= BATCH_EVENTS or len(batch) >= BATCH_SEGMENTS:
+        held += len(segment.events)
+        if held >= batch_events or len(batch) >= batch_segments:
             change_sets = _commit(db, source.name, batch, report, change_sets, dry_run)
-            batch, batch_events = [], 0
+            batch, held = [], 0
             if on_batch:
                 on_batch(report)
     if batch:

@@ -1,0 +1,187 @@
+"""Adoption of an original Run Registry: the generated original (its own schema, written the way the original
+writes) is imported into runreg on both engines, verified with zero differences, caught up incrementally,
+resumed after kill -9 without duplicating or skipping, and a tampered runreg row is named by verify."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import func, select, text
+
+from runreg.adoption import service as adoption
+from runreg.adoption.reader import OriginalDatabase
+from runreg.eventlog.tables import change_sets
+from runreg.kernel.errors import InvalidInput
+from runreg.registry import service as registry
+from runreg.storage.database import Database, as_utc
+from tests.builders import rr_original
+from tests.builders.runs import EXPERT
+from tests.conftest import PG_ADMIN_URL
+
+RUNREG = [sys.executable, "-m", "runreg.cli.main"]
+RUNS, LS = 8, 40
+
+
+@pytest.fixture
+def original_url() -> Iterator[str]:
+    name = f"rr_original_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    rr_original.create_schema(url)
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def original(original_url: str) -> Iterator[OriginalDatabase]:
+    with psycopg.connect(original_url) as conn:
+        rr_original.Generator(conn).generate(RUNS, LS)
+        conn.commit()
+    with OriginalDatabase(original_url) as source:
+        yield source
+
+
+def segments_in(url: str) -> int:
+    """Change sets the original holds: one per atomic version, one per contiguous block for older events."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            """SELECT count(*) FROM (SELECT atomic_version, lag(atomic_version) OVER (ORDER BY version) AS prev
+               FROM "Event") e WHERE prev IS NULL OR prev <> atomic_version"""
+        ).fetchone()[0]
+
+
+def count_change_sets(db: Database) -> int:
+    with db.reading() as conn:
+        return conn.execute(select(func.count()).select_from(change_sets)).scalar_one()
+
+
+def test_import_reproduces_the_original_and_verify_finds_no_difference(
+    db: Database, original: OriginalDatabase, original_url: str
+) -> None:
+    before = count_change_sets(db)
+    report = adoption.import_rr(db, actor=EXPERT, source=original)
+    assert report.change_sets == segments_in(original_url) == count_change_sets(db) - before
+    checked = adoption.verify(db, source=original)
+    assert checked.differences == []
+    assert (checked.runs, checked.datasets) == (RUNS, RUNS + RUNS // 2)
+
+    # Manual precedence: auto Collisions26, then manual Cosmics26, then auto Collisions26 again.
+    assert registry.run_state(db, 1001).rr["class"] == "Cosmics26"
+    # Authors, kinds, times and unicode comments are the original's.
+    with db.reading() as conn:
+        rows = conn.execute(select(change_sets).order_by(change_sets.c.id)).all()
+    by_author = {row.author: row for row in rows}
+    assert by_author["auto@auto - bob@cern.ch"].actor_kind == "automatic"
+    assert by_author["alice@cern.ch"].actor_kind == "human"
+    assert by_author["alice@cern.ch"].comment == "HV trip — Δt ≈ 3 s ✓ 電圧"
+    with psycopg.connect(original_url) as conn:
+        first_time = conn.execute(
+            'SELECT min("createdAt") FROM "Version" WHERE "by" = %s', ("alice@cern.ch",)
+        )
+        assert (
+            min(as_utc(r.created_at) for r in rows if r.author == "alice@cern.ch") == first_time.fetchone()[0]
+        )
+    # The events that predate atomic versions (placeholder 50000000) created run 1000 first, as they happened.
+    assert registry.history(db, run_number=1000, limit=500)[-1].comment == "run creation"
+    # A hidden dataset stays hidden; a second sign-off did not make a second dataset.
+    hidden = registry.run_state(db, 1000).datasets[rr_original.OFFLINE].attributes
+    assert hidden["hidden"] is True
+
+
+def test_reimport_imports_nothing_and_catch_up_imports_only_what_is_new(
+    db: Database, original: OriginalDatabase, original_url: str
+) -> None:
+    adoption.import_rr(db, actor=EXPERT, source=original)
+    again = adoption.import_rr(db, actor=EXPERT, source=original)
+    assert again.change_sets == 0 and again.original_events == 0
+    with psycopg.connect(original_url) as conn:
+        generator = rr_original.Generator(conn, seed=11)
+        generator.clock = rr_original.START.replace(month=6)
+        generator.more(7, 1003, LS)
+        conn.commit()
+    caught_up = adoption.import_rr(db, actor=EXPERT, source=original)
+    assert caught_up.change_sets == 7
+    assert adoption.verify(db, source=original).differences == []
+    assert adoption.progress(db, source=original.name)[1] == caught_up.last_atomic_version
+
+
+def test_dry_run_writes_nothing(db: Database, original: OriginalDatabase) -> None:
+    before = count_change_sets(db)
+    report = adoption.import_rr(db, actor=EXPERT, source=original, dry_run=True)
+    assert report.change_sets > 0 and count_change_sets(db) == before
+    assert adoption.progress(db, source=original.name) == (0, 0, 0)
+
+
+def test_since_starts_after_that_atomic_version(db: Database, original: OriginalDatabase) -> None:
+    report = adoption.import_rr(db, actor=EXPERT, source=original, since=10**9)
+    assert report.change_sets == 0
+
+
+def test_a_tampered_runreg_row_is_named_by_verify(db: Database, original: OriginalDatabase) -> None:
+    adoption.import_rr(db, actor=EXPERT, source=original)
+    with db.transaction() as conn:
+        conn.execute(
+            text(
+                "UPDATE flag_ranges SET status = 'GOOD' WHERE run_number = 1002 AND layer = 'manual' "
+                "AND dataset = 'online'"
+            )
+        )
+    report = adoption.verify(db, source=original)
+    assert report.differences
+    assert all(line.startswith("run 1002 dataset 'online'") for line in report.differences)
+    assert any("triplet_summary" in line for line in report.differences)
+
+
+def test_bad_url_and_wrong_schema_are_named(original_url: str) -> None:
+    with pytest.raises(InvalidInput, match="postgresql:// URL"):
+        OriginalDatabase("mysql://somewhere/runregistry")
+    with pytest.raises(InvalidInput, match="cannot connect"):
+        OriginalDatabase(PG_ADMIN_URL.rsplit("/", 1)[0] + "/no_such_database_here")
+    with pytest.raises(InvalidInput, match="missing table.*Version"):
+        OriginalDatabase(PG_ADMIN_URL)
+
+
+def test_import_killed_mid_way_resumes_without_duplicating_or_skipping(
+    db: Database, original_url: str
+) -> None:
+    with psycopg.connect(original_url) as conn:
+        rr_original.Generator(conn).generate(40, 20)
+        conn.commit()
+    total = segments_in(original_url)
+    before = count_change_sets(db)
+    env = {**os.environ, "RUNREG_DATABASE_URL": db.url}
+    command = [*RUNREG, "import", "rr", "--from", original_url, "--batch", "1"]
+    with OriginalDatabase(original_url) as source:
+        name = source.name
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while adoption.progress(db, source=name)[2] < total // 3:
+            assert process.poll() is None, "the import ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait(10)
+    killed_at = adoption.progress(db, source=name)[2]
+    assert total // 3 <= killed_at < total
+    assert count_change_sets(db) - before == killed_at  # the progress row commits with its change sets
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert count_change_sets(db) - before == total
+    verified = subprocess.run(
+        [*RUNREG, "import", "rr", "verify", "--from", original_url], env=env, capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "0 differences" in verified.stdout
