@@ -55,8 +55,9 @@ def segments_in(url: str) -> int:
     """Change sets the original holds: one per atomic version, one per contiguous block for older events."""
     with psycopg.connect(url) as conn:
         return conn.execute(
-            """SELECT count(*) FROM (SELECT atomic_version, lag(atomic_version) OVER (ORDER BY version) AS prev
-               FROM "Event") e WHERE prev IS NULL OR prev <> atomic_version"""
+            """SELECT count(*) FROM (
+                 SELECT atomic_version, lag(atomic_version) OVER (ORDER BY version) AS prev FROM "Event"
+               ) e WHERE prev IS NULL OR prev <> atomic_version"""
         ).fetchone()[0]
 
 

@@ -1,4 +1,4 @@
-"""`runreg import rr --from postgresql://…/runregistry [--since N] [--dry-run]` and `runreg import rr verify`."""
+"""`runreg import rr --from postgresql://…/runregistry [--since N] [--dry-run]` and `import rr verify`."""
 
 from __future__ import annotations
 
