@@ -506,7 +506,7 @@ class Generator:
         self.w.refresh_caches()
         return numbers
 
-    def more(self, versions: int, run: int, ls_count: int) -> None:
+    def more(self, versions: int, run: int, ls_count: int, *, refresh: bool = True) -> None:
         """`versions` new atomic versions on an existing run (a live original moving on)."""
         for index in range(versions):
             with self.w.version("auto@auto", f"update {index}", self.tick()):
@@ -515,4 +515,5 @@ class Generator:
                                                 {"status": self.rng.choice(["GOOD", "BAD", "STANDBY"]),
                                                  "comment": "", "cause": ""}},
                                 first, min(ls_count, first + 5), manual=False)  # fmt: skip
-        self.w.refresh_caches()
+        if refresh:
+            self.w.refresh_caches()
