@@ -25,13 +25,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.builders import rr_original  # noqa: E402
+
 from runreg.adoption import service as adoption  # noqa: E402
 from runreg.adoption.reader import OriginalDatabase  # noqa: E402
 from runreg.configuration import service as configuration  # noqa: E402
 from runreg.kernel.actors import SYSTEM, Actor, ActorKind  # noqa: E402
 from runreg.storage import migrate  # noqa: E402
 from runreg.storage.database import Database  # noqa: E402
-from tests.builders import rr_original  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 EXPERT = Actor("adoption@cern.ch", ActorKind.HUMAN, frozenset({"cms-dqm-runregistry-experts"}))

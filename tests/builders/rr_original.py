@@ -66,15 +66,52 @@ CREATE TABLE "DatasetTripletCache" (run_number int NOT NULL, name text NOT NULL,
   brilcalc_delivered_luminosity float, version int, PRIMARY KEY (run_number, name),
   FOREIGN KEY (run_number, name) REFERENCES "Dataset" ON UPDATE CASCADE);
 
+CREATE TABLE "Workspace" (id serial PRIMARY KEY, workspace text NOT NULL, online_or_offline varchar NOT NULL,
+  UNIQUE (workspace, online_or_offline));
+CREATE TABLE "WorkspaceColumn" (id serial PRIMARY KEY, id_workspace int NOT NULL REFERENCES "Workspace"(id),
+  name text NOT NULL, UNIQUE (id_workspace, name));
+CREATE TABLE "ClassClassifier" (id serial PRIMARY KEY, class varchar, classifier jsonb, priority int, enabled bool,
+  created_by text, updated_by text, "createdAt" timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "DatasetClassifier" (id serial PRIMARY KEY, class varchar, classifier jsonb, enabled bool,
+  created_by text, updated_by text, "createdAt" timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "ComponentClassifier" (id serial PRIMARY KEY, status varchar, component int REFERENCES "WorkspaceColumn"(id),
+  classifier jsonb, priority int, enabled bool, created_by text, updated_by text, "createdAt" timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "OfflineDatasetClassifier" (id serial PRIMARY KEY, classifier jsonb, workspace varchar, enabled bool,
+  created_by text, updated_by text, "createdAt" timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "JsonClassifier" (id serial PRIMARY KEY, name varchar, classifier jsonb, created_by text, updated_by text,
+  "createdAt" timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "DatasetsAccepted" (id serial PRIMARY KEY, name varchar, regexp text, enabled bool, class varchar,
+  run_from int, run_to int, "createdAt" timestamptz NOT NULL DEFAULT now());
 CREATE TABLE "Permission" (id serial PRIMARY KEY, egroup varchar NOT NULL, routes jsonb NOT NULL,
   "createdAt" timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "ClassClassifierList" (id serial PRIMARY KEY);
+INSERT INTO "ClassClassifierList" DEFAULT VALUES;
+CREATE TABLE "ClassClassifierEntries" (id int REFERENCES "ClassClassifier"(id), "CCL_id" int REFERENCES "ClassClassifierList"(id), PRIMARY KEY (id, "CCL_id"));
+CREATE TABLE "ComponentClassifierList" (id serial PRIMARY KEY);
+INSERT INTO "ComponentClassifierList" DEFAULT VALUES;
+CREATE TABLE "ComponentClassifierEntries" (id int REFERENCES "ComponentClassifier"(id), "CPCL_id" int REFERENCES "ComponentClassifierList"(id), PRIMARY KEY (id, "CPCL_id"));
+CREATE TABLE "DatasetClassifierList" (id serial PRIMARY KEY);
+INSERT INTO "DatasetClassifierList" DEFAULT VALUES;
+CREATE TABLE "DatasetClassifierEntries" (id int REFERENCES "DatasetClassifier"(id), "DCL_id" int REFERENCES "DatasetClassifierList"(id), PRIMARY KEY (id, "DCL_id"));
+CREATE TABLE "OfflineDatasetClassifierList" (id serial PRIMARY KEY);
+INSERT INTO "OfflineDatasetClassifierList" DEFAULT VALUES;
+CREATE TABLE "OfflineDatasetClassifierEntries" (id int REFERENCES "OfflineDatasetClassifier"(id), "ODCL_id" int REFERENCES "OfflineDatasetClassifierList"(id), PRIMARY KEY (id, "ODCL_id"));
+CREATE TABLE "JsonClassifierList" (id serial PRIMARY KEY);
+INSERT INTO "JsonClassifierList" DEFAULT VALUES;
+CREATE TABLE "JsonClassifierEntries" (id int REFERENCES "JsonClassifier"(id), "JCL_id" int REFERENCES "JsonClassifierList"(id), PRIMARY KEY (id, "JCL_id"));
+CREATE TABLE "DatasetsAcceptedList" (id serial PRIMARY KEY);
+INSERT INTO "DatasetsAcceptedList" DEFAULT VALUES;
+CREATE TABLE "DatasetsAcceptedEntries" (id int REFERENCES "DatasetsAccepted"(id), "DAL_id" int REFERENCES "DatasetsAcceptedList"(id), PRIMARY KEY (id, "DAL_id"));
 CREATE TABLE "PermissionList" (id serial PRIMARY KEY);
-CREATE TABLE "PermissionEntries" (id int REFERENCES "Permission"(id), "PL_id" int REFERENCES "PermissionList"(id),
-  PRIMARY KEY (id, "PL_id"));
+INSERT INTO "PermissionList" DEFAULT VALUES;
+CREATE TABLE "PermissionEntries" (id int REFERENCES "Permission"(id), "PL_id" int REFERENCES "PermissionList"(id), PRIMARY KEY (id, "PL_id"));
 CREATE TABLE "Settings" (id serial PRIMARY KEY, metadata jsonb, "createdAt" timestamptz NOT NULL DEFAULT now(),
-  "CCL_id" int NOT NULL DEFAULT 1, "CPCL_id" int NOT NULL DEFAULT 1, "DCL_id" int NOT NULL DEFAULT 1,
-  "ODCL_id" int NOT NULL DEFAULT 1, "PL_id" int NOT NULL REFERENCES "PermissionList"(id),
-  "DAL_id" int NOT NULL DEFAULT 1, "JCL_id" int NOT NULL DEFAULT 1);
+  "CCL_id" int NOT NULL REFERENCES "ClassClassifierList"(id), "CPCL_id" int NOT NULL REFERENCES "ComponentClassifierList"(id),
+  "DCL_id" int NOT NULL REFERENCES "DatasetClassifierList"(id), "ODCL_id" int NOT NULL REFERENCES "OfflineDatasetClassifierList"(id),
+  "PL_id" int NOT NULL REFERENCES "PermissionList"(id), "DAL_id" int NOT NULL REFERENCES "DatasetsAcceptedList"(id),
+  "JCL_id" int NOT NULL REFERENCES "JsonClassifierList"(id));
+INSERT INTO "Settings" (metadata, "createdAt", "CCL_id", "CPCL_id", "DCL_id", "ODCL_id", "PL_id", "DAL_id", "JCL_id")
+  VALUES ('{"by": "initialize"}', '2026-03-01T00:00:00Z', 1, 1, 1, 1, 1, 1, 1);
 CREATE TABLE "Cycle" (id_cycle serial PRIMARY KEY, cycle_name text UNIQUE NOT NULL, cycle_attributes jsonb,
   deadline timestamptz, deleted bool NOT NULL DEFAULT false, "createdAt" timestamptz, "updatedAt" timestamptz);
 CREATE TABLE "CycleDataset" (id_cycle int REFERENCES "Cycle"(id_cycle), run_number int, name text,
@@ -318,6 +355,137 @@ class OriginalWriter:
                     )
 
 
+#: Item table -> (list table, entries table, Settings column) of the versioned configuration (§3.5).
+FAMILIES = {
+    "ClassClassifier": ("ClassClassifierList", "ClassClassifierEntries", "CCL_id"),
+    "ComponentClassifier": ("ComponentClassifierList", "ComponentClassifierEntries", "CPCL_id"),
+    "DatasetClassifier": ("DatasetClassifierList", "DatasetClassifierEntries", "DCL_id"),
+    "OfflineDatasetClassifier": (
+        "OfflineDatasetClassifierList",
+        "OfflineDatasetClassifierEntries",
+        "ODCL_id",
+    ),
+    "JsonClassifier": ("JsonClassifierList", "JsonClassifierEntries", "JCL_id"),
+    "DatasetsAccepted": ("DatasetsAcceptedList", "DatasetsAcceptedEntries", "DAL_id"),
+    "Permission": ("PermissionList", "PermissionEntries", "PL_id"),
+}
+SETTINGS_COLUMNS = ("CCL_id", "CPCL_id", "DCL_id", "ODCL_id", "PL_id", "DAL_id", "JCL_id")
+
+
+class ConfigurationWriter:
+    """The original's configuration operations: create / edit / delete an item = a new list and Settings row."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def workspace(self, name: str, mode: str, columns: list[str]) -> dict[str, int]:
+        with self.conn.transaction():
+            ws = self.conn.execute(
+                'INSERT INTO "Workspace" (workspace, online_or_offline) VALUES (%s, %s) RETURNING id',
+                (name, mode),
+            ).fetchone()[0]
+            return {
+                column: self.conn.execute(
+                    'INSERT INTO "WorkspaceColumn" (id_workspace, name) VALUES (%s, %s) RETURNING id',
+                    (ws, column),
+                ).fetchone()[0]
+                for column in columns
+            }
+
+    def change(
+        self, family: str, by: str, at: datetime, *, create: dict[str, Any] | None = None,
+        edit: int | None = None, delete: int | None = None,
+    ) -> int | None:  # fmt: skip
+        """Returns the new item's id (create / edit)."""
+        list_table, entries, column = FAMILIES[family]
+        with self.conn.transaction():
+            settings = self.conn.execute('SELECT * FROM "Settings" ORDER BY id DESC LIMIT 1').fetchone()
+            names = [d.name for d in self.conn.execute('SELECT * FROM "Settings" LIMIT 0').description]
+            previous = dict(zip(names, settings, strict=True))
+            ids = [r[0] for r in self.conn.execute(
+                f'SELECT id FROM "{entries}" WHERE "{column}" = %s ORDER BY id', (previous[column],))]  # fmt: skip
+            new_id = None
+            if edit is not None or delete is not None:
+                old = edit if edit is not None else delete
+                if old not in ids:
+                    raise ValueError("You are trying to edit an item multiple times...")
+                ids.remove(old)
+            if create is not None:
+                keys = list(create)
+                values = [Jsonb(v) if isinstance(v, (dict, list)) else v for v in create.values()]
+                cols = ", ".join(f'"{k}"' for k in keys)
+                marks = ", ".join(["%s"] * len(keys))
+                new_id = self.conn.execute(
+                    f'INSERT INTO "{family}" ({cols}, "createdAt") VALUES ({marks}, %s) RETURNING id',
+                    (*values, at),
+                ).fetchone()[0]
+                ids.append(new_id)
+            list_id = self.conn.execute(f'INSERT INTO "{list_table}" DEFAULT VALUES RETURNING id').fetchone()[
+                0
+            ]
+            for item in ids:
+                self.conn.execute(
+                    f'INSERT INTO "{entries}" (id, "{column}") VALUES (%s, %s)', (item, list_id)
+                )
+            lists = [list_id if c == column else previous[c] for c in SETTINGS_COLUMNS]
+            quoted = ", ".join(f'"{c}"' for c in SETTINGS_COLUMNS)
+            marks = ", ".join(["%s"] * len(SETTINGS_COLUMNS))
+            self.conn.execute(
+                f'INSERT INTO "Settings" (metadata, "createdAt", {quoted}) VALUES (%s, %s, {marks})',
+                (Jsonb({"by": by}), at, *lists),
+            )
+            return new_id
+
+
+GEM_ROUTES = ["/datasets/gem/move_dataset/OPEN/SIGNOFF", "/datasets/gem/move_dataset/OPEN/COMPLETED",
+              "/datasets/gem/move_dataset/SIGNOFF/COMPLETED", "/datasets/gem/move_dataset/COMPLETED/SIGNOFF",
+              "/dataset_lumisections/gem.*", "/cycles/move_dataset/gem/.*", "/json_portal/generate"]  # fmt: skip
+
+
+def configuration_history(
+    conn: psycopg.Connection, components: tuple[str, ...] = ("dt-dt", "tracker-pixel")
+) -> None:
+    """Workspaces and a configuration history with creations, an edit, a deletion and permissions (one of
+    them untranslatable)."""
+    w = ConfigurationWriter(conn)
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    columns: dict[str, dict[str, int]] = {}
+    by_ws: dict[str, list[str]] = {}
+    for component in components:
+        ws, column = component.split("-", 1)
+        by_ws.setdefault(ws, []).append(column)
+    for ws, cols in by_ws.items():
+        columns[f"online:{ws}"] = w.workspace(ws, "online", cols)
+        columns[f"offline:{ws}"] = w.workspace(ws, "offline", cols)
+    first_ws, first_col = components[0].split("-", 1)
+    rule = {"==": [{"var": "run.oms.hlt_key"}, "/cdaq/physics/v1"]}
+    w.change(
+        "Permission", "admin@cern.ch", at, create={"egroup": "cms-dqm-runregistry-experts", "routes": [".*"]}
+    )
+    cc = w.change("ClassClassifier", "expert@cern.ch", at + timedelta(hours=1),
+                  create={"class": "Collisions26", "classifier": rule, "priority": 1, "enabled": True})  # fmt: skip
+    w.change("ClassClassifier", "expert@cern.ch", at + timedelta(hours=2), edit=cc,
+             create={"class": "Collisions26", "classifier": rule, "priority": 2, "enabled": True})  # fmt: skip
+    dc = w.change("DatasetClassifier", "expert@cern.ch", at + timedelta(hours=3),
+                  create={"class": "Collisions26", "classifier": {"==": [1, 1]}, "enabled": True})  # fmt: skip
+    w.change("ComponentClassifier", "expert@cern.ch", at + timedelta(hours=4),
+             create={"status": "GOOD", "component": columns[f"online:{first_ws}"][first_col],
+                     "classifier": {"==": [1, 1]}, "priority": 1, "enabled": True})  # fmt: skip
+    w.change("OfflineDatasetClassifier", "expert@cern.ch", at + timedelta(hours=5),
+             create={"workspace": first_ws, "classifier": {"==": [1, 1]}, "enabled": True})  # fmt: skip
+    w.change("DatasetsAccepted", "expert@cern.ch", at + timedelta(hours=6),
+             create={"name": "/PromptReco/Collisions2026A/DQM", "class": "Collisions26", "run_from": 1000,
+                     "run_to": 2000, "enabled": True,
+                     "regexp": "/ZeroBias/Run2026A-PromptReco-v.*?/DQMIO\n/SingleMuon/Run2026A-PromptReco-v.*?/DQMIO"})  # fmt: skip
+    w.change("JsonClassifier", "expert@cern.ch", at + timedelta(hours=7),
+             create={"name": "golden", "classifier": {"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}})  # fmt: skip
+    w.change("Permission", "admin@cern.ch", at + timedelta(hours=8),
+             create={"egroup": "cms-dqm-runregistry-offline-gem-certifiers", "routes": GEM_ROUTES})  # fmt: skip
+    w.change("Permission", "admin@cern.ch", at + timedelta(hours=9),
+             create={"egroup": "cms-dqm-some-team", "routes": ["/weird/.*thing", "/json_portal/generate"]})  # fmt: skip
+    w.change("DatasetClassifier", "expert@cern.ch", at + timedelta(hours=10), delete=dc)
+
+
 def _list_to_ranges(numbers: list[int]) -> list[list[int]]:
     out: list[list[int]] = []
     for n in numbers:
@@ -497,6 +665,7 @@ class Generator:
                 self.w.dataset_event(run, OFFLINE, {}, deleted=True)
 
     def generate(self, runs: int, ls_count: int) -> list[int]:
+        configuration_history(self.w.conn, self.components)
         numbers = []
         for index in range(runs):
             run = self.create_run(ls_count, pre_atomic=index == 0)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 
 from runreg.adoption import service as adoption
 from runreg.adoption.reader import OriginalDatabase
+from runreg.configuration import service as configuration
 from runreg.eventlog.tables import change_sets
 from runreg.kernel.errors import InvalidInput
 from runreg.registry import service as registry
@@ -116,10 +117,37 @@ def test_reimport_imports_nothing_and_catch_up_imports_only_what_is_new(
     assert adoption.progress(db, source=original.name)[1] == caught_up.last_atomic_version
 
 
+def test_every_settings_row_becomes_a_configuration_version_and_untranslatable_rules_are_listed(
+    db: Database, original: OriginalDatabase
+) -> None:
+    before = configuration.version_count(db)
+    report = adoption.import_rr(db, actor=EXPERT, source=original)
+    assert report.configuration_versions == 12 == configuration.version_count(db) - before
+    newest = configuration.history(db, limit=1)[0]
+    assert (newest.author, newest.comment) == ("expert@cern.ch", "imported from the original's Settings 12")
+    current = configuration.show(db)
+    # The edit replaced the class classifier; the deletion removed the significance classifier.
+    assert [(c.class_name, c.priority) for c in current.class_classifiers] == [("Collisions26", 2)]
+    assert current.significance_classifiers == []
+    assert current.datasets_accepted[0].regexps[1] == "/SingleMuon/Run2026A-PromptReco-v.*?/DQMIO"
+    gem = next(p for p in current.permissions if p.egroup == "cms-dqm-runregistry-offline-gem-certifiers")
+    assert {g.action for g in gem.grants} == {
+        "registry:dataset:move", "registry:flags:write", "datasets:cycle:move", "certification:json:create"
+    }  # fmt: skip
+    assert any(p.egroup == "runreg-services" for p in current.permissions)  # runreg's own e-groups stay
+    assert report.notes == [
+        "Settings 11: e-group cms-dqm-some-team: route '/weird/.*thing' has no clear runreg meaning; "
+        "not granted"
+    ]
+    again = adoption.import_rr(db, actor=EXPERT, source=original)
+    assert again.configuration_versions == 0
+
+
 def test_dry_run_writes_nothing(db: Database, original: OriginalDatabase) -> None:
-    before = count_change_sets(db)
+    before = count_change_sets(db), configuration.version_count(db)
     report = adoption.import_rr(db, actor=EXPERT, source=original, dry_run=True)
-    assert report.change_sets > 0 and count_change_sets(db) == before
+    assert report.change_sets > 0 and report.configuration_versions == 12
+    assert (count_change_sets(db), configuration.version_count(db)) == before
     assert adoption.progress(db, source=original.name) == (0, 0, 0)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from runreg.adoption import model
+from runreg.adoption import model, settings
 from runreg.adoption.model import OriginalEvent, VersionInfo
 from runreg.kernel.actors import ActorKind
 from runreg.registry import model as registry_model
@@ -112,3 +112,18 @@ def test_deleted_datasets_are_hidden_and_dummy_version_bumps_write_nothing() -> 
     assert run.datasets["/A/B/C"].attributes == {"x": 1, "hidden": True}
     bump = OriginalEvent(4, 3, "dataset", 1000, "/A/B/C", payload={}, deleted=True)
     assert model.decide(run, 1000, [bump]) == []
+
+
+def test_routes_translate_to_named_actions_only_where_the_meaning_is_clear() -> None:
+    grants, untranslated = settings.translate_routes(
+        ["/datasets/gem/move_dataset/OPEN/SIGNOFF", "/datasets/gem/move_dataset/OPEN/COMPLETED",
+         "/dataset_lumisections/gem.*", "/json_portal/generate", "/weird/.*thing", ".*"]
+    )  # fmt: skip
+    assert grants == [
+        {"action": "registry:dataset:move", "dataset": "offline", "workspace": "gem", "from_state": "OPEN",
+         "to_state": ["SIGNOFF", "COMPLETED"]},
+        {"action": "registry:flags:write", "dataset": "offline", "workspace": "gem"},
+        {"action": "certification:json:create"},
+        {"action": "*"},
+    ]  # fmt: skip
+    assert untranslated == ["/weird/.*thing"]

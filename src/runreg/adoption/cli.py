@@ -54,7 +54,8 @@ def import_rr(
         )
     verb = "would import" if dry_run else "imported"
     console.print(
-        f"{verb} {report.change_sets} change sets ({report.original_events} original events, "
+        f"{verb} {report.configuration_versions} configuration versions and "
+        f"{report.change_sets} change sets ({report.original_events} original events, "
         f"{report.runreg_events} runreg events) from {report.source}; up to atomic version "
         f"{report.last_atomic_version} (event {report.last_event_version}) in {report.seconds:.1f} s"
     )

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from runreg.adoption.model import OriginalEvent, VersionInfo
+from runreg.adoption.settings import SettingsRow
 from runreg.kernel.errors import InvalidInput
 
 #: Tables the importer needs; a database without them is not an original Run Registry.
@@ -28,6 +29,16 @@ REQUIRED_TABLES = (
     "DatasetTripletCache",
 )
 FETCH = 2000
+#: Item table -> (entries table, Settings column) of the versioned configuration (rr_backend §3.5).
+SETTINGS_FAMILIES = {
+    "ClassClassifier": ("ClassClassifierEntries", "CCL_id"),
+    "ComponentClassifier": ("ComponentClassifierEntries", "CPCL_id"),
+    "DatasetClassifier": ("DatasetClassifierEntries", "DCL_id"),
+    "OfflineDatasetClassifier": ("OfflineDatasetClassifierEntries", "ODCL_id"),
+    "JsonClassifier": ("JsonClassifierEntries", "JCL_id"),
+    "DatasetsAccepted": ("DatasetsAcceptedEntries", "DAL_id"),
+    "Permission": ("PermissionEntries", "PL_id"),
+}
 
 #: Every typed event in global event order, with its atomic version, its resolved payload and its LS.
 _EVENTS = """
@@ -79,23 +90,13 @@ class OriginalDatabase:
         self.conn.read_only = True
         info = self.conn.info
         self.name = f"{info.host}:{info.port}/{info.dbname}"
-        missing = self._missing_tables()
+        missing = self._missing_or_present(REQUIRED_TABLES)
         if missing:
             self.conn.close()
             raise InvalidInput(
                 "from",
                 "not an original Run Registry database: missing table(s) " + ", ".join(missing),
             )
-
-    def _missing_tables(self) -> list[str]:
-        with self.conn.transaction():
-            present = {
-                row[0]
-                for row in self.conn.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-                )
-            }
-        return [name for name in REQUIRED_TABLES if name not in present]
 
     def close(self) -> None:
         self.conn.close()
@@ -152,6 +153,49 @@ class OriginalDatabase:
                     deleted=bool(row[10]),
                     lumisections=row[11] or (),
                 )
+
+    # ---------------------------------------------------------------------------------------------- settings
+    def settings(self, after: int) -> list[SettingsRow]:
+        """Settings rows after id `after`, each with the items of every family its lists reference (a few
+        hundred rows of a few hundred items: read whole)."""
+        if "Settings" in self._missing_or_present(("Settings",)):
+            return []
+        with self.conn.transaction():
+            columns: dict[int, tuple[str, str]] = {}
+            workspaces: dict[tuple[str, str], list[str]] = {}
+            for column_id, ws, mode, column in self.conn.execute(
+                'SELECT c.id, w.workspace, w.online_or_offline, c.name FROM "WorkspaceColumn" c '
+                'JOIN "Workspace" w ON w.id = c.id_workspace ORDER BY w.id, c.id'
+            ):
+                columns[column_id] = (f"{ws}-{column}", mode)
+                workspaces.setdefault((ws, mode), []).append(column)
+            rows = self.conn.execute('SELECT * FROM "Settings" WHERE id > %s ORDER BY id', (after,))
+            names = [d.name for d in rows.description]
+            settings = [dict(zip(names, row, strict=True)) for row in rows.fetchall()]
+            out = []
+            for row in settings:
+                families = {}
+                for family, (entries, column) in SETTINGS_FAMILIES.items():
+                    cursor = self.conn.execute(
+                        f'SELECT i.* FROM "{family}" i JOIN "{entries}" e ON e.id = i.id '
+                        f'WHERE e."{column}" = %s ORDER BY i.id',
+                        (row[column],),
+                    )
+                    keys = [d.name for d in cursor.description]
+                    families[family] = [dict(zip(keys, item, strict=True)) for item in cursor.fetchall()]
+                by = (row.get("metadata") or {}).get("by") or "unknown"
+                out.append(SettingsRow(row["id"], by, row["createdAt"], families, columns, workspaces))
+        return out
+
+    def _missing_or_present(self, names: tuple[str, ...]) -> list[str]:
+        with self.conn.transaction():
+            present = {
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                )
+            }
+        return [name for name in names if name not in present]
 
     # ------------------------------------------------------------------------------------------------ verify
     def materialized(self) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]]]]:

@@ -15,11 +15,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from runreg.access.actions import Target
 from runreg.adoption import model
+from runreg.adoption import settings as settings_map
 from runreg.adoption.model import OriginalEvent, Segment, VersionInfo
+from runreg.adoption.settings import SettingsRow
 from runreg.adoption.tables import adoption_progress
 from runreg.configuration import service as configuration
+from runreg.configuration.model import to_document
 from runreg.kernel.actors import Actor
-from runreg.kernel.errors import RunNotFound
+from runreg.kernel.errors import RunNotFound, RunregError
 from runreg.registry import service as registry
 from runreg.registry.model import HIDDEN, RunState
 from runreg.storage.database import Database
@@ -40,6 +43,7 @@ class OriginalSource(Protocol):
     def versions(self, after: int, upto: int) -> dict[int, VersionInfo]: ...
     def events(self, after: int, upto: int) -> Iterator[OriginalEvent]: ...
     def materialized(self) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]]]]: ...
+    def settings(self, after: int) -> list[SettingsRow]: ...
 
 
 @dataclass
@@ -49,6 +53,7 @@ class ImportReport:
     last_event_version: int
     last_atomic_version: int
     change_sets: int = 0
+    configuration_versions: int = 0
     original_events: int = 0
     runreg_events: int = 0
     dry_run: bool = False
@@ -69,14 +74,24 @@ def _progress(conn: Connection, source: str) -> tuple[int, int, int]:
     return row.last_event_version, row.last_atomic_version, row.change_sets
 
 
-def _save_progress(conn: Connection, source: str, event_version: int, atomic: int, change_sets: int) -> None:
-    values = {
+def _save_progress(
+    conn: Connection,
+    source: str,
+    event_version: int,
+    atomic: int,
+    change_sets: int,
+    *,
+    settings_id: int | None = None,
+) -> None:
+    values: dict[str, Any] = {
         "source": source,
         "last_event_version": event_version,
         "last_atomic_version": atomic,
         "change_sets": change_sets,
         "updated_at": datetime.now(UTC),
     }
+    if settings_id is not None:
+        values["last_settings_id"] = settings_id
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(adoption_progress).values(**values)
     conn.execute(
@@ -112,6 +127,7 @@ def import_rr(
         after = max(after, source.event_cursor_for_atomic(since))
     head = source.head()
     report = ImportReport(source.name, after, after, atomic, dry_run=dry_run)
+    _import_settings(db, source, report, dry_run)
     if head.last_event_version <= after:
         report.seconds = time.perf_counter() - started
         return report
@@ -132,6 +148,54 @@ def import_rr(
             on_batch(report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _import_settings(db: Database, source: OriginalSource, report: ImportReport, dry_run: bool) -> None:
+    """Every Settings row not imported yet becomes a configuration version (author and time kept); what its
+    permissions cannot say in named actions is listed in the report. One transaction for all of them."""
+    with db.reading() as conn:
+        row = conn.execute(
+            select(adoption_progress.c.last_settings_id).where(adoption_progress.c.source == source.name)
+        ).first()
+    after = row[0] if row else 0
+    rows = source.settings(after)
+    if not rows:
+        return
+    seen: set[str] = set()
+    try:
+        with db.transaction() as conn:
+            for item in rows:
+                base = to_document(configuration.current(conn)[1])
+                document, notes = settings_map.document(base, item)
+                for note in notes:
+                    key = note.split(": ", 1)[1]
+                    if key not in seen:
+                        seen.add(key)
+                        report.notes.append(note)
+                actor, _ = model.actor_of(item.by)
+                try:
+                    with conn.begin_nested():
+                        configuration.record_imported(
+                            conn,
+                            actor=actor,
+                            document=document,
+                            comment=f"imported from the original's Settings {item.id}",
+                            at=item.created_at,
+                        )
+                except RunregError as exc:
+                    report.notes.append(f"Settings {item.id}: not stored ({exc.message})")
+                    continue
+                report.configuration_versions += 1
+            if dry_run:
+                raise _DryRun
+            _save_settings_progress(conn, source.name, rows[-1].id)
+    except _DryRun:
+        pass
+
+
+def _save_settings_progress(conn: Connection, source: str, settings_id: int) -> None:
+    last_event, last_atomic, change_sets = _progress(conn, source)
+    _save_progress(conn, source, last_event, last_atomic, change_sets, settings_id=settings_id)
 
 
 def _commit(

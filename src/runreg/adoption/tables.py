@@ -13,5 +13,7 @@ adoption_progress = Table(
     Column("last_event_version", Integer, nullable=False),
     Column("last_atomic_version", Integer, nullable=False),
     Column("change_sets", Integer, nullable=False),
+    # The last original `Settings` row stored as a configuration version.
+    Column("last_settings_id", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

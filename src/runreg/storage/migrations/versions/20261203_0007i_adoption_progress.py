@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("last_event_version", sa.Integer(), nullable=False),
         sa.Column("last_atomic_version", sa.Integer(), nullable=False),
         sa.Column("change_sets", sa.Integer(), nullable=False),
+        sa.Column("last_settings_id", sa.Integer(), server_default="0", nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("source", name=op.f("pk_adoption_progress")),
     )
