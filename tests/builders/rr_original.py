@@ -664,14 +664,57 @@ class Generator:
             with self.w.version("erin@cern.ch", "hide: duplicate of reprocessing", self.tick()):
                 self.w.dataset_event(run, OFFLINE, {}, deleted=True)
 
+    def golden_json(self, pattern: str, component: str, by: str, *, official: bool = False,
+                    deleted: bool = False) -> None:  # fmt: skip
+        """json_portal: the LS of every dataset named `pattern` whose `component` is GOOD, from the current
+        AggregatedLumisection (the original generates from its current state), with the registry version."""
+        conn = self.w.conn
+        rule = {"==": [{"var": f"lumisection.rr.{component}"}, "GOOD"]}
+        with conn.transaction():
+            golden: dict[str, list[list[int]]] = {}
+            runs = [
+                r[0]
+                for r in conn.execute(
+                    'SELECT run_number FROM "Dataset" WHERE name = %s ORDER BY 1', (pattern,)
+                )
+            ]
+            for run in runs:
+                good = [ls for name, ls, _oms, rr in conn.execute(AGGREGATED, {"run": run}).fetchall()
+                        if name == pattern and (rr.get(component) or {}).get("status") == "GOOD"]  # fmt: skip
+                if good:
+                    golden[str(run)] = _list_to_ranges(good)
+            version = conn.execute('SELECT max(atomic_version) FROM "Version"').fetchone()[0]
+            conn.execute(
+                'INSERT INTO "GeneratedJson" (dataset_name_filter, tags, created_by, official, runregistry_version, '
+                'json_logic, generated_json, deleted, "createdAt", "updatedAt") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)',
+                (
+                    pattern,
+                    "imported",
+                    by,
+                    official,
+                    version,
+                    Jsonb(rule),
+                    Jsonb(golden),
+                    deleted,
+                    self.tick(),
+                    self.clock,
+                ),
+            )
+        self.tick()
+
     def generate(self, runs: int, ls_count: int) -> list[int]:
         configuration_history(self.w.conn, self.components)
         numbers = []
         for index in range(runs):
             run = self.create_run(ls_count, pre_atomic=index == 0)
             numbers.append(run)
+        half = len(numbers) // 2
         for index, run in enumerate(numbers):
             self.history(run, ls_count, sign_off=index % 2 == 0)
+            if index == half:  # a JSON of the past: verify must regenerate it as of then, not now
+                self.golden_json(OFFLINE, self.components[0], "carol@cern.ch", official=True)
+        self.golden_json(OFFLINE, self.components[0], "dave@cern.ch")
+        self.golden_json("online", self.components[1], "erin@cern.ch", deleted=True)
         self.w.refresh_caches()
         return numbers
 

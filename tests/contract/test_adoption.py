@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 
 from runreg.adoption import service as adoption
 from runreg.adoption.reader import OriginalDatabase
+from runreg.certification import service as certification
 from runreg.configuration import service as configuration
 from runreg.eventlog.tables import change_sets
 from runreg.kernel.errors import InvalidInput
@@ -141,6 +142,27 @@ def test_every_settings_row_becomes_a_configuration_version_and_untranslatable_r
     ]
     again = adoption.import_rr(db, actor=EXPERT, source=original)
     assert again.configuration_versions == 0
+
+
+def test_golden_jsons_are_imported_pinned_to_their_time_and_regenerate_ls_for_ls(
+    db: Database, original: OriginalDatabase
+) -> None:
+    report = adoption.import_rr(db, actor=EXPERT, source=original)
+    assert report.golden_jsons == 3
+    jobs = sorted(certification.list_jobs(db, include_deleted=True), key=lambda job: job.id)[-3:]
+    assert [(j.created_by, j.official, j.deleted, j.status) for j in jobs] == [
+        ("carol@cern.ch", True, False, "done"),
+        ("dave@cern.ch", False, False, "done"),
+        ("erin@cern.ch", False, True, "done"),
+    ]
+    past = jobs[0]
+    originals = {item["id"]: item for item in original.generated_jsons(0)}
+    assert certification.regenerate(db, past.id)["json"] == originals[1]["generated_json"]
+    # Made mid-history: later change sets changed what the same rule selects now.
+    assert certification.regenerate(db, jobs[1].id)["json"] != originals[1]["generated_json"]
+    checked = adoption.verify(db, source=original)
+    assert checked.golden_jsons == 3 and checked.differences == []
+    assert adoption.import_rr(db, actor=EXPERT, source=original).golden_jsons == 0
 
 
 def test_dry_run_writes_nothing(db: Database, original: OriginalDatabase) -> None:

@@ -226,6 +226,8 @@ NOT_GATED = {
     "registry.write",
     # The same for a change set replayed from an original Run Registry: its caller checks adoption:import.
     "registry.write_imported",
+    "configuration.record_imported",
+    "certification.record_imported",
 }
 
 

@@ -354,3 +354,22 @@ def differences(where: str, original: Any, ours: Any) -> list[str]:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _lumisections(ranges: Iterable[Sequence[int]]) -> set[int]:
+    return {ls for first, last in ranges for ls in range(int(first), int(last) + 1)}
+
+
+def json_differences(where: str, original: Mapping[str, Any], ours: Mapping[str, Any]) -> list[str]:
+    """A golden JSON ({run: [[first, last], ...]}) compared LS for LS, run by run."""
+    out = []
+    for run in sorted({str(r) for r in original} | {str(r) for r in ours}, key=int):
+        theirs = _lumisections(original.get(run) or original.get(int(run)) or [])  # type: ignore[call-overload]
+        mine = _lumisections(ours.get(run) or ours.get(int(run)) or [])  # type: ignore[call-overload]
+        if theirs != mine:
+            only_original = ranges_of(theirs - mine)
+            only_ours = ranges_of(mine - theirs)
+            out.append(
+                f"{where} run {run}: LS only in the original {only_original}, only in runreg {only_ours}"
+            )
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -75,6 +76,7 @@ SELECT * FROM (
 class OriginalHead:
     last_event_version: int
     last_atomic_version: int
+    at: datetime  # the original's clock when the head was read
 
 
 class OriginalDatabase:
@@ -111,8 +113,10 @@ class OriginalDatabase:
     def head(self) -> OriginalHead:
         with self.conn.transaction():
             row = self.conn.execute('SELECT COALESCE(max(version), 0) FROM "Event"').fetchone()
-            atomic = self.conn.execute('SELECT COALESCE(max(atomic_version), 0) FROM "Version"').fetchone()
-        return OriginalHead(int(row[0]), int(atomic[0]))
+            atomic = self.conn.execute(
+                'SELECT COALESCE(max(atomic_version), 0), clock_timestamp() FROM "Version"'
+            ).fetchone()
+        return OriginalHead(int(row[0]), int(atomic[0]), atomic[1].astimezone(UTC))
 
     def event_cursor_for_atomic(self, atomic_version: int) -> int:
         """The event position `--since ATOMIC_VERSION` starts after: the last event of versions ≤ it."""
@@ -131,7 +135,26 @@ class OriginalDatabase:
                 "WHERE version > %s AND version <= %s)",
                 (after, upto),
             ).fetchall()
-        return {row[0]: VersionInfo(row[0], row[1] or "", row[2] or "", row[3]) for row in rows}
+        return {
+            row[0]: VersionInfo(row[0], row[1] or "", row[2] or "", row[3].astimezone(UTC)) for row in rows
+        }
+
+    def generated_jsons(self, after: int) -> list[dict[str, Any]]:
+        """GeneratedJson rows after id `after` (their JSONs are run → ranges: small), oldest first."""
+        if self._missing_or_present(("GeneratedJson",)):
+            return []
+        with self.conn.transaction():
+            cursor = self.conn.execute(
+                "SELECT id, dataset_name_filter, tags, created_by, official, runregistry_version, "
+                "json_logic, "
+                'generated_json, deleted, "createdAt" FROM "GeneratedJson" WHERE id > %s ORDER BY id',
+                (after,),
+            )
+            keys = [d.name for d in cursor.description]
+            rows = [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            row["createdAt"] = row["createdAt"].astimezone(UTC)
+        return rows
 
     def events(self, after: int, upto: int) -> Iterator[OriginalEvent]:
         """Events after `after` up to `upto` in event order, through a server-side cursor."""
@@ -158,7 +181,7 @@ class OriginalDatabase:
     def settings(self, after: int) -> list[SettingsRow]:
         """Settings rows after id `after`, each with the items of every family its lists reference (a few
         hundred rows of a few hundred items: read whole)."""
-        if "Settings" in self._missing_or_present(("Settings",)):
+        if self._missing_or_present(("Settings",)):
             return []
         with self.conn.transaction():
             columns: dict[int, tuple[str, str]] = {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from runreg.access.actions import Target
@@ -18,9 +18,11 @@ from runreg.adoption import model
 from runreg.adoption import settings as settings_map
 from runreg.adoption.model import OriginalEvent, Segment, VersionInfo
 from runreg.adoption.settings import SettingsRow
-from runreg.adoption.tables import adoption_progress
+from runreg.adoption.tables import adoption_jsons, adoption_progress
+from runreg.certification import service as certification
 from runreg.configuration import service as configuration
 from runreg.configuration.model import to_document
+from runreg.eventlog import store as eventlog
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import RunNotFound, RunregError
 from runreg.registry import service as registry
@@ -44,6 +46,7 @@ class OriginalSource(Protocol):
     def events(self, after: int, upto: int) -> Iterator[OriginalEvent]: ...
     def materialized(self) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]]]]: ...
     def settings(self, after: int) -> list[SettingsRow]: ...
+    def generated_jsons(self, after: int) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -54,6 +57,7 @@ class ImportReport:
     last_atomic_version: int
     change_sets: int = 0
     configuration_versions: int = 0
+    golden_jsons: int = 0
     original_events: int = 0
     runreg_events: int = 0
     dry_run: bool = False
@@ -129,6 +133,7 @@ def import_rr(
     report = ImportReport(source.name, after, after, atomic, dry_run=dry_run)
     _import_settings(db, source, report, dry_run)
     if head.last_event_version <= after:
+        _import_jsons(db, source, report, dry_run, head.at)
         report.seconds = time.perf_counter() - started
         return report
     versions = source.versions(after, head.last_event_version)
@@ -146,8 +151,72 @@ def import_rr(
         change_sets = _commit(db, source.name, batch, report, change_sets, dry_run)
         if on_batch:
             on_batch(report)
+    _import_jsons(db, source, report, dry_run, head.at)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _import_jsons(
+    db: Database, source: OriginalSource, report: ImportReport, dry_run: bool, snapshot: datetime
+) -> None:
+    """Every GeneratedJson not imported yet, made no later than the last imported change set, becomes a
+    finished golden-JSON job pinned to the last change set made at or before it (only those made before the
+    original's head was read: every event before them is imported) (the original's
+    `runregistry_version` is max(atomic_version), which the pre-atomic placeholder 50000000 makes useless on
+    a database with ungrouped old events; it is kept in the result). Soft deletes are kept."""
+    with db.reading() as conn:
+        row = conn.execute(
+            select(adoption_progress.c.last_json_id, adoption_progress.c.last_event_version).where(
+                adoption_progress.c.source == source.name
+            )
+        ).first()
+    if row is None and not dry_run:
+        return
+    after = row[0] if row else 0
+    rows = source.generated_jsons(after)
+    if not rows:
+        return
+    try:
+        with db.transaction() as conn:
+            last_id = after
+            for item in rows:
+                if item["createdAt"] > snapshot:
+                    break  # made after the original's events this import read: next time
+                pinned = eventlog.last_change_set_at(conn, item["createdAt"])
+                actor, _ = model.actor_of(item["created_by"] or "unknown")
+                job_id = certification.record_imported(
+                    conn,
+                    actor=actor,
+                    rule=item["json_logic"],
+                    dataset_pattern=item["dataset_name_filter"] or "",
+                    tags=item["tags"] or "",
+                    official=bool(item["official"]),
+                    deleted=bool(item["deleted"]),
+                    change_set_id=pinned,
+                    at=item["createdAt"],
+                    result={
+                        "json": item["generated_json"] or {},
+                        "imported_from": {
+                            "source": source.name,
+                            "id": item["id"],
+                            "runregistry_version": item["runregistry_version"],
+                        },
+                    },
+                )
+                conn.execute(
+                    insert(adoption_jsons).values(source=source.name, original_id=item["id"], job_id=job_id)
+                )
+                report.golden_jsons += 1
+                last_id = item["id"]
+            if dry_run:
+                raise _DryRun
+            conn.execute(
+                update(adoption_progress)
+                .where(adoption_progress.c.source == source.name)
+                .values(last_json_id=last_id)
+            )
+    except _DryRun:
+        pass
 
 
 def _import_settings(db: Database, source: OriginalSource, report: ImportReport, dry_run: bool) -> None:
@@ -253,6 +322,7 @@ class VerifyReport:
     source: str
     runs: int = 0
     datasets: int = 0
+    golden_jsons: int = 0
     differences: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -283,6 +353,7 @@ def verify(db: Database, *, source: OriginalSource) -> VerifyReport:
     for run_number in registry.run_numbers(db):
         if run_number not in seen:
             report.differences.append(f"run {run_number}: in runreg, not in the original")
+    report.differences.extend(_verify_jsons(db, source, report))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -320,4 +391,34 @@ def compare_run(ours: RunState, run_row: dict[str, Any], datasets: Iterable[dict
             out += model.differences(f"{at} {key}", original[key], summary[key])
     for name in sorted(set(ours.datasets) - names):
         out.append(f"{where} dataset {name!r}: in runreg, not in the original")
+    return out
+
+
+def _verify_jsons(db: Database, source: OriginalSource, report: VerifyReport) -> list[str]:
+    """Each imported golden JSON regenerated as of its change set, compared LS for LS with the original."""
+    with db.reading() as conn:
+        jobs = dict(
+            conn.execute(
+                select(adoption_jsons.c.original_id, adoption_jsons.c.job_id).where(
+                    adoption_jsons.c.source == source.name
+                )
+            ).all()
+        )
+    out: list[str] = []
+    for item in source.generated_jsons(0):
+        job_id = jobs.get(item["id"])
+        if job_id is None:
+            out.append(f"golden JSON {item['id']}: in the original, not imported")
+            continue
+        report.golden_jsons += 1
+        try:
+            ours = certification.regenerate(db, job_id).get("json") or {}
+        except RunregError as exc:
+            out.append(f"golden JSON {item['id']} (job {job_id}): cannot be regenerated: {exc.message}")
+            continue
+        out.extend(
+            model.json_differences(
+                f"golden JSON {item['id']} (job {job_id})", item["generated_json"] or {}, ours
+            )
+        )
     return out

@@ -15,5 +15,16 @@ adoption_progress = Table(
     Column("change_sets", Integer, nullable=False),
     # The last original `Settings` row stored as a configuration version.
     Column("last_settings_id", Integer, nullable=False, server_default="0"),
+    # The last original `GeneratedJson` stored as a golden-JSON job.
+    Column("last_json_id", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Which runreg golden-JSON job holds which original GeneratedJson (what verify regenerates).
+adoption_jsons = Table(
+    "adoption_jsons",
+    metadata,
+    Column("source", String(255), primary_key=True),
+    Column("original_id", Integer, primary_key=True, autoincrement=False),
+    Column("job_id", Integer, nullable=False),
 )

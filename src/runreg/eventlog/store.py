@@ -113,6 +113,15 @@ def load_stream(
     return [(row.change_set_id, decode(row.type, row.payload)) for row in rows]
 
 
+def last_change_set_at(conn: Connection, moment: datetime) -> int:
+    """The newest change set recorded at or before `moment` (0 if none)."""
+    moment = moment.astimezone(UTC)
+    if conn.dialect.name == "sqlite":  # stored as naive UTC text there
+        moment = moment.replace(tzinfo=None)
+    query = select(func.max(change_sets.c.id)).where(change_sets.c.created_at <= moment)
+    return conn.execute(query).scalar_one() or 0
+
+
 def get_change_set(conn: Connection, change_set_id: int) -> ChangeSet | None:
     row = conn.execute(select(change_sets).where(change_sets.c.id == change_set_id)).first()
     return None if row is None else _change_set(row)

@@ -1,4 +1,4 @@
-"""Adoption: how far the import of each original Run Registry database got
+"""Adoption: how far the import of each original Run Registry database got, and its golden JSONs
 
 Revision ID: 0007i
 Revises: 0006p
@@ -24,10 +24,19 @@ def upgrade() -> None:
         sa.Column("last_atomic_version", sa.Integer(), nullable=False),
         sa.Column("change_sets", sa.Integer(), nullable=False),
         sa.Column("last_settings_id", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_json_id", sa.Integer(), server_default="0", nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("source", name=op.f("pk_adoption_progress")),
+    )
+    op.create_table(
+        "adoption_jsons",
+        sa.Column("source", sa.String(length=255), nullable=False),
+        sa.Column("original_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("job_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("source", "original_id", name=op.f("pk_adoption_jsons")),
     )
 
 
 def downgrade() -> None:
+    op.drop_table("adoption_jsons")
     op.drop_table("adoption_progress")
