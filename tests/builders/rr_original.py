@@ -702,6 +702,22 @@ class Generator:
             )
         self.tick()
 
+    def cycle(self, name: str, attributes: dict[str, str], *, deleted: bool = False) -> None:
+        """A cycle (plain CRUD in the original) over the offline datasets, with its members."""
+        conn = self.w.conn
+        with conn.transaction():
+            at = self.tick()
+            cycle_id = conn.execute(
+                'INSERT INTO "Cycle" (cycle_name, cycle_attributes, deadline, deleted, "createdAt", "updatedAt") '
+                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id_cycle",
+                (name, Jsonb(attributes), at + timedelta(days=14), deleted, at, at),
+            ).fetchone()[0]
+            conn.execute(
+                'INSERT INTO "CycleDataset" (id_cycle, run_number, name) SELECT %s, run_number, name FROM "Dataset" '
+                "WHERE name <> 'online'",
+                (cycle_id,),
+            )
+
     def generate(self, runs: int, ls_count: int) -> list[int]:
         configuration_history(self.w.conn, self.components)
         numbers = []
@@ -714,6 +730,11 @@ class Generator:
             if index == half:  # a JSON of the past: verify must regenerate it as of then, not now
                 self.golden_json(OFFLINE, self.components[0], "carol@cern.ch", official=True)
         self.golden_json(OFFLINE, self.components[0], "dave@cern.ch")
+        self.cycle(
+            "Cycle 2026A — prompt",
+            {"global_state": "pending", f"{self.components[0].split('-')[0]}_state": "completed"},
+        )
+        self.cycle("Abandoned cycle", {"global_state": "pending"}, deleted=True)
         self.golden_json("online", self.components[1], "erin@cern.ch", deleted=True)
         self.w.refresh_caches()
         return numbers

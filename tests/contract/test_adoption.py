@@ -20,6 +20,7 @@ from runreg.adoption import service as adoption
 from runreg.adoption.reader import OriginalDatabase
 from runreg.certification import service as certification
 from runreg.configuration import service as configuration
+from runreg.datasets import service as cycles
 from runreg.eventlog.tables import change_sets
 from runreg.kernel.errors import InvalidInput
 from runreg.registry import service as registry
@@ -163,6 +164,24 @@ def test_golden_jsons_are_imported_pinned_to_their_time_and_regenerate_ls_for_ls
     checked = adoption.verify(db, source=original)
     assert checked.golden_jsons == 3 and checked.differences == []
     assert adoption.import_rr(db, actor=EXPERT, source=original).golden_jsons == 0
+
+
+def test_cycles_are_imported_with_their_states_datasets_and_soft_deletes(
+    db: Database, original: OriginalDatabase
+) -> None:
+    assert adoption.import_rr(db, actor=EXPERT, source=original).cycles == 2
+    found = {c.name: c for c in cycles.list_cycles(db, include_deleted=True)}
+    prompt, abandoned = found["Cycle 2026A — prompt"], found["Abandoned cycle"]
+    assert prompt.states == {"global": "pending", "dt": "completed"} and not prompt.deleted
+    assert len(prompt.keys) == RUNS // 2 and all(name != "online" for _, name in prompt.keys)
+    assert abandoned.deleted
+    with psycopg.connect(original.conn.info.dsn) as conn:
+        conn.execute(
+            """UPDATE "Cycle" SET cycle_attributes = '{"global_state": "completed"}' WHERE id_cycle = 1"""
+        )
+    adoption.import_rr(db, actor=EXPERT, source=original)
+    assert cycles.get_cycle(db, prompt.id).states == {"global": "completed"}
+    assert adoption.verify(db, source=original).differences == []
 
 
 def test_dry_run_writes_nothing(db: Database, original: OriginalDatabase) -> None:

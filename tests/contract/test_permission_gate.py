@@ -228,6 +228,7 @@ NOT_GATED = {
     "registry.write_imported",
     "configuration.record_imported",
     "certification.record_imported",
+    "datasets.record_imported_cycle",
 }
 
 

@@ -54,7 +54,8 @@ def import_rr(
         )
     verb = "would import" if dry_run else "imported"
     console.print(
-        f"{verb} {report.configuration_versions} configuration versions and "
+        f"{verb} {report.configuration_versions} configuration versions, {report.golden_jsons} golden JSONs, "
+        f"{report.cycles} cycles (brought up to date) and "
         f"{report.change_sets} change sets ({report.original_events} original events, "
         f"{report.runreg_events} runreg events) from {report.source}; up to atomic version "
         f"{report.last_atomic_version} (event {report.last_event_version}) in {report.seconds:.1f} s"
@@ -74,8 +75,8 @@ def verify(source: str = FROM) -> None:
     if len(report.differences) > service.MAX_LISTED:
         console.print(f"… and {len(report.differences) - service.MAX_LISTED} more differences")
     console.print(
-        f"verified {report.runs} runs and {report.datasets} datasets of {report.source} in "
-        f"{report.seconds:.1f} s: {len(report.differences)} differences"
+        f"verified {report.runs} runs, {report.datasets} datasets, {report.golden_jsons} golden JSONs and "
+        f"the cycles of {report.source} in {report.seconds:.1f} s: {len(report.differences)} differences"
     )
     if not report.ok:
         raise typer.Exit(1)

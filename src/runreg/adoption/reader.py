@@ -139,6 +139,33 @@ class OriginalDatabase:
             row[0]: VersionInfo(row[0], row[1] or "", row[2] or "", row[3].astimezone(UTC)) for row in rows
         }
 
+    def cycles(self) -> list[dict[str, Any]]:
+        """Every Cycle with its datasets (plain rows in the original: read as they are now)."""
+        if self._missing_or_present(("Cycle", "CycleDataset")):
+            return []
+        with self.conn.transaction():
+            rows = self.conn.execute(
+                'SELECT id_cycle, cycle_name, cycle_attributes, deadline, deleted, "updatedAt" FROM "Cycle" '
+                "ORDER BY id_cycle"
+            ).fetchall()
+            members: dict[int, list[tuple[int, str]]] = {}
+            for cycle_id, run, name in self.conn.execute(
+                'SELECT id_cycle, run_number, name FROM "CycleDataset" ORDER BY 1, 2, 3'
+            ):
+                members.setdefault(cycle_id, []).append((run, name))
+        return [
+            {
+                "id": row[0],
+                "name": row[1],
+                "attributes": row[2] or {},
+                "deadline": row[3].astimezone(UTC) if row[3] else None,
+                "deleted": bool(row[4]),
+                "updated_at": (row[5] or row[3]).astimezone(UTC),
+                "members": members.get(row[0], []),
+            }
+            for row in rows
+        ]
+
     def generated_jsons(self, after: int) -> list[dict[str, Any]]:
         """GeneratedJson rows after id `after` (their JSONs are run → ranges: small), oldest first."""
         if self._missing_or_present(("GeneratedJson",)):

@@ -22,6 +22,7 @@ from runreg.adoption.tables import adoption_jsons, adoption_progress
 from runreg.certification import service as certification
 from runreg.configuration import service as configuration
 from runreg.configuration.model import to_document
+from runreg.datasets import service as datasets
 from runreg.eventlog import store as eventlog
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import RunNotFound, RunregError
@@ -47,6 +48,7 @@ class OriginalSource(Protocol):
     def materialized(self) -> Iterator[tuple[int, dict[str, Any], list[dict[str, Any]]]]: ...
     def settings(self, after: int) -> list[SettingsRow]: ...
     def generated_jsons(self, after: int) -> list[dict[str, Any]]: ...
+    def cycles(self) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -58,6 +60,7 @@ class ImportReport:
     change_sets: int = 0
     configuration_versions: int = 0
     golden_jsons: int = 0
+    cycles: int = 0
     original_events: int = 0
     runreg_events: int = 0
     dry_run: bool = False
@@ -134,6 +137,7 @@ def import_rr(
     _import_settings(db, source, report, dry_run)
     if head.last_event_version <= after:
         _import_jsons(db, source, report, dry_run, head.at)
+        _import_cycles(db, actor, source, report, dry_run)
         report.seconds = time.perf_counter() - started
         return report
     versions = source.versions(after, head.last_event_version)
@@ -152,8 +156,49 @@ def import_rr(
         if on_batch:
             on_batch(report)
     _import_jsons(db, source, report, dry_run, head.at)
+    _import_cycles(db, actor, source, report, dry_run)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def cycle_states(attributes: dict[str, Any]) -> dict[str, str]:
+    """The original's `cycle_attributes` ({"<ws>_state": "pending"|"completed"}) as runreg cycle states."""
+    return {
+        key.removesuffix("_state"): str(value) for key, value in attributes.items() if key.endswith("_state")
+    }
+
+
+def _import_cycles(
+    db: Database, actor: Actor, source: OriginalSource, report: ImportReport, dry_run: bool
+) -> None:
+    """The original's cycles are plain rows: each import brings runreg's copy up to date (created, or its
+    deadline, states, soft delete and members changed), recorded in the cycle's history."""
+    rows = source.cycles()
+    if not rows:
+        return
+    try:
+        with db.transaction() as conn:
+            for item in rows:
+                if item["deadline"] is None:
+                    report.notes.append(f"Cycle {item['id']} {item['name']!r}: no deadline; not imported")
+                    continue
+                members = [key for key in item["members"] if key[1] != "online"]
+                datasets.record_imported_cycle(
+                    conn,
+                    actor=actor,
+                    name=item["name"],
+                    deadline=item["deadline"],
+                    states=cycle_states(item["attributes"]),
+                    deleted=item["deleted"],
+                    members=members,
+                    at=item["updated_at"],
+                    comment=f"imported from the original's Cycle {item['id']}",
+                )
+                report.cycles += 1
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
 
 
 def _import_jsons(
@@ -340,20 +385,21 @@ def verify(db: Database, *, source: OriginalSource) -> VerifyReport:
     started = time.perf_counter()
     report = VerifyReport(source.name)
     seen: set[int] = set()
-    for run_number, run_row, datasets in source.materialized():
+    for run_number, run_row, dataset_rows in source.materialized():
         seen.add(run_number)
         report.runs += 1
-        report.datasets += len(datasets)
+        report.datasets += len(dataset_rows)
         try:
             ours = registry.run_state(db, run_number)
         except RunNotFound:
             report.differences.append(f"run {run_number}: in the original, not in runreg")
             continue
-        report.differences.extend(compare_run(ours, run_row, datasets))
+        report.differences.extend(compare_run(ours, run_row, dataset_rows))
     for run_number in registry.run_numbers(db):
         if run_number not in seen:
             report.differences.append(f"run {run_number}: in runreg, not in the original")
     report.differences.extend(_verify_jsons(db, source, report))
+    report.differences.extend(_verify_cycles(db, source))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -421,4 +467,24 @@ def _verify_jsons(db: Database, source: OriginalSource, report: VerifyReport) ->
                 f"golden JSON {item['id']} (job {job_id})", item["generated_json"] or {}, ours
             )
         )
+    return out
+
+
+def _verify_cycles(db: Database, source: OriginalSource) -> list[str]:
+    ours = {cycle.name: cycle for cycle in datasets.list_cycles(db, include_deleted=True)}
+    out = []
+    for item in source.cycles():
+        where = f"cycle {item['name']!r}"
+        cycle = ours.get(item["name"])
+        if cycle is None:
+            out.append(f"{where}: in the original, not in runreg")
+            continue
+        if cycle.states != cycle_states(item["attributes"]):
+            out.append(f"{where} states: original {item['attributes']} ≠ runreg {cycle.states}")
+        if cycle.deleted != item["deleted"]:
+            out.append(f"{where} deleted: original {item['deleted']} ≠ runreg {cycle.deleted}")
+        theirs = {tuple(key) for key in item["members"] if key[1] != "online"}
+        if set(cycle.keys) != theirs:
+            out.append(f"{where} datasets: {len(theirs - set(cycle.keys))} only in the original, "
+                       f"{len(set(cycle.keys) - theirs)} only in runreg")  # fmt: skip
     return out
