@@ -12,15 +12,12 @@ script grouped later) give one change set per contiguous block, so no merge is r
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from runreg.kernel.actors import Actor, ActorKind
-from runreg.kernel.ranges import RangeMap
-from runreg.registry import model
 from runreg.registry.events import (
     DatasetAttributesChanged,
     DatasetCreated,
@@ -130,33 +127,52 @@ def ranges_of(numbers: Iterable[int]) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------------------------------
 # Replay: original events of one run (in event order) -> runreg events, decided on the run's state
 # --------------------------------------------------------------------------------------------------
+class _Scratch:
+    """What the events of one segment have done to a run so far, over the run's state before it (read only):
+    which datasets exist, their attributes, and the LS each offline dataset has OMS values of its own. Cheaper
+    than deep-copying a run of a thousand LS and forty components for every change set."""
+
+    def __init__(self, run: RunState | None) -> None:
+        self.base = run
+        self.created = run is not None
+        self.known: set[str] = set(run.datasets) if run is not None else set()
+        self.attributes: dict[str, dict[str, Any]] = {}
+        self.own_oms: dict[str, list[tuple[int, int]]] = {}
+
+    def current_attributes(self, name: str) -> dict[str, Any]:
+        if name in self.attributes:
+            return self.attributes[name]
+        if self.base is not None and name in self.base.datasets:
+            return self.base.datasets[name].attributes
+        return {}
+
+    def own_coverage(self, name: str) -> list[tuple[int, int]]:
+        spans = list(self.own_oms.get(name, ()))
+        if self.base is not None and name in self.base.datasets:
+            for ranges in self.base.datasets[name].oms.values():
+                spans.extend((first, last) for first, last, _ in ranges)
+        return _union(spans)
+
+
 def decide(run: RunState | None, run_number: int, original: Sequence[OriginalEvent]) -> list[Event]:
-    """runreg events reproducing `original` on `run` (None or a fresh state when the run is new), decided on
-    a scratch copy (the caller applies the returned events to its own state)."""
-    state = copy.deepcopy(run) if run is not None and run.version else RunState(run_number)
-    created = bool(run is not None and run.version)
+    """runreg events reproducing `original` (one segment's events of one run) on `run` (None, or a fresh
+    state of version 0, when the run is new). `run` is only read."""
+    scratch = _Scratch(run if run is not None and run.version else None)
     produced: list[Event] = []
-
-    def emit(event: Event) -> None:
-        model.apply(state, event)
-        produced.append(event)
-
     for event in original:
-        if not created:
+        if not scratch.created:
+            scratch.created = True
+            scratch.known.add(ONLINE)
             if event.kind == "run":
                 layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
-                emit(RunCreated(oms=dict(event.oms or {}), rr=dict(event.rr or {}), layer=layer))
-                created = True
+                produced.append(RunCreated(oms=dict(event.oms or {}), rr=dict(event.rr or {}), layer=layer))
                 continue
-            emit(RunCreated(oms={}, rr={}))
-            created = True
-        produced_for = _map_event(state, event)
-        for item in produced_for:
-            emit(item)
+            produced.append(RunCreated(oms={}, rr={}))
+        produced.extend(_map_event(scratch, event))
     return produced
 
 
-def _map_event(state: RunState, event: OriginalEvent) -> list[Event]:
+def _map_event(scratch: _Scratch, event: OriginalEvent) -> list[Event]:
     if event.kind == "run":
         layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
         if not event.oms and not event.rr:
@@ -164,16 +180,18 @@ def _map_event(state: RunState, event: OriginalEvent) -> list[Event]:
         return [RunAttributesChanged(oms=dict(event.oms or {}), rr=dict(event.rr or {}), layer=layer)]
     name = event.name or ONLINE
     if event.kind == "dataset":
-        return _dataset_event(state, name, event)
-    if name not in state.datasets:  # the original's FK makes this impossible; a dataset appears empty
-        return [DatasetCreated(name=name), *_map_event_ls(state, name, event)]
-    return _map_event_ls(state, name, event)
+        return _dataset_event(scratch, name, event)
+    if name not in scratch.known:  # the original's FK makes this impossible; a dataset appears empty
+        scratch.known.add(name)
+        scratch.attributes[name] = {}
+        return [DatasetCreated(name=name), *_map_event_ls(scratch, name, event)]
+    return _map_event_ls(scratch, name, event)
 
 
-def _dataset_event(state: RunState, name: str, event: OriginalEvent) -> list[Event]:
-    existing = state.datasets.get(name)
+def _dataset_event(scratch: _Scratch, name: str, event: OriginalEvent) -> list[Event]:
+    existing = name in scratch.known
     attributes = dict(event.payload or {})
-    current = existing.attributes if existing else {}
+    current = scratch.current_attributes(name)
     in_gui = list(current.get(IN_GUI) or [])
     for sample in event.in_gui or []:
         if sample not in in_gui:
@@ -186,18 +204,24 @@ def _dataset_event(state: RunState, name: str, event: OriginalEvent) -> list[Eve
             attributes[HIDDEN] = True
     elif HIDDEN in current:
         removed = (HIDDEN,)
-    if existing is None:
+    if not existing:
+        scratch.known.add(name)
+        scratch.attributes[name] = dict(attributes)
         return [DatasetCreated(name=name, attributes=attributes)]
     changed = {key: value for key, value in attributes.items() if current.get(key, _MISSING) != value}
     if not changed and not removed:
         return []  # the dummy DatasetEvent the original appends to bump a dataset's cache version
+    after = {**current, **changed}
+    for key in removed:
+        after.pop(key, None)
+    scratch.attributes[name] = after
     return [DatasetAttributesChanged(name=name, attributes=changed, removed=removed)]
 
 
 _MISSING = object()
 
 
-def _map_event_ls(state: RunState, name: str, event: OriginalEvent) -> list[Event]:
+def _map_event_ls(scratch: _Scratch, name: str, event: OriginalEvent) -> list[Event]:
     payload = event.payload or {}
     out: list[Event] = []
     spans = ranges_of(event.lumisections)
@@ -213,25 +237,40 @@ def _map_event_ls(state: RunState, name: str, event: OriginalEvent) -> list[Even
     # through on the LS the dataset has values of its own: write it there too (runreg overlays own values).
     for first, last in spans:
         out.append(OmsValuesSet(name, first, last, values=dict(payload)))
-    if name == ONLINE and payload:
-        for other, dataset in state.datasets.items():
-            if other == ONLINE or not dataset.oms:
-                continue
-            for first, last in _covered(dataset.oms.values(), spans):
+    if name != ONLINE:
+        if payload:
+            scratch.own_oms.setdefault(name, []).extend(spans)
+        return out
+    if payload:
+        for other in sorted(scratch.known - {ONLINE}):
+            for first, last in _intersection(scratch.own_coverage(other), spans):
                 out.append(OmsValuesSet(other, first, last, values=dict(payload)))
     return out
 
 
-def _covered(maps: Iterable[RangeMap], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of `spans` covered by any of `maps` (the LS a dataset has OMS values of its own)."""
-    numbers: set[int] = set()
-    for ranges in maps:
-        for first, last, _ in ranges:
-            for span_first, span_last in spans:
-                low, high = max(first, span_first), min(last, span_last)
-                if low <= high:
-                    numbers.update(range(low, high + 1))
-    return ranges_of(numbers)
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if out and first <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
+
+
+def _intersection(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Both lists sorted and disjoint."""
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        low, high = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if low <= high:
+            out.append((low, high))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
