@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from runreg.kernel.actors import Actor, ActorKind
+from runreg.kernel.ranges import RangeMap
 from runreg.registry.events import (
     DatasetAttributesChanged,
     DatasetCreated,
@@ -281,67 +282,50 @@ def dataset_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in attributes.items() if key not in COLUMN_ATTRIBUTES}
 
 
-def _ranges(numbers: list[int]) -> list[list[int]]:
-    return [[first, last] for first, last in ranges_of(numbers)]
-
-
 def summaries(run: RunState, name: str) -> dict[str, Any]:
     """The original's DatasetTripletCache of a dataset (§3.4) from runreg's state: LS 1..last (an LS counts
     only where the dataset has both OMS and RR data, as the original's inner join), per component the status
     counts (absent = EMPTY), distinct comments and causes and the ranges; per DCS bit TRUE, FALSE, NULL,
-    EMPTY."""
+    EMPTY. Computed on ranges, never LS by LS."""
     dataset = run.datasets[name]
     oms = run.oms_values(name)
     flags = {component: flags.effective() for component, flags in dataset.flags.items()}
-    rr_ls: set[int] = set()
-    for ranges in flags.values():
-        for first, last, _ in ranges:
-            rr_ls.update(range(first, last + 1))
-    oms_ls: set[int] = set()
-    for ranges in oms.values():
-        for first, last, _ in ranges:
-            oms_ls.update(range(first, last + 1))
-    present = rr_ls & oms_ls
+    rr_spans = _union(span[:2] for ranges in flags.values() for span in ranges)
+    oms_spans = _union(span[:2] for ranges in oms.values() for span in ranges)
+    present = _intersection(rr_spans, oms_spans)
     if not present:
         return {"triplet_summary": {}, "dcs_summary": {}, "rr_ranges": {}, "dcs_ranges": {}}
-    last_ls = max(present)
+    last_ls = present[-1][1]
     triplet_summary: dict[str, Any] = {}
     rr_ranges: dict[str, Any] = {}
     for component, ranges in flags.items():
-        per_status: dict[str, list[int]] = {}
-        comments: list[str] = []
-        causes: list[str] = []
-        for ls in range(1, last_ls + 1):
-            value = ranges.get(ls) if ls in present else None
-            status = value.get("status") if isinstance(value, dict) else None
-            key = status if status else "EMPTY"
-            per_status.setdefault(key, []).append(ls)
+        comments: set[str] = set()
+        causes: set[str] = set()
+
+        def status_of(value: Any) -> str:
             if isinstance(value, dict):
-                if value.get("comment") and value["comment"] not in comments:
-                    comments.append(value["comment"])
-                if value.get("cause") and value["cause"] not in causes:
-                    causes.append(value["cause"])
-        summary: dict[str, Any] = {key: len(numbers) for key, numbers in per_status.items()}
+                if value.get("comment"):
+                    comments.add(value["comment"])  # noqa: B023 (used at once, in this iteration)
+                if value.get("cause"):
+                    causes.add(value["cause"])  # noqa: B023
+                return str(value.get("status") or "EMPTY")
+            return "EMPTY"
+
+        buckets = _buckets(ranges, present, last_ls, status_of)
+        summary: dict[str, Any] = {key: _length(spans) for key, spans in buckets.items()}
         summary.setdefault("EMPTY", 0)
         summary["comments"] = sorted(comments)
         summary["causes"] = sorted(causes)
         triplet_summary[component] = summary
-        rr_ranges[component] = {key: _ranges(numbers) for key, numbers in per_status.items()}
+        rr_ranges[component] = {key: [list(span) for span in spans] for key, spans in buckets.items()}
     dcs_summary: dict[str, Any] = {}
     dcs_ranges: dict[str, Any] = {}
     for bit, ranges in oms.items():
         if bit in NOT_DCS or bit in ("recorded", "delivered"):
             continue
-        buckets: dict[str, list[int]] = {}
-        for ls in range(1, last_ls + 1):
-            if ls not in present:
-                key = "EMPTY"
-            else:
-                value = ranges.get(ls, _MISSING)
-                key = "EMPTY" if value is _MISSING else _truth(value)
-            buckets.setdefault(key, []).append(ls)
-        dcs_summary[bit] = {key: len(numbers) for key, numbers in buckets.items()}
-        dcs_ranges[bit] = {key: _ranges(numbers) for key, numbers in buckets.items()}
+        buckets = _buckets(ranges, present, last_ls, _truth)
+        dcs_summary[bit] = {key: _length(spans) for key, spans in buckets.items()}
+        dcs_ranges[bit] = {key: [list(span) for span in spans] for key, spans in buckets.items()}
     dcs_summary["ls_duration"] = {"TRUE": last_ls}
     dcs_ranges["all_lumisections"] = {"TRUE": [[1, last_ls]]}
     return {
@@ -350,6 +334,49 @@ def summaries(run: RunState, name: str) -> dict[str, Any]:
         "rr_ranges": rr_ranges,
         "dcs_ranges": dcs_ranges,
     }
+
+
+def _length(spans: list[tuple[int, int]]) -> int:
+    return sum(last - first + 1 for first, last in spans)
+
+
+def _buckets(
+    ranges: RangeMap, present: list[tuple[int, int]], last_ls: int, key_of: Any
+) -> dict[str, list[tuple[int, int]]]:
+    """LS 1..last_ls of a map by key (`key_of(value)`), on the present LS only; the rest is EMPTY."""
+    pieces: list[tuple[int, int, str]] = []
+    items = ranges.items()
+    i = j = 0
+    while i < len(items) and j < len(present):
+        first, last, value = items[i]
+        low, high = max(first, present[j][0]), min(last, present[j][1])
+        if low <= high:
+            pieces.append((low, high, key_of(value)))
+        if last < present[j][1]:
+            i += 1
+        else:
+            j += 1
+    out: dict[str, list[tuple[int, int]]] = {}
+    covered: list[tuple[int, int]] = []
+    for first, last, key in pieces:
+        spans = out.setdefault(key, [])
+        if spans and spans[-1][1] + 1 == first:
+            spans[-1] = (spans[-1][0], last)
+        else:
+            spans.append((first, last))
+        covered.append((first, last))
+    empty: list[tuple[int, int]] = []
+    cursor = 1
+    for first, last in _union(covered):
+        if first > cursor:
+            empty.append((cursor, first - 1))
+        cursor = last + 1
+    if cursor <= last_ls:
+        empty.append((cursor, last_ls))
+    if empty:
+        merged = _union([*out.get("EMPTY", []), *empty])
+        out["EMPTY"] = merged
+    return out
 
 
 def _truth(value: Any) -> str:
