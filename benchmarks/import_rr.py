@@ -59,23 +59,38 @@ def main() -> None:
     parser.add_argument("--components", type=int, default=40)
     parser.add_argument("--updates", type=int, default=30_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument(
+        "--original", help="reuse an original kept by --keep (postgresql:// URL): no generation"
+    )
     args = parser.parse_args()
     tag = uuid.uuid4().hex[:8]
     original_name, runreg_name = f"bench_rr_original_{tag}", f"bench_rr_runreg_{tag}"
-    original_url = scratch(original_name)
+    original_url = args.original or scratch(original_name)
     runreg_url = scratch(runreg_name)
+    components = tuple(COMPONENT_POOL[: args.components])
     try:
-        rr_original.create_schema(original_url)
         started = time.perf_counter()
-        components = tuple(COMPONENT_POOL[: args.components])
+        if args.original:
+            with psycopg.connect(original_url) as conn:
+                runs = [r[0] for r in conn.execute('SELECT run_number FROM "Run" ORDER BY 1')]
+                components = tuple(
+                    name
+                    for (name,) in conn.execute(
+                        """SELECT DISTINCT w.workspace || '-' || c.name FROM "WorkspaceColumn" c
+                           JOIN "Workspace" w ON w.id = c.id_workspace ORDER BY 1"""
+                    )
+                )
+        else:
+            rr_original.create_schema(original_url)
         with psycopg.connect(original_url) as conn:
-            generator = rr_original.Generator(conn, components=components)
-            runs = generator.generate(args.runs, args.ls)
-            per_run = max(1, args.updates // len(runs))
-            for run in runs:
-                generator.more(per_run, run, args.ls, refresh=False)
-            generator.w.refresh_caches()
-            conn.commit()
+            if not args.original:
+                generator = rr_original.Generator(conn, components=components)
+                runs = generator.generate(args.runs, args.ls)
+                per_run = max(1, args.updates // len(runs))
+                for run in runs:
+                    generator.more(per_run, run, args.ls, refresh=False)
+                generator.w.refresh_caches()
+                conn.commit()
             counts = conn.execute(
                 'SELECT (SELECT count(*) FROM "Version"), (SELECT count(*) FROM "Event"), '
                 '(SELECT count(*) FROM "LumisectionEventAssignation") + '
@@ -110,8 +125,11 @@ def main() -> None:
         db.dispose()
     finally:
         if not args.keep:
-            drop(original_name)
+            if not args.original:
+                drop(original_name)
             drop(runreg_name)
+        else:
+            print(f"kept: {original_url} {runreg_url}")
 
 
 if __name__ == "__main__":
