@@ -255,3 +255,20 @@ def test_import_killed_mid_way_resumes_without_duplicating_or_skipping(
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "0 differences" in verified.stdout
+
+
+def test_the_commands_name_a_bad_source_and_fail(db: Database, original_url: str) -> None:
+    env = {**os.environ, "RUNREG_DATABASE_URL": db.url, "COLUMNS": "200"}
+    wrong = subprocess.run(
+        [*RUNREG, "import", "rr", "--from", "mysql://host/runregistry"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert wrong.returncode == 1 and "expected a postgresql:// URL" in wrong.stderr
+    not_rr = subprocess.run(
+        [*RUNREG, "import", "rr", "verify", "--from", PG_ADMIN_URL], env=env, capture_output=True, text=True
+    )
+    assert not_rr.returncode == 1 and "not an original Run Registry database" in not_rr.stderr
+    missing = subprocess.run([*RUNREG, "import", "rr"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 2 and "--from" in missing.stderr
