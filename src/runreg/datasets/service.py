@@ -487,7 +487,7 @@ def record_imported_cycle(
     """Create or bring up to date the cycle `name` from another registry (adoption): its deadline, states,
     soft delete and members as the other registry has them now (its cycles are plain rows, not versioned),
     recorded in the cycle's history. Not gated: the importer checks `adoption:import`."""
-    found = [row for row in store.list_cycles(conn, include_deleted=True) if row.name == name]
+    found = store.cycles_named(conn, name)
     keys = sorted(set(members))
     if not found:
         cycle_id = store.insert_cycle(
