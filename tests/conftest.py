@@ -10,7 +10,8 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-import runreg.certification.tables  # noqa: F401  (every table registered, so each test starts empty)
+import runreg.adoption.tables  # noqa: F401  (every table registered, so each test starts empty)
+import runreg.certification.tables  # noqa: F401
 import runreg.datasets.tables  # noqa: F401
 import runreg.ingestion.tables  # noqa: F401
 import runreg.luminosity.tables  # noqa: F401

@@ -9,7 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-import runreg.certification.tables  # noqa: F401  (registers its tables on the shared metadata)
+import runreg.adoption.tables  # noqa: F401  (registers its tables on the shared metadata)
+import runreg.certification.tables  # noqa: F401
 import runreg.configuration.tables  # noqa: F401
 import runreg.datasets.tables  # noqa: F401
 import runreg.eventlog.tables  # noqa: F401

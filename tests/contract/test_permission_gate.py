@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 import runreg
+from runreg.adoption import service as adoption
 from runreg.certification import service as certification
 from runreg.certification.tables import json_jobs, json_presets
 from runreg.configuration import service as configuration
@@ -79,9 +80,19 @@ def _automatic_update(conn_db: Database, actor: Actor) -> Any:
         return registry.apply_automatic_update(conn, actor=actor, run_number=RUN, update=update, comment="x")
 
 
+class NoOriginal:
+    """A refused import must never read the original database."""
+
+    name = "nowhere:5432/runregistry"
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise AssertionError("the original was read before the permission check")
+
+
 #: Every service write, called as its users call it. A new write function without an entry fails the
 #: enumeration test below: it must be added here, and so checked for its gate.
 WRITES: dict[str, Callable[[Database, Actor], Any]] = {
+    "adoption.import_rr": lambda db, a: adoption.import_rr(db, actor=a, source=NoOriginal()),
     "registry.register_run": lambda db, a: registry.register_run(
         db, actor=a, run_number=RUN + 1, oms_attributes={"ls_duration": 1}
     ),
@@ -227,6 +238,11 @@ NOT_GATED = {
     # The registry's write path for domains that orchestrate many runs: its callers authorize every target.
     "registry.write",
     "registry.write_dataset_attributes",
+    # The same for a change set replayed from an original Run Registry: its caller checks adoption:import.
+    "registry.write_imported",
+    "configuration.record_imported",
+    "certification.record_imported",
+    "datasets.record_imported_cycle",
 }
 
 

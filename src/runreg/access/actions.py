@@ -43,6 +43,8 @@ ACTIONS: dict[str, str] = {
     "registry:maintenance:rebuild": "rebuild a run's projections from its events",
     # automatic updates from the source systems
     "ingestion:update": "record what OMS and the classifiers say about a run (automatic layer)",
+    # adoption of an original Run Registry database (its history replayed under its own authors and times)
+    "adoption:import": "import the history of an original Run Registry database",
     # configuration
     "configuration:import": "store a new version of the configuration (edit or import)",
     "configuration:restore": "make an older configuration version current again",

@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 
+from runreg.adoption.cli import app as import_app
 from runreg.certification.cli import app as json_app
 from runreg.cli import (
     ingest,  # noqa: F401  (adds `ingest once | loop` to the ingest commands)
@@ -37,6 +38,7 @@ app.add_typer(lumi_app, name="lumi")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(trends_app, name="trends")
 app.add_typer(dctools_app, name="dctools")
+app.add_typer(import_app, name="import")
 
 
 @db_app.command("upgrade")

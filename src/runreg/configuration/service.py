@@ -198,6 +198,16 @@ def restore(db: Database, *, actor: Actor, version: int, comment: str = "") -> i
         )
 
 
+def record_imported(
+    conn: Connection, *, actor: Actor, document: dict[str, Any], comment: str, at: datetime
+) -> int:
+    """Store a configuration version replayed from another registry (adoption) under its original author
+    and time, validated as any version. Not gated: the importer checks `adoption:import`."""
+    config = from_document(document)
+    _current_for_update(conn, None)
+    return _insert(conn, config, actor=actor, comment=comment, at=at)
+
+
 def _load(conn: Connection, version: int) -> Configuration:
     row = conn.execute(select(config_versions.c.document).where(config_versions.c.id == version)).first()
     if row is None:
@@ -220,13 +230,19 @@ def _current_for_update(conn: Connection, expected_version: int | None) -> tuple
 
 
 def _insert(
-    conn: Connection, config: Configuration, *, actor: Actor, comment: str, restored_from: int | None = None
+    conn: Connection,
+    config: Configuration,
+    *,
+    actor: Actor,
+    comment: str,
+    restored_from: int | None = None,
+    at: datetime | None = None,
 ) -> int:
     limits.check_authorship(actor.name, comment)
     return conn.execute(
         insert(config_versions)
         .values(
-            created_at=datetime.now(UTC),
+            created_at=at or datetime.now(UTC),
             author=actor.name,
             comment=comment,
             restored_from=restored_from,

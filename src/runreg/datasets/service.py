@@ -472,6 +472,50 @@ def delete_cycle(db: Database, *, actor: Actor, cycle_id: int, comment: str = ""
 # ----------------------------------------------------------------------------------------------
 # Reads
 # ----------------------------------------------------------------------------------------------
+def record_imported_cycle(
+    conn: Connection,
+    *,
+    actor: Actor,
+    name: str,
+    deadline: datetime,
+    states: Mapping[str, str],
+    deleted: bool,
+    members: Iterable[tuple[int, str]],
+    at: datetime,
+    comment: str,
+) -> int:
+    """Create or bring up to date the cycle `name` from another registry (adoption): its deadline, states,
+    soft delete and members as the other registry has them now (its cycles are plain rows, not versioned),
+    recorded in the cycle's history. Not gated: the importer checks `adoption:import`."""
+    found = store.cycles_named(conn, name)
+    keys = sorted(set(members))
+    if not found:
+        cycle_id = store.insert_cycle(
+            conn, name=name, deadline=deadline, states=states, author=actor.name, now=at
+        )
+        if deleted:
+            store.update_cycle(conn, cycle_id, author=actor.name, now=at, deleted=True)
+        store.add_members(conn, cycle_id, keys, author=actor.name, now=at)
+        store.record(conn, cycle_id, actor, "created", at, comment=comment, details={"datasets": len(keys)})
+        return cycle_id
+    row = found[0]
+    current = set(_member_keys(conn, row.id))
+    if (
+        dict(row.states) == dict(states)
+        and bool(row.deleted) == deleted
+        and as_utc(row.deadline) == deadline
+        and current == set(keys)
+    ):
+        return int(row.id)
+    store.update_cycle(
+        conn, row.id, author=actor.name, now=at, states=dict(states), deleted=deleted, deadline=deadline
+    )
+    store.remove_members(conn, row.id, sorted(current - set(keys)))
+    store.add_members(conn, row.id, sorted(set(keys) - current), author=actor.name, now=at)
+    store.record(conn, row.id, actor, "edited", at, comment=comment, details={"datasets": len(keys)})
+    return int(row.id)
+
+
 def list_cycles(
     db: Database, *, workspace: str | None = None, include_deleted: bool = False, members: bool = True
 ) -> list[Cycle]:

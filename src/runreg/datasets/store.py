@@ -30,6 +30,11 @@ def list_cycles(conn: Connection, *, include_deleted: bool = False) -> list[Any]
     return list(conn.execute(query))
 
 
+def cycles_named(conn: Connection, name: str) -> list[Any]:
+    """Cycles of that name, deleted ones included, oldest first."""
+    return list(conn.execute(select(cycles).where(cycles.c.name == name).order_by(cycles.c.id)))
+
+
 def live_cycle_named(conn: Connection, name: str) -> Any | None:
     query = select(cycles.c.id).where(cycles.c.name == name, cycles.c.deleted.is_(False))
     return conn.execute(query).first()

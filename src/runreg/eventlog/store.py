@@ -36,8 +36,11 @@ class StoredEvent:
     payload: dict[str, Any]
 
 
-def open_change_set(conn: Connection, actor: Actor, comment: str, *, reverts: int | None = None) -> ChangeSet:
-    now = datetime.now(UTC)
+def open_change_set(
+    conn: Connection, actor: Actor, comment: str, *, reverts: int | None = None, at: datetime | None = None
+) -> ChangeSet:
+    """`at` is for imports only (adoption): a change set recorded elsewhere keeps the time it was made."""
+    now = at if at is not None else datetime.now(UTC)
     row_id = conn.execute(
         insert(change_sets)
         .values(
@@ -126,6 +129,15 @@ def load_stream(
         query = query.where(events.c.change_set_id < before_change_set)
     rows = conn.execute(query.order_by(events.c.stream_version)).all()
     return [(row.change_set_id, decode(row.type, row.payload)) for row in rows]
+
+
+def last_change_set_at(conn: Connection, moment: datetime) -> int:
+    """The newest change set recorded at or before `moment` (0 if none)."""
+    moment = moment.astimezone(UTC)
+    if conn.dialect.name == "sqlite":  # stored as naive UTC text there
+        moment = moment.replace(tzinfo=None)
+    query = select(func.max(change_sets.c.id)).where(change_sets.c.created_at <= moment)
+    return conn.execute(query).scalar_one() or 0
 
 
 def get_change_set(conn: Connection, change_set_id: int) -> ChangeSet | None:

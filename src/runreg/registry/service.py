@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -107,11 +108,13 @@ def _write(
     actor: Actor,
     comment: str | Callable[[], str],
     decisions: Mapping[int, Decide],
-    creating: bool = False,
+    creating: bool | None = False,
     reverts: int | None = None,
+    at: datetime | None = None,
 ) -> ChangeResult:
     """Decide events for each run, then (only if any) open a change set, append and project them. A callable
-    `comment` is asked after deciding (a comment that tells what the decisions did)."""
+    `comment` is asked after deciding (a comment that tells what the decisions did). `creating=None` lets
+    runs exist or not (an import: a change set of the original may create some runs and change others)."""
     if isinstance(comment, str):
         limits.check_authorship(actor.name, comment)
     for run_number in decisions:
@@ -121,7 +124,7 @@ def _write(
         before = store.load_run(conn, run_number, for_update=True)
         if creating and before is not None:
             raise RunAlreadyExists(run_number)
-        if not creating and before is None:
+        if creating is False and before is None:
             raise RunNotFound(run_number)
         after = copy.deepcopy(before) if before else RunState(run_number)
         new_events = decide(after)
@@ -135,7 +138,7 @@ def _write(
     if not isinstance(comment, str):
         comment = comment()
         limits.check_authorship(actor.name, comment)
-    change_set = eventlog.open_change_set(conn, actor, comment, reverts=reverts)
+    change_set = eventlog.open_change_set(conn, actor, comment, reverts=reverts, at=at)
     for before, after, new_events in planned:
         eventlog.append(conn, change_set, after.run_number, before.version if before else 0, new_events)
         store.save_change(conn, before, after, new_events, change_set_id=change_set.id)
@@ -197,6 +200,15 @@ def waiting_for_gui(conn: Connection, *, workspaces: Sequence[str]) -> list[Any]
     """(run_number, name, attributes) of the offline datasets waiting for the DQM GUI in any of
     `workspaces` (read through the waiting-datasets indexes), newest run first: the pinger's work list."""
     return store.waiting_datasets(conn, workspaces)
+
+
+def write_imported(
+    conn: Connection, *, actor: Actor, comment: str, at: datetime, decisions: Mapping[int, Decide]
+) -> ChangeResult:
+    """The one write path for a change set replayed from another registry (adoption): its author and time
+    are the original's, and its runs may not exist yet (the decisions then start with RunCreated). It does
+    not authorize: the importer checks `adoption:import` on whoever runs the import."""
+    return _write(conn, actor=actor, comment=comment, decisions=decisions, creating=None, at=at)
 
 
 def decide_only(db: Database, *, decisions: Mapping[int, Decide]) -> dict[int, list[Event]]:
@@ -898,6 +910,12 @@ def _refuse(conn: Connection, actor: Actor, run: RunState, reason: str) -> Updat
         decisions={run.run_number: lambda _run: [RunAttributesChanged(rr={NEEDS_MANUAL_UPDATE: True})]},
     )
     return UpdateOutcome("refused", result.change_set_id, reason)
+
+
+def run_numbers(db: Database) -> list[int]:
+    """Every run number the registry holds, ascending (the adoption verifier's inventory)."""
+    with db.reading() as conn:
+        return store.run_numbers(conn)
 
 
 def list_runs(db: Database, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:

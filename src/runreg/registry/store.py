@@ -47,6 +47,10 @@ from runreg.storage.database import bulk_insert
 EFFECTIVE = "effective"
 
 
+def run_numbers(conn: Connection) -> list[int]:
+    return list(conn.execute(select(runs.c.run_number).order_by(runs.c.run_number)).scalars())
+
+
 def load_run(conn: Connection, run_number: int, *, for_update: bool = False) -> RunState | None:
     query = select(runs).where(runs.c.run_number == run_number)
     if for_update and conn.dialect.name == "postgresql":

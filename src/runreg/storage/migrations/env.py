@@ -3,6 +3,7 @@
 from alembic import context
 
 # Every domain's tables register on the shared metadata when imported.
+import runreg.adoption.tables  # noqa: F401
 import runreg.certification.tables  # noqa: F401
 import runreg.configuration.tables  # noqa: F401
 import runreg.datasets.tables  # noqa: F401
