@@ -145,6 +145,9 @@ def load_database(admin_url: str, keep: str | None) -> Iterator[str]:
             if count != SEED_RUNS * COPIES:
                 raise SystemExit(f"database {name!r} holds {count} runs, not {SEED_RUNS * COPIES}: drop it")
             print(f"reusing the {count} runs in database {name!r}")
+            kept = Database(url)
+            migrate.upgrade(kept)  # the code may have moved on since it was seeded
+            kept.dispose()
         else:
             started = time.perf_counter()
             runs = seed(url)
