@@ -66,6 +66,13 @@ def fill_rule(page, rule: object) -> None:  # noqa: ANN001
     )
 
 
+def redrawn_panel(page):  # noqa: ANN001, ANN201
+    """Around an action that redraws the create panel: wait until the new panel is live. htmx binds the new
+    select a moment after the swap, and a choice made before that is lost; the new panel's pattern preview
+    loading (its `load` trigger) shows it is bound."""
+    return page.expect_response(lambda response: "/json_portal/matches" in response.url)
+
+
 def choose_new_rule(page) -> None:  # noqa: ANN001
     """No preset: the panel is drawn again without the golden preset's description (wait for it, or what
     is typed next goes into the panel being replaced)."""
@@ -183,12 +190,14 @@ def test_presets_tags_and_the_official_flag(site: Site, open_page) -> None:  # n
     page.fill("#create-json input[name=dataset_pattern]", PATTERN)
     fill_rule(page, DT_ONLY)
     page.fill("#preset-form input[name=preset_name]", "dt-only")
-    page.click("#preset-form button.save-preset")
+    with redrawn_panel(page):
+        page.click("#preset-form button.save-preset")
     expect(page.locator("#flash")).to_contain_text("preset 'dt-only' saved")
     expect(page.locator("#create-json select[name=preset]")).to_have_value("dt-only")
     expect(page.locator("#preset-form button.save-preset")).to_have_text("Update preset")
 
-    page.select_option("#create-json select[name=preset]", "golden")
+    with redrawn_panel(page):
+        page.select_option("#create-json select[name=preset]", "golden")
     expect(page.locator("#create-json input[name=dataset_pattern]")).to_have_value(
         "/PromptReco/Collisions2018_/DQM"
     )
