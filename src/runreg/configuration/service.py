@@ -91,12 +91,18 @@ def refusal(db: Database, *, actor: Actor | None, action: str, target: Target = 
     return refusals(db, actor=actor, checks=[(action, target)])[0]
 
 
-def refusals(db: Database, *, actor: Actor | None, checks: Sequence[tuple[str, Target]]) -> list[str | None]:
-    """refusal() for many (action, target) checks with one configuration read: a page drawing one button
-    per component asks them all at once."""
+def refusals(
+    db: Database,
+    *,
+    actor: Actor | None,
+    checks: Sequence[tuple[str, Target]],
+    config: Configuration | None = None,
+) -> list[str | None]:
+    """refusal() for many (action, target) checks with one configuration read (none when the caller already
+    holds the current `config`): a page drawing one button per component asks them all at once."""
     if actor is None:
         return ["sign in to do this" for _ in checks]
-    permissions = current_configuration(db).permissions
+    permissions = (config or current_configuration(db)).permissions
     out: list[str | None] = []
     for action, target in checks:
         try:

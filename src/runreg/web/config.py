@@ -170,7 +170,7 @@ def diff(current: Page = PAGE) -> HTMLResponse:
 def playground(current: Page = PAGE) -> HTMLResponse:
     """A JSON-logic rule (typed, or loaded from a classifier) on a run [and LS]: result, trace, values."""
     params = current.request.query_params
-    config = configuration.current_configuration(current.db)
+    config = current.config
     choices = _classifiers(config)
     chosen = params.get("classifier", "")
     rule_text = params.get("rule", "")

@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from runreg.configuration import service as configuration
 from runreg.datasets import cycles as rules
 from runreg.datasets import service as cycles
 from runreg.kernel.errors import InvalidInput, NotFound, RunregError, http_status
@@ -71,7 +70,7 @@ def preview(workspace: str, current: Page = PAGE) -> HTMLResponse:
 
 
 def _context(current: Page, workspace: str, params: Mapping[str, str]) -> dict[str, Any]:
-    config = configuration.current_configuration(current.db)
+    config = current.config
     offline = [ws.name for ws in config.workspaces if ws.mode == "offline"]
     if workspace not in offline:
         raise NotFound(f"there is no offline workspace {workspace!r}", details={"workspace": workspace})
@@ -375,9 +374,7 @@ async def _chosen_workspaces(request: Request) -> list[str]:
 
 
 def _offline(current: Page) -> list[str]:
-    return [
-        ws.name for ws in configuration.current_configuration(current.db).workspaces if ws.mode == "offline"
-    ]
+    return [ws.name for ws in current.config.workspaces if ws.mode == "offline"]
 
 
 def _int(text: str | None, field: str) -> int | None:

@@ -35,7 +35,7 @@ def rules_page(current: Page = PAGE) -> HTMLResponse:
 
 def _context(current: Page) -> dict[str, Any]:
     versions = configuration.history(current.db, limit=1)
-    config = configuration.current_configuration(current.db)
+    config = current.config
     return {
         "rules": [_as_form(rule.model_dump(by_alias=True)) for rule in config.datasets_accepted],
         "version": versions[0].id if versions else 0,
@@ -128,7 +128,7 @@ def _save(
 
 def _classes(current: Page) -> list[str]:
     """The run classes the classifiers give, offered for a rule's class (another may be typed)."""
-    config = configuration.current_configuration(current.db)
+    config = current.config
     return sorted({c.class_name for c in config.class_classifiers})
 
 

@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from runreg.configuration import service as configuration
 from runreg.datasets.dctools import export, service
 from runreg.datasets.dctools.model import ACTIONS, TOOLS
 from runreg.kernel.errors import InvalidInput, RunregError, http_status
@@ -132,7 +131,7 @@ def export_datasets(current: Page = PAGE) -> Response:
 
 # -- helpers -------------------------------------------------------------------------------------------------
 def _context(current: Page, tool: str, raw: str, *, values: Mapping[str, Any]) -> dict[str, Any]:
-    config = configuration.current_configuration(current.db)
+    config = current.config
     return {
         "tool": tool,
         "tools": TOOLS,

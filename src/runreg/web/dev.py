@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from runreg.access.identity import DEV_IDENTITY_COOKIE
-from runreg.configuration import service as configuration
 from runreg.kernel.errors import NotFound
 from runreg.web.page import Page, page, posted, render
 
@@ -22,7 +21,7 @@ def _dev_only(request: Request) -> None:
 @router.get("/dev/sign-in", response_class=HTMLResponse)
 def sign_in_form(current: Page = PAGE) -> HTMLResponse:
     _dev_only(current.request)
-    egroups = [p.egroup for p in configuration.current_configuration(current.db).permissions]
+    egroups = [p.egroup for p in current.config.permissions]
     return render(current, "dev_sign_in.html", egroups=egroups)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -47,15 +48,31 @@ def status_bar(summary: dict[str, Any] | None, ls_count: int, popover_url: str =
     """A component's summary as a proportional bar (the tables' cell): one segment per status, the word when
     a single status covers the LS, a corner mark when there are comments; a click loads `popover_url`.
     Built here, not in a template macro: a page of the global tables draws hundreds of them."""
-    parts = segments(summary, ls_count)
-    if not parts or summary is None:
+    if not summary:
         return Markup("")
-    css = "bar commented" if summary.get("comments") else "bar"
+    counts = tuple((s, summary[s]) for s in STATUS_ORDER if summary.get(s))
+    if not counts:
+        return Markup("")
+    comments = summary.get("comments") or ()
+    head, inner = _bar_parts(counts, tuple(comments), ls_count)
     popover = (
         f' hx-get="{escape(popover_url)}" hx-target="#popover" hx-swap="innerHTML" role="button" tabindex="0"'
         if popover_url
         else ""
     )
+    return Markup(f"{head}{popover}>{inner}</span>")
+
+
+@lru_cache(maxsize=4096)
+def _bar_parts(
+    counts: tuple[tuple[str, Any], ...], comments: tuple[str, ...], ls_count: int
+) -> tuple[str, str]:
+    """The bar's opening tag (without its popover and `>`) and its segments. Memoised: the rows of a page
+    repeat the same few summaries (a whole-GOOD component, most of all) hundreds of times."""
+    summary: dict[str, Any] = dict(counts)
+    summary["comments"] = list(comments)
+    parts = segments(summary, ls_count)
+    css = "bar commented" if comments else "bar"
     if len(parts) == 1:
         status = parts[0]["status"]
         inner = (
@@ -66,7 +83,7 @@ def status_bar(summary: dict[str, Any] | None, ls_count: int, popover_url: str =
             f'<span class="seg {p["status"].replace(" ", "_")}" style="width:{p["percent"]:.2f}%"></span>'
             for p in parts
         )
-    return Markup(f'<span class="{css}" title="{escape(summary_title(summary))}"{popover}>{inner}</span>')
+    return f'<span class="{css}" title="{escape(summary_title(summary))}"', inner
 
 
 def status_cells(

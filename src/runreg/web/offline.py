@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
 from runreg.datasets.selection import HIDDEN
 from runreg.kernel.errors import InvalidInput, NotFound, RunregError, http_status
@@ -84,7 +83,7 @@ def offline_home() -> RedirectResponse:
 @router.get("/offline/datasets/{workspace}", response_class=HTMLResponse)
 def offline_workspace(workspace: str, current: Page = PAGE) -> Response:
     """Both tables in the layout; an htmx request (a sort, a page, after a move) gets just the tables."""
-    config = configuration.current_configuration(current.db)
+    config = current.config
     try:
         view = _tables(current, config, workspace)
     except NotFound as exc:

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from runreg.configuration import service as configuration
 from runreg.kernel.errors import InvalidInput
 from runreg.registry import service as registry
 from runreg.registry.model import ONLINE
@@ -43,7 +42,7 @@ def component_ranges(workspace: str, run_number: int, component: str, current: P
 
 
 def _tables(current: Page, workspace: str) -> dict[str, Any]:
-    config = configuration.current_configuration(current.db)
+    config = current.config
     online = [ws for ws in config.workspaces if ws.mode == "online"]
     if workspace not in {ws.name for ws in online}:
         raise InvalidInput("workspace", f"there is no online workspace {workspace!r}")

@@ -6,6 +6,7 @@ import hmac
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from runreg.access.actions import Target
 from runreg.access.identity import identify
 from runreg.configuration import service as configuration
+from runreg.configuration.model import Configuration
 from runreg.kernel.actors import Actor
 from runreg.kernel.errors import InvalidInput, PermissionDenied, RunregError, http_status
 from runreg.storage.database import Database
@@ -43,14 +45,20 @@ class Page:
     new_csrf: bool = False
     refusals: dict[tuple[str, Target], str | None] = field(default_factory=dict)
 
+    @cached_property
+    def config(self) -> Configuration:
+        """The configuration current when this request began, read once: the page's tables, its buttons'
+        permission checks and its choices all draw from the same version."""
+        return configuration.current_configuration(self.db)
+
     def refusal(self, action: str, **target: Any) -> str | None:
         """Why the actor may not do `action` on `target` (None: allowed) — the services' own gate, asked
         ahead, so a button is drawn disabled with the reason the write would be refused with."""
         key = (action, Target(**target))
         if key not in self.refusals:
-            self.refusals[key] = configuration.refusal(
-                self.db, actor=self.actor, action=action, target=key[1]
-            )
+            self.refusals[key] = configuration.refusals(
+                self.db, actor=self.actor, checks=[key], config=self.config
+            )[0]
         return self.refusals[key]
 
     def ask_ahead(self, checks: Iterable[tuple[str, dict[str, Any]]]) -> None:
@@ -58,7 +66,7 @@ class Page:
         button per component does not read it once per button; refusal() then answers from these."""
         keys = [(action, Target(**target)) for action, target in checks]
         keys = [key for key in dict.fromkeys(keys) if key not in self.refusals]
-        answers = configuration.refusals(self.db, actor=self.actor, checks=keys)
+        answers = configuration.refusals(self.db, actor=self.actor, checks=keys, config=self.config)
         self.refusals.update(zip(keys, answers, strict=True))
 
     def url(self, path: str, **params: Any) -> str:

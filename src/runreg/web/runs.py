@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
 from runreg.datasets.selection import HIDDEN
 from runreg.ingestion import service as ingestion
@@ -363,7 +362,7 @@ async def edit_attribute(run_number: int, key: str, request: Request) -> Respons
         key=key,
         values=form,
         current_value=value,
-        classes=_class_names(configuration.current_configuration(current.db)),
+        classes=_class_names(current.config),
         refusal=current.refusal(action, run=run_number),
     )
 
