@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -282,6 +283,28 @@ def test_paging_count_and_sorting(world: Database) -> None:
         1003,
         1001,
     ]
+
+
+def test_a_remembered_total_is_counted_again_after_any_write_and_after_its_time(
+    world: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    significant = {"rr_attributes.significant": True}
+
+    def total() -> int:  # page 1 of size 1: the service has to count (a short first page does not)
+        return service.search(world, target="runs", filter=significant, page=1, page_size=1)[1]
+
+    assert total() == 2
+    create_collision_run(world, 1005, ls_count=10, rr={"class": "Collisions24", "significant": True})
+    assert total() == 3  # the new run's change set is newer than the remembered count
+    # A row changed behind the log's back (no change set) stays unseen until the memo's time is up.
+    with world.transaction() as conn:
+        conn.execute(
+            runs.update().where(runs.c.run_number == 1005).values(rr_attributes={"significant": False})
+        )
+    assert total() == 3
+    clock = time.monotonic() + 6
+    monkeypatch.setattr(time, "monotonic", lambda: clock)
+    assert total() == 2
 
 
 # --------------------------------------------------------------------------------------------------

@@ -131,6 +131,11 @@ def load_stream(
     return [(row.change_set_id, decode(row.type, row.payload)) for row in rows]
 
 
+def newest_change_set(conn: Connection) -> int:
+    """The id of the newest change set (0 if none): what a read model's memo is keyed on."""
+    return conn.execute(select(func.max(change_sets.c.id))).scalar_one() or 0
+
+
 def last_change_set_at(conn: Connection, moment: datetime) -> int:
     """The newest change set recorded at or before `moment` (0 if none)."""
     moment = moment.astimezone(UTC)

@@ -4,6 +4,7 @@ and updates the projections before committing. Nothing else writes registry data
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -1079,8 +1080,22 @@ def search(
         )
     if count_limit is not None:
         limits.check_ids(count_limit=count_limit)
+    key = (db.url, target, json.dumps(filter, sort_keys=True, default=str), count_limit, visible_only)
     with db.reading() as conn:
-        return store.fetch_page(conn, listing, page, count_limit=count_limit)
+        return store.fetch_page(conn, listing, page, count_limit=count_limit, counts=_count_memo(key))
+
+
+#: Totals of the listings, per database and filter (bounded: the oldest filters are forgotten first).
+_COUNTS: dict[tuple[Any, ...], store.CountMemo] = {}
+_MAX_COUNTS = 256
+
+
+def _count_memo(key: tuple[Any, ...]) -> store.CountMemo:
+    memo = _COUNTS.pop(key, None) or store.CountMemo()
+    _COUNTS[key] = memo  # re-inserted: the dict's order is the order of last use
+    while len(_COUNTS) > _MAX_COUNTS:
+        del _COUNTS[next(iter(_COUNTS))]
+    return memo
 
 
 # ----------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from runreg.eventlog import store as eventlog
 from runreg.kernel.errors import StaleVersion
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import model
@@ -481,12 +483,18 @@ def dataset_attributes(
 
 
 def fetch_page(
-    conn: Connection, listing: Any, page: int, *, count_limit: int | None = None
+    conn: Connection,
+    listing: Any,
+    page: int,
+    *,
+    count_limit: int | None = None,
+    counts: CountMemo | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Rows of one listing page and the total. The page stops at its last row (an index scan in the sort
     order); the count reads only the tables its filter needs, and is skipped when the first page is short.
     With `count_limit`, counting stops past that many matches (the total is then `count_limit + 1`): a
-    table of 100,000 datasets says "more than 5,000" instead of reading them all for every page."""
+    table of 100,000 datasets says "more than 5,000" instead of reading them all for every page. With
+    `counts`, a total already counted since the newest change set is not counted again."""
     rows = [dict(row._mapping) for row in conn.execute(listing.rows)]
     limit = listing.rows._limit
     if page == 0 and limit is not None and len(rows) < limit:
@@ -495,7 +503,35 @@ def fetch_page(
     if count_limit is not None:
         matching = total.with_only_columns(literal_column("1")).limit(count_limit + 1).subquery()
         total = select(func.count()).select_from(matching)
-    return rows, int(conn.execute(total).scalar_one())
+    if counts is None:
+        return rows, int(conn.execute(total).scalar_one())
+    head = eventlog.newest_change_set(conn)  # read before counting: the count is at least this new
+    known = counts.get(head)
+    if known is None:
+        known = counts.put(head, int(conn.execute(total).scalar_one()))
+    return rows, known
+
+
+class CountMemo:
+    """One filter's total, remembered with the newest change set it was counted at, for `ttl` seconds at
+    most. The online tables count every run matching their filter (50,000 runs: 60 ms of PostgreSQL per
+    page view) although nothing changed since the last view; a write makes a new change set, and the next
+    view counts again. The time bound covers the one case the key cannot see: a change set committed after
+    a newer one (ids are taken when a write begins, not when it commits)."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._entry: tuple[int, float, int] | None = None
+
+    def get(self, head: int) -> int | None:
+        if self._entry is None:
+            return None
+        at_head, at, total = self._entry
+        return total if at_head == head and time.monotonic() - at < self.ttl else None
+
+    def put(self, head: int, total: int) -> int:
+        self._entry = (head, time.monotonic(), total)
+        return total
 
 
 #: (run, dataset) pairs per query of `flag_layer` (bound parameters stay well under every engine's limit).
