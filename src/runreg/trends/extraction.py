@@ -11,6 +11,7 @@ from runreg.kernel.collector import collector_paused
 from runreg.trends.config import TrendConfig
 from runreg.trends.histogram import Histogram
 from runreg.trends.metrics import Inputs, Undefined, finite
+from runreg.trends.metrics.shapes import landau_table
 from runreg.trends.reading import UnreadableFile, read_histograms
 
 ROLES = ("histo1", "histo2", "reference")
@@ -63,6 +64,12 @@ def evaluate(
     except (ArithmeticError, ValueError, IndexError, TypeError, RuntimeError) as exc:
         return Rejection(config.key, f"metric failed: {type(exc).__name__}: {exc}")
     return Point(config.key, value, error)
+
+
+def prepare() -> None:
+    """What every process extracting files would compute for itself, computed once in the one that starts
+    them (worker processes are forked from it and inherit it): the Landau table of the fits."""
+    landau_table()
 
 
 def extract_file(path: str, run: int, configs: tuple[TrendConfig, ...]) -> FileResult:

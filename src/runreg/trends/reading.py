@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import numpy as np
 import uproot
 
 from runreg.trends.histogram import STAT_KEYS, Histogram
+from runreg.trends.streamers import Unsupported, decode
 
 _MEMBERS = {"tsumw": "fTsumw", "tsumw2": "fTsumw2", "tsumwx": "fTsumwx", "tsumwx2": "fTsumwx2"}
 _MEMBERS |= {"tsumwy": "fTsumwy", "tsumwy2": "fTsumwy2", "tsumwxy": "fTsumwxy"}
@@ -81,12 +83,23 @@ def read_histograms(
             location = me_location(run, relative)
             folder, _, name = location.rpartition("/")
             try:
-                found[relative] = histogram_of(_directory(directories, folder)[name])
+                found[relative] = read_key(_directory(directories, folder).key(name))
             except KeyError:
                 missing[relative] = "not in the file"
             except Exception as exc:  # noqa: BLE001 — a damaged ME stops only itself
                 missing[relative] = f"unreadable: {type(exc).__name__}: {exc}"
     return found, missing
+
+
+def read_key(key: Any) -> Histogram:
+    """The histogram behind an uproot key: decoded from its bytes, or by uproot when the decoder does not
+    know the object (another class or version, a member it does not model)."""
+    try:
+        chunk, cursor = key.get_uncompressed_chunk_cursor()
+        data = memoryview(chunk.raw_data)[cursor.index - chunk.start :]
+        return Histogram(**vars(decode(key.fClassName, data, key.fKeylen)))
+    except (Unsupported, struct.error, IndexError):
+        return histogram_of(key.get())
 
 
 def _directory(directories: dict[str, Any], folder: str) -> Any:

@@ -22,7 +22,7 @@ from runreg.storage.database import Database
 from runreg.trends import store
 from runreg.trends.config import ConfigTree, TrendConfig, default_config_dir, read_tree
 from runreg.trends.discovery import parse_name, walk
-from runreg.trends.extraction import FileResult, Point, evaluate, extract_file
+from runreg.trends.extraction import FileResult, Point, evaluate, extract_file, prepare
 from runreg.trends.histogram import Histogram
 
 log = logging.getLogger("runreg.trends")
@@ -350,6 +350,7 @@ def _outcomes(  # noqa: ANN202
                 progress(done, total, job.path)
         return
     url = db.url if db.dialect == "postgresql" else None
+    prepare()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(url, settings)) as pool:
         queue = iter(plan)
         running: dict[Future[Outcome | FileResult], FileJob] = {}

@@ -52,10 +52,14 @@ def rbx_map() -> dict[str, tuple[Channel, ...]]:
 
 
 @cache
-def _cells(rbx: str, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """(ieta bins, iphi bins) of the RBX's channels at one depth, as index arrays."""
+def _cells(rbx: str, depth: int, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ieta bins, iphi bins) of the RBX's channels at one depth that lie in an nx × ny map, as index
+    arrays."""
     chosen = [(eta, phi) for eta, phi, d in rbx_map()[rbx] if d == depth]
-    return np.array([c[0] for c in chosen], dtype=int), np.array([c[1] for c in chosen], dtype=int)
+    eta = np.array([c[0] for c in chosen], dtype=int)
+    phi = np.array([c[1] for c in chosen], dtype=int)
+    inside = (eta > 0) & (eta < min(86, nx + 1)) & (phi > 0) & (phi < min(73, ny + 1))
+    return eta[inside], phi[inside]
 
 
 def _live_channels(inputs: Inputs, rbx: str, depths: tuple[int, ...]) -> np.ndarray:
@@ -71,9 +75,8 @@ def _live_channels(inputs: Inputs, rbx: str, depths: tuple[int, ...]) -> np.ndar
         if h is None:
             raise Undefined(f"the map of depth {depth} ({('main', 'histo1', 'histo2')[slot]}) is missing")
         require_2d(h, "RBX metrics")
-        eta, phi = _cells(rbx, depth)
-        inside = (eta > 0) & (eta < min(86, h.nx + 1)) & (phi > 0) & (phi < min(73, h.ny + 1))
-        contents = h.values[eta[inside], phi[inside]]
+        eta, phi = _cells(rbx, depth, h.nx, h.ny)
+        contents = h.values[eta, phi]
         found.append(contents[contents != 0])
     return np.concatenate(found)
 
