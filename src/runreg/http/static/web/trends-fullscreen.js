@@ -33,7 +33,7 @@
 
   function draw() {
     const oms = omsShown();
-    const pair = oms ? [series[0], oms] : series;
+    const pair = oms ? series.concat([oms]) : series;  // a correlation plot: exactly two, runs in both
     const correlate = state.correlate && pair.length === 2;
     $("fs-correlate").disabled = pair.length !== 2;
     $("fs-correlate").checked = correlate;
