@@ -180,6 +180,36 @@ class Histogram:
             return 0.0, 0.0
         return float(filled.mean()), float(filled.std() / math.sqrt(filled.size))
 
+    # -- display ------------------------------------------------------------------------------------
+    def merged(self, fx: int, fy: int = 1) -> Histogram:
+        """Adjacent in-range bins merged by `fx` along x (and `fy` along y; the last group may be shorter),
+        flow bins kept alone: sums for histograms, entry-weighted means for profiles. Labels go."""
+        if fx <= 1 and fy <= 1:
+            return self
+        values, errors = self.values, self.errors
+        weights = self.bin_entries if self.is_profile and self.bin_entries is not None else None
+        if self.is_profile:
+            weights = np.ones_like(values) if weights is None else weights
+            values, errors = values * weights, errors * weights
+        sums, squares = values, errors**2
+        x_edges, y_edges = _merged_edges(self.x_edges, fx), self.y_edges
+        groups = [(0, _starts(self.nx, fx))]
+        if self.y_edges is not None:
+            y_edges = _merged_edges(self.y_edges, fy)
+            groups.append((1, _starts(self.ny, fy)))
+        for axis, starts in groups:
+            sums = np.add.reduceat(sums, starts, axis=axis)
+            squares = np.add.reduceat(squares, starts, axis=axis)
+            if weights is not None:
+                weights = np.add.reduceat(weights, starts, axis=axis)
+        if weights is not None:
+            safe = np.where(weights > 0, weights, 1.0)
+            sums, squares = np.where(weights > 0, sums / safe, 0.0), squares / safe**2
+        return Histogram(
+            kind=self.kind, values=sums, errors=np.sqrt(squares), x_edges=x_edges, y_edges=y_edges,
+            entries=self.entries, stats=self.stats, bin_entries=weights,
+        )  # fmt: skip
+
     # -- storage ------------------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         arrays = {"values": self.values, "errors": self.errors, "x_edges": self.x_edges}
@@ -244,3 +274,12 @@ def histogram_1d(
         entries=float(values.sum() if entries is None else entries),
         x_labels=labels,
     )
+
+
+def _starts(n: int, factor: int) -> np.ndarray:
+    """reduceat indices over n + 2 bins: the underflow, groups of `factor` in-range bins, the overflow."""
+    return np.array([0, *range(1, n + 1, max(factor, 1)), n + 1])
+
+
+def _merged_edges(edges: np.ndarray, factor: int) -> np.ndarray:
+    return np.append(edges[:-1][:: max(factor, 1)], edges[-1])

@@ -1,7 +1,9 @@
 """Historic DQM pages: trends of one subsystem / primary dataset / processing string over runs (Plotly, error
 bars, x by run, time or fill, fill bands, hover with the run's facts, correlation of two trends), filtered by
 run range, latest N, run list, run class, a component's certification or a golden JSON (from the JSON portal
-or uploaded); CSV of the shown points; the ledger of files and failures; recompute for an admin."""
+or uploaded); one plot full screen (ranges, the selected run, trends of any dataset and OMS quantities added)
+with its side panel (the run's facts, the stored histograms of its MEs); CSV of the shown points; the ledger
+of files and failures; recompute for an admin."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from runreg.kernel.errors import InvalidInput
+from runreg.apiutil import json_answer
+from runreg.kernel.errors import InvalidInput, NotFound
 from runreg.kernel.limits import (
     MAX_LIST_ITEMS,
     MAX_NAME_CHARS,
@@ -34,18 +37,27 @@ X_AXES = ("run", "time", "fill")
 KEYS = (
     "subsystem", "pd", "ps", "filter", "latest", "from_run", "to_run", "runs", "run_class", "component",
     "status", "significant", "search", "json", "x", "errors", "fills", "per_page", "page", "corr", "mark",
+    # full screen: the plot's key, trends added to it, the selected run, the y range, an OMS quantity on y2
+    "fs", "add", "sel", "ylo", "yhi", "oms",
 )  # fmt: skip
 
 
-def _run_list(text: str) -> list[int] | None:
+def _run_list(text: str, name: str = "runs", what: str = "run numbers") -> list[int] | None:
     items = [item.strip() for item in text.replace(" ", ",").split(",") if item.strip()]
     if not items:
         return None
     if not all(item.isdigit() for item in items):
-        raise InvalidInput("runs", "must be run numbers separated by commas")
+        raise InvalidInput(name, f"must be {what} separated by commas")
     if len(items) > MAX_LIST_ITEMS:
-        raise InvalidInput("runs", f"give at most {MAX_LIST_ITEMS} runs")
-    return [check_int("runs", int(item), low=0) for item in items]
+        raise InvalidInput(name, f"give at most {MAX_LIST_ITEMS} {what}")
+    return [check_int(name, int(item), low=0) for item in items]
+
+
+def _real(chosen: Mapping[str, str], name: str) -> float | None:
+    try:
+        return float(chosen[name]) if chosen[name] else None
+    except ValueError:
+        raise InvalidInput(name, f"{chosen[name]!r} is not a number") from None
 
 
 def _number(chosen: Mapping[str, str], name: str, *, required: bool = False) -> int | None:
@@ -82,10 +94,15 @@ def parse(values: Mapping[str, Any]) -> tuple[dict[str, str], views.Query]:
     )
     if kind == "list" and selection.runs is None:
         raise InvalidInput("runs", "give at least one run")
+    _number(chosen, "sel")
+    low, high = _real(chosen, "ylo"), _real(chosen, "yhi")
+    if low is not None and high is not None and low >= high:
+        raise InvalidInput("ylo", f"{low:g} is not below the top of the y range {high:g}")
     query = views.Query(
         subsystem=chosen["subsystem"] or None, pd=chosen["pd"] or None, ps=chosen["ps"] or None,
         selection=selection, search=chosen["search"], json_id=_number(chosen, "json"),
         per_page=_number(chosen, "per_page") or 12, page=_number(chosen, "page") or 1,
+        fullscreen=chosen["fs"] or None, added=tuple(_run_list(chosen["add"], "add", "trend ids") or ()),
     )  # fmt: skip
     return chosen, query
 
@@ -124,13 +141,27 @@ def _payload(found: views.Exploration, chosen: dict[str, str]) -> str:
         "pd": found.pd, "ps": found.ps, "subsystem": found.subsystem,
         "charts": [
             {"key": c.key, "title": c.title, "y_title": c.y_title, "correlation": c.correlation,
-             "series": [{"trend_id": s.trend_id, "name": s.name, "points": s.points} for s in c.series]}
+             "series": [_series(s) for s in c.series]}
             for c in found.charts
         ],
         "runs": found.runs,
+        "fullscreen": found.fullscreen and {
+            "key": found.fullscreen, "added": [_series(s) for s in found.added],
+            "plot_selection": found.plot_selection, "sel": _int_or_none(chosen["sel"]),
+            "y": [_real(chosen, "ylo"), _real(chosen, "yhi")], "oms": chosen["oms"],
+        },
     }  # fmt: skip
     # thousands of points with their run facts: orjson; "</" escaped so the JSON cannot close its <script>
     return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).decode().replace("</", "<\\/")
+
+
+def _series(s: views.ChartSeries) -> dict[str, Any]:
+    return {"trend_id": s.trend_id, "name": s.name, "points": s.points, "subsystem": s.subsystem, "pd": s.pd,
+            "ps": s.ps}  # fmt: skip
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
 
 
 @router.get("/trends", response_class=HTMLResponse)
@@ -145,6 +176,20 @@ async def trends_with_golden(request: Request) -> Response:
     it is too long for a URL). It only reads."""
     current, form = await posted(request)  # larger than RUNREG_MAX_BODY_BYTES: refused (413) before
     return _show(current, form, uploaded=True)
+
+
+@router.get("/trends/preview")
+def preview(request: Request, current: Page = PAGE) -> Response:
+    """The full-screen side panel of one (trend, run) as JSON: the run's facts and the stored bins of the
+    config's MEs. 400 names the bad parameter, 404 what does not exist."""
+    try:
+        trend = _number(request.query_params, "trend", required=True)
+        run = _number(request.query_params, "run", required=True)
+        return json_answer(views.preview(current.db, trend_id=trend or 0, run=run or 0))
+    except InvalidInput as exc:
+        return JSONResponse({"error": {"field": exc.field, "message": exc.message}}, status_code=400)
+    except NotFound as exc:
+        return JSONResponse({"error": {"message": exc.message, "details": exc.details}}, status_code=404)
 
 
 @router.post("/trends/recompute", response_class=HTMLResponse)

@@ -1,5 +1,6 @@
 // Historic DQM page: draws the charts of #trends-data with Plotly (vendored), the fill bands, the hover with
 // the run's facts, the links of a clicked point and the correlation of two trends. The view lives in the URL.
+// The full-screen plot (trends-fullscreen.js) draws with the same functions (window.RunregTrends).
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("trends-data").textContent || "null");
@@ -36,9 +37,15 @@
     });
     form.addEventListener("submit", postWhenGolden);
     document.querySelectorAll("[data-page]").forEach((a) => a.addEventListener("click", (event) => {
-      event.preventDefault(); form.elements.page.value = a.dataset.page; postWhenGolden(); form.submit();
+      event.preventDefault(); form.elements.page.value = a.dataset.page; submitView();
+    }));
+    document.querySelectorAll("[data-fullscreen]").forEach((b) => b.addEventListener("click", () => {
+      form.elements.fs.value = b.dataset.fullscreen; submitView();
     }));
   }
+
+  // The view again with the form's settings (GET, or POST when a golden JSON was uploaded).
+  function submitView() { postWhenGolden(); form.submit(); }
 
   function runFacts(run) { return (data.runs && data.runs[run]) || { run: Number(run), known: false }; }
 
@@ -98,45 +105,67 @@
 
   function axisTitle() { return { run: "run", time: "start time (UTC)", fill: "LHC fill" }[data.x]; }
 
-  function drawChart(el, chart, xs) {
-    if (chart.correlation) return drawCorrelation(el, chart.series[0], chart.series[1]);
-    const traces = chart.series.map((s, i) => {
+  // One chart: its series (or opts.series), markers with error bars, fill bands, the marked run. Options of
+  // the full-screen plot: height, an OMS quantity on a second y axis (opts.oms), the selected run, the y range,
+  // and opts.pick(run, trendId) called on a click instead of the point links.
+  function drawChart(el, chart, xs, opts = {}) {
+    const series = opts.series || chart.series;
+    if (opts.correlate || (chart.correlation && !opts.series)) return drawCorrelation(el, series[0], series[1], opts);
+    const traces = series.map((s, i) => {
       const pts = s.points.filter((p) => xs[p[0]] !== undefined);
       return {
         type: pts.length > 1000 ? "scattergl" : "scatter", mode: "markers", name: s.name, x: pts.map((p) => xs[p[0]]), y: pts.map((p) => p[1]),
         error_y: { type: "data", array: pts.map((p) => p[2]), visible: data.errors, thickness: 1, width: 0, color: COLORS[i % COLORS.length] },
-        marker: { size: 6, color: COLORS[i % COLORS.length] },
+        marker: { size: opts.height ? 8 : 6, color: COLORS[i % COLORS.length] },
         customdata: pts.map((p) => [p[0], p[2], s.trend_id]), text: pts.map((p) => hoverText(p[0])),
         hovertemplate: "%{y:.5g} ± %{customdata[1]:.3g}<br>%{text}<extra>" + s.name + "</extra>",
       };
     });
-    const shapes = fillBands(xs);
-    if (data.mark != null && xs[data.mark] !== undefined) {
-      shapes.push({ type: "line", xref: "x", yref: "paper", x0: xs[data.mark], x1: xs[data.mark], y0: 0, y1: 1, line: { color: "#be123c", dash: "dot", width: 1.5 } });
+    if (opts.oms) {
+      const pts = opts.oms.points.filter((p) => xs[p[0]] !== undefined);
+      traces.push({ type: "scatter", mode: "lines+markers", name: opts.oms.name, yaxis: "y2", x: pts.map((p) => xs[p[0]]),
+        y: pts.map((p) => p[1]), line: { color: "#9ca3af", width: 1, shape: "hvh" }, marker: { size: 4, color: "#6b7280" },
+        customdata: pts.map((p) => [p[0], 0, null]), hovertemplate: "%{y:.5g}<extra>" + opts.oms.name + "</extra>" });
     }
+    const shapes = fillBands(xs);
+    const mark = (run, color, dash, width) => shapes.push({ type: "line", xref: "x", yref: "paper", x0: xs[run], x1: xs[run], y0: 0, y1: 1, line: { color, dash, width } });
+    if (data.mark != null && xs[data.mark] !== undefined) mark(data.mark, "#be123c", "dot", 1.5);
+    if (opts.selected != null && xs[opts.selected] !== undefined) mark(opts.selected, "#f59e0b", "solid", 2.5);
     const layout = {
-      margin: { l: 60, r: 16, t: 8, b: 44 }, height: 300, shapes, showlegend: chart.series.length > 1,
-      legend: { orientation: "h", y: 1.12 }, hovermode: "closest",
+      margin: { l: 64, r: opts.oms ? 64 : 16, t: 8, b: 44 }, height: opts.height || 300, shapes, showlegend: traces.length > 1,
+      legend: { orientation: "h", y: 1.12 }, hovermode: "closest", uirevision: opts.height ? "fullscreen" : undefined,
       xaxis: { title: { text: axisTitle() }, type: data.x === "time" ? "date" : "linear", tickformat: data.x === "time" ? undefined : "d", zeroline: false },
       yaxis: { title: { text: chart.y_title }, zeroline: false, exponentformat: "power" },
     };
+    if (opts.yrange && opts.yrange.every((v) => v != null)) layout.yaxis.range = opts.yrange;
+    if (opts.oms) layout.yaxis2 = { title: { text: opts.oms.name }, overlaying: "y", side: "right", zeroline: false, showgrid: false };
     if (data.x !== "time") {  // whole runs (fills) as ticks; a few: exactly theirs
       const values = [...new Set(traces.flatMap((t) => t.x))].sort((a, b) => a - b);
       if (values.length && values.length <= 12 && data.x === "run") layout.xaxis.tickvals = values;
       if (values.length === 1) layout.xaxis.range = [values[0] - 1, values[0] + 1];
     }
-    Plotly.newPlot(el, traces, layout, { displaylogo: false, responsive: true });
-    el.on("plotly_click", (event) => {
-      const point = event.points[0];
-      if (point && point.customdata) showLinks(el.parentElement.querySelector(".point-links"), point.customdata[0], point.customdata[2]);
-    });
+    Plotly.react(el, traces, layout, { displaylogo: false, responsive: true });
+    el.pick = opts.pick || ((run, trendId) => showLinks(el.parentElement.querySelector(".point-links"), run, trendId));
+    if (!el.dataset.wired) {
+      el.dataset.wired = "1";
+      el.on("plotly_click", (event) => {
+        const point = event.points[0];
+        if (point && point.customdata) el.pick(point.customdata[0], point.customdata[2]);
+      });
+    }
   }
 
+  // The original's expand_url: the DQM GUI page or image of one ME of a series' run (its own dataset).
+  function expandUrl(type, run, s) {
+    return "/hdqm/api/expand_url?" + new URLSearchParams({ url_type: type, run, trend_id: s.trend_id,
+      subsystem: s.subsystem || data.subsystem, pd: s.pd || data.pd, ps: s.ps || data.ps });
+  }
+  function omsRunReport(run) { return `https://cmsoms.cern.ch/cms/runs/report?cms_run=${run}`; }
+
   function showLinks(box, run, trendId) {
-    const q = (type) => "/hdqm/api/expand_url?" + new URLSearchParams({ url_type: type, run, trend_id: trendId,
-      subsystem: data.subsystem, pd: data.pd, ps: data.ps });
+    const q = (type) => expandUrl(type, run, { trend_id: trendId });
     box.innerHTML = "";
-    const links = [[`run ${run}`, `/runs/${run}`], ["OMS run report", `https://cmsoms.cern.ch/cms/runs/report?cms_run=${run}`],
+    const links = [[`run ${run}`, `/runs/${run}`], ["OMS run report", omsRunReport(run)],
       ["DQM GUI", q("main_gui_url")], ["image", q("main_image_url")], ["trends around this run", trendsAround(run)]];
     links.forEach(([label, href], i) => {
       const a = document.createElement("a"); a.href = href; a.textContent = label; a.className = "point-link";
@@ -153,7 +182,7 @@
   }
 
   // A scatter of trend A against trend B over their common runs, coloured by run order, with a least-squares line.
-  function drawCorrelation(el, a, b) {
+  function drawCorrelation(el, a, b, opts = {}) {
     const bRuns = new Map(b.points.map((p) => [p[0], p]));
     const common = a.points.filter((p) => bRuns.has(p[0]));
     const xs = common.map((p) => p[1]), ys = common.map((p) => bRuns.get(p[0])[1]);
@@ -171,8 +200,8 @@
       traces.push({ type: "scatter", mode: "lines", x: [lo, hi], y: [fit.a + fit.b * lo, fit.a + fit.b * hi],
         name: `y = ${fit.b.toPrecision(4)}·x + ${fit.a.toPrecision(4)}  (r = ${fit.r.toFixed(3)})`, line: { color: "#4b5563", dash: "dash" } });
     }
-    Plotly.newPlot(el, traces, {
-      margin: { l: 60, r: 16, t: 8, b: 44 }, height: 320, legend: { orientation: "h", y: 1.12 }, showlegend: true,
+    Plotly.react(el, traces, {
+      margin: { l: 60, r: 16, t: 8, b: 44 }, height: opts.height || 320, legend: { orientation: "h", y: 1.12 }, showlegend: true,
       xaxis: { title: { text: a.name }, zeroline: false }, yaxis: { title: { text: b.name }, zeroline: false },
     }, { displaylogo: false, responsive: true });
     el.dataset.common = String(common.length);
@@ -191,10 +220,11 @@
 
   // OMS quantities of the shown runs, as series a trend can be correlated with (the original's "OMS trends").
   const OMS = [["delivered", "OMS delivered lumi"], ["recorded", "OMS recorded lumi"], ["duration", "OMS run duration (s)"],
-    ["b_field", "OMS B field (T)"], ["energy", "OMS beam energy (GeV)"]];
-  function omsSeries() {
+    ["end_lumi", "OMS end lumi"], ["b_field", "OMS B field (T)"], ["energy", "OMS beam energy (GeV)"],
+    ["hlt_rate", "OMS HLT physics rate (Hz)"], ["l1_rate", "OMS L1T rate (Hz)"]];
+  function omsSeries(keys = OMS) {
     const runs = Object.keys(data.runs).map(Number).sort((a, b) => a - b);
-    return OMS.map(([key, name]) => ({ trend_id: `oms:${key}`, name,
+    return keys.map(([key, name]) => ({ trend_id: `oms:${key}`, name,
       points: runs.map((r) => [r, Number(runFacts(r)[key]), 0]).filter((p) => Number.isFinite(p[1])) }))
       .filter((s) => s.points.length);
   }
@@ -236,6 +266,9 @@
     document.body.addEventListener("trends-changed", () => { if (form.method !== "post") setTimeout(() => window.location.reload(), 800); });
     document.body.dataset.trendsDrawn = "1";
   }
+
+  window.RunregTrends = { data, form, COLORS, OMS, drawChart, drawCorrelation, omsSeries, xPositions, runFacts,
+    expandUrl, omsRunReport, submitView };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw); else draw();
 })();
