@@ -335,12 +335,19 @@ class OriginalWriter:
                 )
             for table in ("JSONBDeduplication", "LumisectionEvent", "OMSLumisectionEvent"):
                 _copy(cursor, table, self._rows[table])
+            # The assignations' foreign key to their LS event, checked here for the whole batch (every span's
+            # version is an LS event of this flush) instead of by a trigger per row: a year has ~50 M rows.
+            for table, spans in self._spans.items():
+                events = {row[0] for row in self._rows[table.removesuffix("Assignation")]}
+                assert {span[0] for span in spans} == events, f"{table} rows without their event"
+            cursor.execute("SET LOCAL session_replication_role = replica")
             for table, spans in self._spans.items():
                 if spans:
                     with cursor.copy(
                         f'COPY "{table}" (version, lumisection_number) FROM STDIN (FORMAT BINARY)'
                     ) as copy:
                         copy.write(_binary_pairs(spans))
+            cursor.execute("SET LOCAL session_replication_role = origin")
             for table, column, upto in (("Version", "atomic_version", self._next_atomic - 1),
                                         ("Event", "version", self._next_event - 1),
                                         ("JSONBDeduplication", "id", self._next_jsonb - 1)):  # fmt: skip
@@ -674,12 +681,17 @@ class _Values:
     def __init__(self) -> None:
         self.items: list[Any] = []
         self._index: dict[str, int] = {}
+        self._seen: dict[int, int] = {}  # by id() of values kept alive in `items`
 
     def __call__(self, value: Any) -> int:
+        seen = self._seen.get(id(value))
+        if seen is not None and self.items[seen] is value:
+            return seen
         key = json.dumps(value, sort_keys=True)
         if key not in self._index:
             self._index[key] = len(self.items)
             self.items.append(value)
+        self._seen[id(value)] = self._index[key]
         return self._index[key]
 
 
@@ -710,14 +722,24 @@ class MergedDataset:
     def joined(self) -> np.ndarray:
         return self.rr_covered & self.oms_covered
 
+    def labelled(self, column: np.ndarray, last: int, label: Any) -> tuple[np.ndarray, list[str]]:
+        """Per LS 1..last, the code of `label(value)` of `column`'s value (label(None) where the view has no
+        row or the key is absent), and the labels by code."""
+        at = np.where(self.joined[:last], column[:last], -1)
+        present, inverse = np.unique(at, return_inverse=True)
+        names: list[str] = []
+        codes = []
+        for index in present.tolist():
+            name = label(self.values.items[index] if index >= 0 else None, index >= 0)
+            if name not in names:
+                names.append(name)
+            codes.append(names.index(name))
+        return np.array(codes, dtype=np.int32)[inverse.reshape(-1)], names
+
     def statuses(self, component: str, last: int) -> list[str]:
         """The summary's status of `component` at LS 1..last (EMPTY where the view has no row or no triplet)."""
-        column = np.where(self.joined[:last], self.rr[component][:last], -1)
-        label = {-1: "EMPTY"}
-        for index in np.unique(column).tolist():
-            if index >= 0:
-                label[index] = (self.values.items[index] or {}).get("status") or "EMPTY"
-        return [label[i] for i in column.tolist()]
+        codes, names = self.labelled(self.rr[component], last, _status_label)
+        return [names[c] for c in codes.tolist()]
 
     def cache(self) -> dict[str, Any]:
         """The original's DatasetTripletCache of the dataset (`cache_of` over the same rows, on ranges)."""
@@ -730,28 +752,22 @@ class MergedDataset:
         triplets: dict[str, Any] = {}
         rr_ranges: dict[str, Any] = {}
         for component in sorted(c for c, column in self.rr.items() if (column[:last][inside] >= 0).any()):
-            labels = self.statuses(component, last)
-            counts: dict[str, Any] = {"EMPTY": 0}
-            for status in labels:
-                counts[status] = counts.get(status, 0) + 1
+            codes, names = self.labelled(self.rr[component], last, _status_label)
+            counts: dict[str, Any] = {"EMPTY": 0} | dict(zip(names, np.bincount(codes).tolist(), strict=True))
             present = np.unique(self.rr[component][:last][inside]).tolist()
             triplets_here = [items[i] for i in present if i >= 0 and items[i]]
             counts["comments"] = sorted({t["comment"] for t in triplets_here if t.get("comment")})
             counts["causes"] = sorted({t["cause"] for t in triplets_here if t.get("cause")})
             triplets[component] = counts
-            rr_ranges[component] = _ranges_of(labels)
+            rr_ranges[component] = _ranges_of(codes, names)
         dcs: dict[str, Any] = {}
         dcs_ranges: dict[str, Any] = {}
         bits = sorted(b for b, column in self.oms.items()
                       if b not in NOT_DCS and b not in ("recorded", "delivered") and (column[:last][inside] >= 0).any())  # fmt: skip
         for bit in bits:
-            column = np.where(inside, self.oms[bit][:last], -1).tolist()
-            labels = ["EMPTY" if i < 0 else _dcs_label(items[i]) for i in column]
-            counts = {}
-            for key in labels:
-                counts[key] = counts.get(key, 0) + 1
-            dcs[bit] = counts
-            dcs_ranges[bit] = _ranges_of(labels)
+            codes, names = self.labelled(self.oms[bit], last, _dcs_label)
+            dcs[bit] = dict(zip(names, np.bincount(codes).tolist(), strict=True))
+            dcs_ranges[bit] = _ranges_of(codes, names)
         dcs["ls_duration"] = {"TRUE": last}
         dcs_ranges["all_lumisections"] = {"TRUE": [[1, last]]}
         luminosity = {}
@@ -763,19 +779,23 @@ class MergedDataset:
                 **luminosity}  # fmt: skip
 
 
-def _dcs_label(value: Any) -> str:
+def _status_label(triplet: Any, present: bool) -> str:
+    return (triplet or {}).get("status") or "EMPTY"
+
+
+def _dcs_label(value: Any, present: bool) -> str:
+    if not present:
+        return "EMPTY"
     return "NULL" if value is None else "TRUE" if value is True else "FALSE" if value is False else str(value)
 
 
-def _ranges_of(labels: list[str]) -> dict[str, list[list[int]]]:
-    """{label: [[from, to], ...]} of a positional list (LS 1..n)."""
+def _ranges_of(codes: np.ndarray, names: list[str]) -> dict[str, list[list[int]]]:
+    """{label: [[from, to], ...]} of per-LS label codes (LS 1..n), block by block."""
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1))
+    ends = np.append(starts[1:], len(codes))
     out: dict[str, list[list[int]]] = {}
-    for ls, label in enumerate(labels, start=1):
-        ranges = out.setdefault(label, [])
-        if ranges and ranges[-1][1] == ls - 1:
-            ranges[-1][1] = ls
-        else:
-            ranges.append([ls, ls])
+    for start, end, code in zip(starts.tolist(), ends.tolist(), codes[starts].tolist(), strict=True):
+        out.setdefault(names[code], []).append([start + 1, end])
     return out
 
 
