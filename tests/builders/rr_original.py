@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -162,62 +164,119 @@ def _stringify(value: Any) -> str:
 
 
 class OriginalWriter:
-    """Writes changes the way the original's backend does (one psycopg connection, one transaction a change)."""
+    """Writes changes the way the original's backend does: a `Version` per change, an `Event` per entity, typed
+    event rows, deduplicated LS payloads, one assignation row per LS, the empty `DatasetEvent` that bumps a
+    dataset whose LS changed, `Run` / `Dataset` re-materialized by `mergejsonb` in SQL.
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    Ids are allocated here (as the database's sequences would, which are set after each flush) and rows are
+    buffered, then written with COPY at `flush()` — when `flush_rows` assignation rows are waiting, and always
+    before anything reads the database (`refresh_caches`, golden JSONs, cycles, the end of a history) — in one
+    transaction, in the order the foreign keys need: versions, events, run and dataset events, `Run` / `Dataset`
+    materialized, payloads, LS events, assignations (binary COPY built with numpy). The rows are those the
+    original writes change by change; only the number of round trips differs."""
+
+    def __init__(self, conn: psycopg.Connection, *, flush_rows: int = 2_000_000) -> None:
         self.conn = conn
-        self._dedup: dict[str, int] = {}
+        self.flush_rows = flush_rows
+        with conn.transaction():
+            self._next_atomic, self._next_event, self._next_jsonb = conn.execute(
+                f"""SELECT (SELECT COALESCE(max(atomic_version), 0) + 1 FROM "Version"
+                           WHERE atomic_version < {PRE_ATOMIC_VERSION}),
+                          (SELECT COALESCE(max(version), 0) + 1 FROM "Event"),
+                          (SELECT COALESCE(max(id), 0) + 1 FROM "JSONBDeduplication")"""
+            ).fetchone()
+            self._dedup: dict[str, int] = dict(
+                conn.execute('SELECT unique_hash, id FROM "JSONBDeduplication"')
+            )
+            self._placeholders = {
+                row[0]
+                for row in conn.execute(
+                    f'SELECT atomic_version FROM "Version" WHERE atomic_version >= {PRE_ATOMIC_VERSION}'
+                )
+            }
+            self._deleted: dict[tuple[int, str], bool] = {
+                (run, name): deleted
+                for run, name, deleted in conn.execute('SELECT run_number, name, deleted FROM "Dataset"')
+            }
+        self._clear()
+
+    def _clear(self) -> None:
+        self._rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COPY_COLUMNS}
+        self._spans: dict[str, list[tuple[int, int, int]]] = {
+            "LumisectionEventAssignation": [],
+            "OMSLumisectionEventAssignation": [],
+        }
+        self._pending = 0
+        self._runs: set[int] = set()
+        self._datasets: set[tuple[int, str]] = set()
 
     # ---------------------------------------------------------------------------------------- versions
     @contextmanager
     def version(self, by: str, comment: str, at: datetime, *, atomic: int | None = None) -> Iterator[int]:
-        with self.conn.transaction():
-            if atomic is None:
-                atomic = self.conn.execute(
-                    'INSERT INTO "Version" ("by", comment, "createdAt", "updatedAt") VALUES (%s, %s, %s, %s) '
-                    "RETURNING atomic_version",
-                    (by, comment, at, at),
-                ).fetchone()[0]
-            else:
-                self.conn.execute(
-                    'INSERT INTO "Version" (atomic_version, "by", comment, "createdAt", "updatedAt") '
-                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (atomic, by, comment, at, at),
-                )
-            self._atomic = atomic
-            self._touched_runs: set[int] = set()
-            self._touched_datasets: set[tuple[int, str]] = set()
+        """One change (one transaction in the original): buffered; on an exception nothing of it is kept."""
+        marks = {table: len(rows) for table, rows in self._rows.items()}
+        spans = {table: len(rows) for table, rows in self._spans.items()}
+        state = (
+            self._next_atomic,
+            self._next_event,
+            self._next_jsonb,
+            dict(self._deleted),
+            set(self._placeholders),
+        )
+        if atomic is None:
+            atomic = self._next_atomic
+            self._next_atomic += 1
+            self._rows["Version"].append((atomic, by, comment, at, at))
+        elif atomic not in self._placeholders:
+            self._placeholders.add(atomic)
+            self._rows["Version"].append((atomic, by, comment, at, at))
+        self._atomic = atomic
+        self._touched: set[tuple[int, str]] = set()
+        try:
             yield atomic
-            self._materialize()
+        except BaseException:
+            for table, mark in marks.items():
+                del self._rows[table][mark:]
+            for table, mark in spans.items():
+                del self._spans[table][mark:]
+            self._next_atomic, self._next_event, self._next_jsonb, self._deleted, self._placeholders = state
+            raise
+        for run, name in sorted(self._touched):
+            # LS data changed: the original appends an empty DatasetEvent to bump the dataset's version.
+            self._dataset_row(run, name, {}, [], self._deleted[(run, name)])
+        if self._pending >= self.flush_rows:
+            self.flush()
 
     def _event(self) -> int:
-        return self.conn.execute(
-            'INSERT INTO "Event" (atomic_version) VALUES (%s) RETURNING version', (self._atomic,)
-        ).fetchone()[0]
+        version = self._next_event
+        self._next_event += 1
+        self._rows["Event"].append((version, self._atomic))
+        return version
 
     def _jsonb(self, value: dict[str, Any]) -> int:
         text = _stringify(value)
         digest = hashlib.sha1(text.encode()).hexdigest()
         if digest not in self._dedup:
-            row = self.conn.execute(
-                'INSERT INTO "JSONBDeduplication" (jsonb, unique_hash) VALUES (%s, %s) '
-                "ON CONFLICT (unique_hash) DO UPDATE SET unique_hash = EXCLUDED.unique_hash RETURNING id",
-                (Jsonb(value), digest),
-            ).fetchone()
-            self._dedup[digest] = row[0]
+            self._dedup[digest] = self._next_jsonb
+            self._rows["JSONBDeduplication"].append((self._next_jsonb, text, digest))
+            self._next_jsonb += 1
         return self._dedup[digest]
 
     # ---------------------------------------------------------------------------------------- events
     def run_event(
-        self, run: int, *, oms: dict[str, Any] | None = None, rr: dict[str, Any] | None = None, by_auto: bool
+        self,
+        run: int,
+        *,
+        oms: dict[str, Any] | None = None,
+        rr: dict[str, Any] | None = None,
+        by_auto: bool,
+        deleted: bool = False,
     ) -> None:
-        version = self._event()
-        self.conn.execute(
-            'INSERT INTO "RunEvent" (version, run_number, oms_metadata, rr_metadata, deleted, manual_change) '
-            "VALUES (%s, %s, %s, %s, false, %s)",
-            (version, run, Jsonb(oms or {}), Jsonb(rr or {}), not by_auto),
+        """A delta of the run's attributes; `deleted` is the original's run deletion (`RunEvent.deleted`)."""
+        self._rows["RunEvent"].append(
+            (self._event(), run, _stringify(oms or {}), _stringify(rr or {}), deleted, not by_auto)
         )
-        self._touched_runs.add(run)
+        self._runs.add(run)
 
     def dataset_event(
         self,
@@ -228,131 +287,178 @@ class OriginalWriter:
         in_gui: list[str] | None = None,
         deleted: bool = False,
     ) -> None:
-        version = self._event()
-        self.conn.execute(
-            'INSERT INTO "DatasetEvent" (version, run_number, name, dataset_metadata, datasets_in_gui, deleted) '
-            "VALUES (%s, %s, %s, %s, %s, %s)",
-            (version, run, name, Jsonb(metadata or {}), Jsonb(in_gui or []), deleted),
+        self._dataset_row(run, name, metadata or {}, in_gui or [], deleted)
+        self._deleted[(run, name)] = deleted
+        self._touched.add((run, name))
+
+    def _dataset_row(
+        self, run: int, name: str, metadata: dict[str, Any], in_gui: list[str], deleted: bool
+    ) -> None:
+        self._rows["DatasetEvent"].append(
+            (self._event(), run, name, _stringify(metadata), _stringify(in_gui), deleted)
         )
-        self._touched_datasets.add((run, name))
-        # The dataset row must exist before LS events reference it (the original materializes in the same
-        # transaction, after each event insert).
-        self._materialize_dataset(run, name)
+        self._datasets.add((run, name))
 
     def ls_event(
         self, run: int, name: str, payload: dict[str, Any], first: int, last: int, *, manual: bool
     ) -> None:
-        self._ls("LumisectionEvent", run, name, payload, first, last, manual)
+        version = self._ls("LumisectionEventAssignation", run, name, first, last)
+        self._rows["LumisectionEvent"].append((version, run, name, self._jsonb(payload), manual))
 
     def oms_ls_event(self, run: int, name: str, payload: dict[str, Any], first: int, last: int) -> None:
-        self._ls("OMSLumisectionEvent", run, name, payload, first, last, None)
+        version = self._ls("OMSLumisectionEventAssignation", run, name, first, last)
+        self._rows["OMSLumisectionEvent"].append((version, run, name, self._jsonb(payload)))
 
-    def _ls(
-        self,
-        table: str,
-        run: int,
-        name: str,
-        payload: dict[str, Any],
-        first: int,
-        last: int,
-        manual: bool | None,
-    ) -> None:
+    def _ls(self, table: str, run: int, name: str, first: int, last: int) -> int:
         assert first <= last
+        assert (run, name) in self._deleted, "an LS event needs its dataset (foreign key)"
         version = self._event()
-        jsonb_id = self._jsonb(payload)
-        if manual is None:
-            self.conn.execute(
-                f'INSERT INTO "{table}" (version, run_number, name, lumisection_metadata_id) VALUES (%s,%s,%s,%s)',
-                (version, run, name, jsonb_id),
-            )
-        else:
-            self.conn.execute(
-                f'INSERT INTO "{table}" (version, run_number, name, lumisection_metadata_id, manual_change) '
-                "VALUES (%s,%s,%s,%s,%s)",
-                (version, run, name, jsonb_id, manual),
-            )
-        self.conn.execute(
-            f'INSERT INTO "{table}Assignation" (version, lumisection_number) '
-            "SELECT %s, generate_series(%s::int, %s::int)",
-            (version, first, last),
-        )
-        self._touched_datasets.add((run, name))
+        self._spans[table].append((version, first, last))
+        self._pending += last - first + 1
+        self._touched.add((run, name))
+        return version
 
-    # ---------------------------------------------------------------------------------------- materialize
-    def _materialize(self) -> None:
-        for run in sorted(self._touched_runs):
-            self.conn.execute(
-                """INSERT INTO "Run" (run_number, oms_attributes, rr_attributes, version, deleted)
-                SELECT run_number, mergejsonb(oms_metadata ORDER BY version),
-                       mergejsonb(rr_metadata ORDER BY manual_change, version),
-                       (SELECT max(version) FROM "RunEvent"), bool_or(false)
-                FROM "RunEvent" WHERE run_number = %(run)s GROUP BY run_number
-                ON CONFLICT (run_number) DO UPDATE SET oms_attributes = EXCLUDED.oms_attributes,
-                  rr_attributes = EXCLUDED.rr_attributes, version = EXCLUDED.version""",
-                {"run": run},
-            )
-        for run, name in sorted(self._touched_datasets):
-            # LS data changed: the original appends an empty DatasetEvent to bump the dataset's version.
-            version = self._event()
-            self.conn.execute(
-                'INSERT INTO "DatasetEvent" (version, run_number, name, dataset_metadata, datasets_in_gui, deleted) '
-                """SELECT %s, %s, %s, '{}', '[]', deleted FROM "Dataset" WHERE run_number = %s AND name = %s""",
-                (version, run, name, run, name),
-            )
-            self._materialize_dataset(run, name)
-
-    def _materialize_dataset(self, run: int, name: str) -> None:
-        self.conn.execute(
-            """INSERT INTO "Dataset" (run_number, name, dataset_attributes, datasets_in_gui, deleted, version)
-            SELECT run_number, name, mergejsonb(dataset_metadata ORDER BY version),
-                   (SELECT COALESCE(jsonb_agg(DISTINCT x), '[]') FROM "DatasetEvent" d2,
-                      jsonb_array_elements_text(d2.datasets_in_gui) x
-                    WHERE d2.run_number = %(run)s AND d2.name = %(name)s),
-                   (array_agg(deleted ORDER BY version DESC))[1], max(version)
-            FROM "DatasetEvent" WHERE run_number = %(run)s AND name = %(name)s GROUP BY run_number, name
-            ON CONFLICT (run_number, name) DO UPDATE SET dataset_attributes = EXCLUDED.dataset_attributes,
-              datasets_in_gui = EXCLUDED.datasets_in_gui, deleted = EXCLUDED.deleted, version = EXCLUDED.version""",
-            {"run": run, "name": name},
-        )
+    # ---------------------------------------------------------------------------------------- flush
+    def flush(self) -> None:
+        """Writes what is buffered, in one transaction, and sets the sequences past the ids used."""
+        if not self._rows["Event"] and not self._rows["Version"]:
+            return
+        with self.conn.transaction(), self.conn.cursor() as cursor:
+            for table in ("Version", "Event", "RunEvent", "DatasetEvent"):
+                _copy(cursor, table, self._rows[table])
+            if self._runs:
+                cursor.execute(_MATERIALIZE_RUNS, {"runs": sorted(self._runs)})
+            if self._datasets:
+                touched = sorted(self._datasets)
+                cursor.execute(
+                    _MATERIALIZE_DATASETS, {"runs": [r for r, _ in touched], "names": [n for _, n in touched]}
+                )
+            for table in ("JSONBDeduplication", "LumisectionEvent", "OMSLumisectionEvent"):
+                _copy(cursor, table, self._rows[table])
+            # The assignations' foreign key to their LS event, checked here for the whole batch (every span's
+            # version is an LS event of this flush) instead of by a trigger per row: a year has ~50 M rows.
+            for table, spans in self._spans.items():
+                events = {row[0] for row in self._rows[table.removesuffix("Assignation")]}
+                assert {span[0] for span in spans} == events, f"{table} rows without their event"
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            for table, spans in self._spans.items():
+                if spans:
+                    with cursor.copy(
+                        f'COPY "{table}" (version, lumisection_number) FROM STDIN (FORMAT BINARY)'
+                    ) as copy:
+                        copy.write(_binary_pairs(spans))
+            cursor.execute("SET LOCAL session_replication_role = origin")
+            for table, column, upto in (("Version", "atomic_version", self._next_atomic - 1),
+                                        ("Event", "version", self._next_event - 1),
+                                        ("JSONBDeduplication", "id", self._next_jsonb - 1)):  # fmt: skip
+                if upto > 0:
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), %s)", (upto,)
+                    )
+        self._clear()
 
     def refresh_caches(self, runs: list[int] | None = None) -> None:
         """fill_dataset_triplet_cache(): every dataset whose version is newer than its cache."""
+        self.flush()
         with self.conn.transaction():
             stale = self.conn.execute(
                 """SELECT DISTINCT d.run_number FROM "Dataset" d LEFT JOIN "DatasetTripletCache" c
                 USING (run_number, name) WHERE c.version IS NULL OR d.version > c.version ORDER BY 1"""
             ).fetchall()
+            rows: list[tuple[Any, ...]] = []
             for (run,) in stale:
                 if runs is not None and run not in runs:
                     continue
-                rows = self.conn.execute(AGGREGATED, {"run": run}).fetchall()
-                per_dataset: dict[str, list[tuple[int, dict[str, Any], dict[str, Any]]]] = {}
-                for name, ls, oms, rr in rows:
-                    per_dataset.setdefault(name, []).append((ls, oms, rr))
-                names = self.conn.execute(
+                merged = merged_run(self.conn, run, {})
+                for name, version in self.conn.execute(
                     'SELECT name, version FROM "Dataset" WHERE run_number = %s', (run,)
-                ).fetchall()
-                for name, version in names:
-                    cache = cache_of(per_dataset.get(name, []))
-                    self.conn.execute(
-                        """INSERT INTO "DatasetTripletCache" (run_number, name, triplet_summary, dcs_summary,
-                        rr_ranges, dcs_ranges, brilcalc_recorded_luminosity, brilcalc_delivered_luminosity, version)
-                        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (run_number, name) DO UPDATE SET
-                        triplet_summary = EXCLUDED.triplet_summary, dcs_summary = EXCLUDED.dcs_summary,
-                        rr_ranges = EXCLUDED.rr_ranges, dcs_ranges = EXCLUDED.dcs_ranges,
-                        version = EXCLUDED.version""",
-                        (
-                            run,
-                            name,
-                            Jsonb(cache["triplet_summary"]),
-                            Jsonb(cache["dcs_summary"]),
-                            Jsonb(cache["rr_ranges"]),
-                            Jsonb(cache["dcs_ranges"]),
-                            cache["recorded"],
-                            cache["delivered"],
-                            version,
-                        ),
-                    )
+                ).fetchall():
+                    cache = merged[name].cache() if name in merged else cache_of([])
+                    rows.append((run, name, *(Jsonb(cache[k]) for k in _CACHE_KEYS), cache["recorded"],
+                                 cache["delivered"], version))  # fmt: skip
+                if len(rows) >= 500:
+                    self._write_caches(rows)
+            self._write_caches(rows)
+
+    def _write_caches(self, rows: list[tuple[Any, ...]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                """INSERT INTO "DatasetTripletCache" (run_number, name, triplet_summary, dcs_summary,
+                rr_ranges, dcs_ranges, brilcalc_recorded_luminosity, brilcalc_delivered_luminosity, version)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (run_number, name) DO UPDATE SET
+                triplet_summary = EXCLUDED.triplet_summary, dcs_summary = EXCLUDED.dcs_summary,
+                rr_ranges = EXCLUDED.rr_ranges, dcs_ranges = EXCLUDED.dcs_ranges,
+                brilcalc_recorded_luminosity = EXCLUDED.brilcalc_recorded_luminosity,
+                brilcalc_delivered_luminosity = EXCLUDED.brilcalc_delivered_luminosity,
+                version = EXCLUDED.version""",
+                rows,
+            )
+        rows.clear()
+
+
+_CACHE_KEYS = ("triplet_summary", "dcs_summary", "rr_ranges", "dcs_ranges")
+
+#: The buffered tables and the columns their COPY writes.
+_COPY_COLUMNS = {
+    "Version": ("atomic_version", "by", "comment", "createdAt", "updatedAt"),
+    "Event": ("version", "atomic_version"),
+    "RunEvent": ("version", "run_number", "oms_metadata", "rr_metadata", "deleted", "manual_change"),
+    "DatasetEvent": ("version", "run_number", "name", "dataset_metadata", "datasets_in_gui", "deleted"),
+    "JSONBDeduplication": ("id", "jsonb", "unique_hash"),
+    "LumisectionEvent": ("version", "run_number", "name", "lumisection_metadata_id", "manual_change"),
+    "OMSLumisectionEvent": ("version", "run_number", "name", "lumisection_metadata_id"),
+}
+
+#: `Run` after RunEvent inserts (§3.2): RR attributes merged automatic first, OMS by version, the global max
+#: RunEvent version, `deleted` from the run's latest event.
+_MATERIALIZE_RUNS = """
+INSERT INTO "Run" (run_number, oms_attributes, rr_attributes, version, deleted)
+SELECT run_number, mergejsonb(oms_metadata ORDER BY version), mergejsonb(rr_metadata ORDER BY manual_change, version),
+       (SELECT max(version) FROM "RunEvent"), (array_agg(deleted ORDER BY version DESC))[1]
+FROM "RunEvent" WHERE run_number = ANY(%(runs)s) GROUP BY run_number
+ON CONFLICT (run_number) DO UPDATE SET oms_attributes = EXCLUDED.oms_attributes,
+  rr_attributes = EXCLUDED.rr_attributes, version = EXCLUDED.version, deleted = EXCLUDED.deleted
+"""
+
+#: `Dataset` after DatasetEvent inserts: attributes merged by version, the union of the DQM GUI names, the
+#: latest event's `deleted`, the dataset's newest event version.
+_MATERIALIZE_DATASETS = """
+INSERT INTO "Dataset" (run_number, name, dataset_attributes, datasets_in_gui, deleted, version)
+SELECT e.run_number, e.name, mergejsonb(e.dataset_metadata ORDER BY e.version),
+       (SELECT COALESCE(jsonb_agg(DISTINCT x), '[]') FROM "DatasetEvent" d2,
+          jsonb_array_elements_text(d2.datasets_in_gui) x
+        WHERE d2.run_number = e.run_number AND d2.name = e.name),
+       (array_agg(e.deleted ORDER BY e.version DESC))[1], max(e.version)
+FROM "DatasetEvent" e JOIN unnest(%(runs)s::int[], %(names)s::text[]) AS t(run_number, name)
+  ON t.run_number = e.run_number AND t.name = e.name
+GROUP BY e.run_number, e.name
+ON CONFLICT (run_number, name) DO UPDATE SET dataset_attributes = EXCLUDED.dataset_attributes,
+  datasets_in_gui = EXCLUDED.datasets_in_gui, deleted = EXCLUDED.deleted, version = EXCLUDED.version
+"""
+
+
+def _copy(cursor: psycopg.Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        columns = ", ".join(f'"{c}"' for c in _COPY_COLUMNS[table])
+        with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+#: One (version int4, lumisection_number int4) tuple of PostgreSQL's binary COPY format.
+_PAIR = np.dtype([("fields", ">i2"), ("size1", ">i4"), ("version", ">i4"), ("size2", ">i4"), ("ls", ">i4")])
+
+
+def _binary_pairs(spans: list[tuple[int, int, int]]) -> bytes:
+    """Binary COPY data of one assignation row per LS of each (version, first, last)."""
+    version, first, last = (np.array(column, dtype=np.int64) for column in zip(*spans, strict=True))
+    lengths = last - first + 1
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    rows = np.empty(int(lengths.sum()), dtype=_PAIR)
+    rows["fields"], rows["size1"], rows["size2"] = 2, 4, 4
+    rows["version"] = np.repeat(version, lengths)
+    rows["ls"] = np.arange(len(rows)) - offsets + np.repeat(first, lengths)
+    return b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0) + rows.tobytes() + struct.pack(">h", -1)
 
 
 #: Item table -> (list table, entries table, Settings column) of the versioned configuration (§3.5).
@@ -559,6 +665,191 @@ def cache_of(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> dict[str
 
 
 # ---------------------------------------------------------------------------------------------------
+# AggregatedLumisection on ranges: what the view gives LS by LS, painted event by event over numpy arrays
+# ---------------------------------------------------------------------------------------------------
+_SPANS = """
+SELECT e.name, e.version, {manual}, e.lumisection_metadata_id, min(a.lumisection_number), max(a.lumisection_number),
+       count(*)
+FROM "{table}" e JOIN "{table}Assignation" a ON a.version = e.version
+WHERE e.run_number = %s GROUP BY e.version ORDER BY e.version
+"""
+
+
+class _Values:
+    """Interned payload values (a triplet, a DCS bit's value), told apart by type as JSON does."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._index: dict[str, int] = {}
+        self._seen: dict[int, int] = {}  # by id() of values kept alive in `items`
+
+    def __call__(self, value: Any) -> int:
+        seen = self._seen.get(id(value))
+        if seen is not None and self.items[seen] is value:
+            return seen
+        key = json.dumps(value, sort_keys=True)
+        if key not in self._index:
+            self._index[key] = len(self.items)
+            self.items.append(value)
+        self._seen[id(value)] = self._index[key]
+        return self._index[key]
+
+
+class MergedDataset:
+    """One dataset's AggregatedLumisection: per component / OMS key, the index of its merged value at each LS
+    (-1 = absent); `joined` = the LS the view's inner join keeps (RR and OMS data both present)."""
+
+    def __init__(self, size: int, values: _Values) -> None:
+        self.values = values
+        self.rr: dict[str, np.ndarray] = {}
+        self.oms: dict[str, np.ndarray] = {}
+        self.rr_covered = np.zeros(size, dtype=bool)
+        self.oms_covered = np.zeros(size, dtype=bool)
+        self.size = size
+
+    def _paint(self, layer: dict[str, np.ndarray], payload: dict[str, Any], start: int, stop: int,
+               where: np.ndarray | None = None) -> None:  # fmt: skip
+        for key, value in payload.items():
+            column = layer.get(key)
+            if column is None:
+                column = layer[key] = np.full(self.size, -1, dtype=np.int32)
+            if where is None:
+                column[start:stop] = self.values(value)
+            else:
+                column[start:stop][where[start:stop]] = self.values(value)
+
+    @property
+    def joined(self) -> np.ndarray:
+        return self.rr_covered & self.oms_covered
+
+    def labelled(self, column: np.ndarray, last: int, label: Any) -> tuple[np.ndarray, list[str]]:
+        """Per LS 1..last, the code of `label(value)` of `column`'s value (label(None) where the view has no
+        row or the key is absent), and the labels by code."""
+        at = np.where(self.joined[:last], column[:last], -1)
+        present, inverse = np.unique(at, return_inverse=True)
+        names: list[str] = []
+        codes = []
+        for index in present.tolist():
+            name = label(self.values.items[index] if index >= 0 else None, index >= 0)
+            if name not in names:
+                names.append(name)
+            codes.append(names.index(name))
+        return np.array(codes, dtype=np.int32)[inverse.reshape(-1)], names
+
+    def statuses(self, component: str, last: int) -> list[str]:
+        """The summary's status of `component` at LS 1..last (EMPTY where the view has no row or no triplet)."""
+        codes, names = self.labelled(self.rr[component], last, _status_label)
+        return [names[c] for c in codes.tolist()]
+
+    def cache(self) -> dict[str, Any]:
+        """The original's DatasetTripletCache of the dataset (`cache_of` over the same rows, on ranges)."""
+        joined = np.flatnonzero(self.joined)
+        if not len(joined):
+            return cache_of([])
+        last = int(joined[-1]) + 1
+        inside = self.joined[:last]
+        items = self.values.items
+        triplets: dict[str, Any] = {}
+        rr_ranges: dict[str, Any] = {}
+        for component in sorted(c for c, column in self.rr.items() if (column[:last][inside] >= 0).any()):
+            codes, names = self.labelled(self.rr[component], last, _status_label)
+            counts: dict[str, Any] = {"EMPTY": 0} | dict(zip(names, np.bincount(codes).tolist(), strict=True))
+            present = np.unique(self.rr[component][:last][inside]).tolist()
+            triplets_here = [items[i] for i in present if i >= 0 and items[i]]
+            counts["comments"] = sorted({t["comment"] for t in triplets_here if t.get("comment")})
+            counts["causes"] = sorted({t["cause"] for t in triplets_here if t.get("cause")})
+            triplets[component] = counts
+            rr_ranges[component] = _ranges_of(codes, names)
+        dcs: dict[str, Any] = {}
+        dcs_ranges: dict[str, Any] = {}
+        bits = sorted(b for b, column in self.oms.items()
+                      if b not in NOT_DCS and b not in ("recorded", "delivered") and (column[:last][inside] >= 0).any())  # fmt: skip
+        for bit in bits:
+            codes, names = self.labelled(self.oms[bit], last, _dcs_label)
+            dcs[bit] = dict(zip(names, np.bincount(codes).tolist(), strict=True))
+            dcs_ranges[bit] = _ranges_of(codes, names)
+        dcs["ls_duration"] = {"TRUE": last}
+        dcs_ranges["all_lumisections"] = {"TRUE": [[1, last]]}
+        luminosity = {}
+        for key in ("recorded", "delivered"):
+            column = self.oms.get(key)
+            at = column[joined].tolist() if column is not None else [-1] * len(joined)
+            luminosity[key] = sum(max(0.0, float((items[i] if i >= 0 else None) or 0)) for i in at)
+        return {"triplet_summary": triplets, "dcs_summary": dcs, "rr_ranges": rr_ranges, "dcs_ranges": dcs_ranges,
+                **luminosity}  # fmt: skip
+
+
+def _status_label(triplet: Any, present: bool) -> str:
+    return (triplet or {}).get("status") or "EMPTY"
+
+
+def _dcs_label(value: Any, present: bool) -> str:
+    if not present:
+        return "EMPTY"
+    return "NULL" if value is None else "TRUE" if value is True else "FALSE" if value is False else str(value)
+
+
+def _ranges_of(codes: np.ndarray, names: list[str]) -> dict[str, list[list[int]]]:
+    """{label: [[from, to], ...]} of per-LS label codes (LS 1..n), block by block."""
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1))
+    ends = np.append(starts[1:], len(codes))
+    out: dict[str, list[list[int]]] = {}
+    for start, end, code in zip(starts.tolist(), ends.tolist(), codes[starts].tolist(), strict=True):
+        out.setdefault(names[code], []).append([start + 1, end])
+    return out
+
+
+def merged_run(conn: psycopg.Connection, run: int, payloads: dict[int, Any]) -> dict[str, MergedDataset]:
+    """Every dataset of `run` as AggregatedLumisection sees it: RR events merged by (manual_change, version),
+    OMS events by version over the dataset's own and the `online` events (offline datasets inherit online DCS
+    bits at the LS they have OMS data of their own), inner join of both. `payloads` caches JSONB by id."""
+    spans: dict[str, list[tuple[str, int, bool, int, int, int]]] = {}
+    for table, manual in (("LumisectionEvent", "e.manual_change"), ("OMSLumisectionEvent", "false")):
+        rows = []
+        for name, version, is_manual, jsonb_id, first, last, count in conn.execute(
+            _SPANS.format(table=table, manual=manual), (run,)
+        ):
+            if count == last - first + 1:
+                rows.append((name, version, is_manual, jsonb_id, first, last))
+            else:  # not one range: the event's LS, range by range
+                numbers = [r[0] for r in conn.execute(
+                    f'SELECT lumisection_number FROM "{table}Assignation" WHERE version = %s ORDER BY 1', (version,))]  # fmt: skip
+                rows += [(name, version, is_manual, jsonb_id, a, b) for a, b in _list_to_ranges(numbers)]
+        spans[table] = rows
+    missing = {row[3] for rows in spans.values() for row in rows} - payloads.keys()
+    if missing:
+        payloads.update(conn.execute('SELECT id, jsonb FROM "JSONBDeduplication" WHERE id = ANY(%s)', (list(missing),)).fetchall())  # fmt: skip
+    values = _Values()
+    out: dict[str, MergedDataset] = {}
+    names = {row[0] for rows in spans.values() for row in rows}
+    online_oms = [row for row in spans["OMSLumisectionEvent"] if row[0] == "online"]
+    for name in sorted(names):
+        rr = sorted((r for r in spans["LumisectionEvent"] if r[0] == name), key=lambda r: (r[2], r[1]))
+        own = [r for r in spans["OMSLumisectionEvent"] if r[0] == name]
+        size = max((r[5] for r in rr + own), default=0)
+        merged = out[name] = MergedDataset(size, values)
+        for _, _, _, jsonb_id, first, last in rr:
+            merged.rr_covered[first - 1 : last] = True
+            merged._paint(merged.rr, payloads[jsonb_id], first - 1, last)
+        for _, _, _, _, first, last in own:
+            merged.oms_covered[first - 1 : last] = True
+        inherited = own if name == "online" else sorted(own + online_oms, key=lambda r: r[1])
+        for _, _, _, jsonb_id, first, last in inherited:
+            merged._paint(merged.oms, payloads[jsonb_id], first - 1, min(last, size), merged.oms_covered)
+    return out
+
+
+def reference_caches(conn: psycopg.Connection, run: int) -> dict[str, dict[str, Any]]:
+    """The caches of `run`'s datasets the slow way the original computes them: the AggregatedLumisection
+    query LS by LS, then its JavaScript loop (`cache_of`). Tests check `merged_run` against it."""
+    per_dataset: dict[str, list[tuple[int, dict[str, Any], dict[str, Any]]]] = {}
+    for name, ls, oms, rr in conn.execute(AGGREGATED, {"run": run}).fetchall():
+        per_dataset.setdefault(name, []).append((ls, oms, rr))
+    names = [r[0] for r in conn.execute('SELECT name FROM "Dataset" WHERE run_number = %s', (run,))]
+    return {name: cache_of(per_dataset.get(name, [])) for name in names}
+
+
+# ---------------------------------------------------------------------------------------------------
 # A generated history with the awkward cases
 # ---------------------------------------------------------------------------------------------------
 COMPONENTS = ("dt-dt", "tracker-pixel", "tracker-strip", "csc-csc", "ecal-ecal", "hcal-hcal")
@@ -613,9 +904,9 @@ class Generator:
             self.w.dataset_event(run, "online", {})
             for first, last, bits in self.dcs(ls_count):
                 self.w.oms_ls_event(run, "online", bits, first, last)
-            for component in self.components:
-                self.w.ls_event(run, "online", {component: {"status": "GOOD", "comment": "", "cause": ""}},
-                                1, ls_count, manual=False)  # fmt: skip
+            # create_rr_lumisections: the LS array as ranges of identical LS over all keys (§4.3).
+            self.w.ls_event(run, "online", {c: {"status": "GOOD", "comment": "", "cause": ""} for c in self.components},
+                            1, ls_count, manual=False)  # fmt: skip
         return run
 
     def history(self, run: int, ls_count: int, *, sign_off: bool) -> None:
@@ -646,9 +937,8 @@ class Generator:
                 self.w.dataset_event(run, OFFLINE, attrs)
                 for first, last, bits in self.dcs(ls_count):
                     self.w.oms_ls_event(run, OFFLINE, bits, first, last)
-                for component in self.components:
-                    self.w.ls_event(run, OFFLINE, {component: {"status": "GOOD", "comment": "", "cause": ""}},
-                                    1, ls_count, manual=False)  # fmt: skip
+                self.w.ls_event(run, OFFLINE, {c: {"status": "GOOD", "comment": "", "cause": ""} for c in self.components},
+                                1, ls_count, manual=False)  # fmt: skip
         with self.w.version("auto@auto", "DQM GUI ping", self.tick()):
             self.w.dataset_event(run, OFFLINE, {"global_state": "OPEN", "appeared_in": ["DQM GUI"]},
                                  in_gui=[f"/ZeroBias/Run2026A-PromptReco-v1/DQMIO#{run}"])  # fmt: skip
@@ -668,6 +958,7 @@ class Generator:
                     deleted: bool = False) -> None:  # fmt: skip
         """json_portal: the LS of every dataset named `pattern` whose `component` is GOOD, from the current
         AggregatedLumisection (the original generates from its current state), with the registry version."""
+        self.w.flush()
         conn = self.w.conn
         rule = {"==": [{"var": f"lumisection.rr.{component}"}, "GOOD"]}
         with conn.transaction():
@@ -679,8 +970,12 @@ class Generator:
                 )
             ]
             for run in runs:
-                good = [ls for name, ls, _oms, rr in conn.execute(AGGREGATED, {"run": run}).fetchall()
-                        if name == pattern and (rr.get(component) or {}).get("status") == "GOOD"]  # fmt: skip
+                merged = merged_run(conn, run, {}).get(pattern)
+                joined = np.flatnonzero(merged.joined) + 1 if merged is not None else []
+                if not len(joined) or component not in merged.rr:
+                    continue
+                statuses = merged.statuses(component, int(joined[-1]))
+                good = [int(ls) for ls in joined if statuses[ls - 1] == "GOOD"]
                 if good:
                     golden[str(run)] = _list_to_ranges(good)
             version = conn.execute('SELECT max(atomic_version) FROM "Version"').fetchone()[0]
@@ -704,6 +999,7 @@ class Generator:
 
     def cycle(self, name: str, attributes: dict[str, str], *, deleted: bool = False) -> None:
         """A cycle (plain CRUD in the original) over the offline datasets, with its members."""
+        self.w.flush()
         conn = self.w.conn
         with conn.transaction():
             at = self.tick()
@@ -739,14 +1035,17 @@ class Generator:
         self.w.refresh_caches()
         return numbers
 
-    def more(self, versions: int, run: int, ls_count: int, *, refresh: bool = True) -> None:
-        """`versions` new atomic versions on an existing run (a live original moving on)."""
+    def more(self, versions: int, run: int, ls_count: int, *, refresh: bool = True, span: int = 6) -> None:
+        """`versions` new atomic versions on an existing run (a live original moving on), each an automatic
+        update of one component on `span` LS (fewer at the run's end)."""
         for index in range(versions):
             with self.w.version("auto@auto", f"update {index}", self.tick()):
-                first = self.rng.randint(1, ls_count)
+                first = self.rng.randint(1, max(1, ls_count - span + 1))
                 self.w.ls_event(run, "online", {self.components[index % len(self.components)]:
                                                 {"status": self.rng.choice(["GOOD", "BAD", "STANDBY"]),
                                                  "comment": "", "cause": ""}},
-                                first, min(ls_count, first + 5), manual=False)  # fmt: skip
+                                first, min(ls_count, first + span - 1), manual=False)  # fmt: skip
         if refresh:
             self.w.refresh_caches()
+        else:
+            self.w.flush()

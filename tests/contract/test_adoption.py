@@ -272,3 +272,28 @@ def test_the_commands_name_a_bad_source_and_fail(db: Database, original_url: str
     assert not_rr.returncode == 1 and "not an original Run Registry database" in not_rr.stderr
     missing = subprocess.run([*RUNREG, "import", "rr"], env=env, capture_output=True, text=True)
     assert missing.returncode == 2 and "--from" in missing.stderr
+
+
+def test_the_generator_computes_the_caches_as_the_originals_view_does(original_url: str) -> None:
+    """The generator's DatasetTripletCache (AggregatedLumisection painted on ranges, fast enough for a year)
+    is, dataset for dataset, what the original's view LS by LS and its per-LS loop give."""
+    with psycopg.connect(original_url) as conn:
+        generator = rr_original.Generator(conn)
+        runs = generator.generate(RUNS, LS)
+        generator.more(20, runs[2], LS, span=15)  # overlapping automatic edits after the manual ones
+        stored = {
+            (row[0], row[1]): dict(zip(("triplet_summary", "dcs_summary", "rr_ranges", "dcs_ranges",
+                                        "recorded", "delivered"), row[2:], strict=True))
+            for row in conn.execute(
+                'SELECT run_number, name, triplet_summary, dcs_summary, rr_ranges, dcs_ranges, '
+                'brilcalc_recorded_luminosity, brilcalc_delivered_luminosity FROM "DatasetTripletCache"'
+            )
+        }  # fmt: skip
+        expected = {
+            (run, name): cache
+            for run in runs
+            for name, cache in rr_original.reference_caches(conn, run).items()
+        }
+    assert len(stored) == RUNS + RUNS // 2
+    assert stored == expected
+    assert any(cache["triplet_summary"] for cache in stored.values())
