@@ -63,18 +63,20 @@ def _landau_fit(
     data: tuple[np.ndarray, np.ndarray, np.ndarray], start: Sequence[float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """A Landau fit from the configured start; if it does not converge, once more from the data (peak bin
-    centre, a tenth of the window, the amplitude of the maximum) — a far start should not lose the point."""
+    centre, a tenth of the window, the amplitude of the maximum) — a far start should not lose the point.
+    A "converged" fit whose most probable value left the window (Minuit can run down a flat valley to
+    -1e9 on a tail) is not a fit of these data either, and gets the same second start."""
+    x, y, _ = data
     try:
-        return fit(_landau_model, data, start, _POSITIVE_SCALE)
+        values, errors = fit(_landau_model, data, start, _POSITIVE_SCALE)
+        if x[0] <= values[0] <= x[-1]:
+            return values, errors
     except Undefined:
-        x, y, _ = data
-        peak = int(np.argmax(y))
-        return fit(
-            _landau_model,
-            data,
-            [float(x[peak]), float(x[-1] - x[0]) / 10, float(y[peak]) * 5.5],
-            _POSITIVE_SCALE,
-        )
+        pass
+    peak = int(np.argmax(y))
+    return fit(
+        _landau_model, data, [float(x[peak]), float(x[-1] - x[0]) / 10, float(y[peak]) * 5.5], _POSITIVE_SCALE
+    )
 
 
 def _landau_model(x: np.ndarray, mpv: float, sigma: float, norm: float) -> np.ndarray:
