@@ -25,8 +25,10 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 @pytest.fixture(scope="module")
 def many_files(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     root = tmp_path_factory.mktemp("many")
-    world = OmsWorld(runs=70)
-    runs = [p.run_number for p in world.plans if p.kind == "collisions"][:24]
+    # Enough files that a kill after the fourth lands half-way: since the streamer decoder (decision 0029) a
+    # pass over 24 files could end between two polls of the ledger on a loaded machine.
+    world = OmsWorld(runs=200)
+    runs = [p.run_number for p in world.plans if p.kind == "collisions"][:80]
     manifest = generate(
         root,
         world=world,
@@ -88,7 +90,7 @@ def test_sigkill_mid_pass_loses_nothing(db: Database, many_files, tmp_path: Path
     while _done(db) < 4:
         assert process.poll() is None, process.stderr.read().decode()[-2000:]
         assert time.monotonic() < deadline, "the extraction made no progress"
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.killpg(process.pid, signal.SIGKILL)  # the CLI and its worker processes
     process.wait(timeout=30)
     partial = _check_consistent(db, len(tree.configs))
