@@ -155,15 +155,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument("--reuse", metavar="NAME", help="measure a database kept by an earlier --keep run")
     args = parser.parse_args()
-    name = f"runreg_bench_offline_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.pg, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    name = args.reuse or f"runreg_bench_offline_{uuid.uuid4().hex[:8]}"
+    if not args.reuse:
+        with psycopg.connect(args.pg, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
     url = args.pg.rsplit("/", 1)[0] + f"/{name}"
     try:
-        began = time.perf_counter()
-        count = build(url)
-        print(f"built {count} offline datasets in {time.perf_counter() - began:.0f} s ({name})")
+        if not args.reuse:
+            began = time.perf_counter()
+            count = build(url)
+            print(f"built {count} offline datasets in {time.perf_counter() - began:.0f} s ({name})")
         db = Database(url)
         settings = Settings(
             proxy_secret=SECRET, dev_identity=False, allowed_hosts=["127.0.0.1", "testserver"]
@@ -171,7 +174,7 @@ def main() -> None:
         measure(create_app(db, settings=settings, oms=None), args.requests)
         db.dispose()
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             with psycopg.connect(args.pg, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

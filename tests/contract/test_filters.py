@@ -93,28 +93,28 @@ def world(db: Database) -> Database:
 
 
 def run_numbers(db: Database, filter: Any, **paging: Any) -> list[int]:
-    rows, count = filters.select_runs(filter, **paging)
+    rows, count, params, _ = filters.select_runs(filter, **paging)
     with db.reading() as conn:
-        numbers = [row.run_number for row in conn.execute(rows)]
-        total = conn.execute(count).scalar_one()
+        numbers = [row.run_number for row in conn.execute(rows, params)]
+        total = conn.execute(count, params).scalar_one()
     if "page_size" not in paging:
         assert total == len(numbers)
     return numbers
 
 
 def dataset_keys(db: Database, filter: Any, **paging: Any) -> list[tuple[int, str]]:
-    rows, count = filters.select_datasets(filter, **paging)
+    rows, count, params, _ = filters.select_datasets(filter, **paging)
     with db.reading() as conn:
-        keys = [(row.run_number, row.name) for row in conn.execute(rows)]
-        total = conn.execute(count).scalar_one()
+        keys = [(row.run_number, row.name) for row in conn.execute(rows, params)]
+        total = conn.execute(count, params).scalar_one()
     if "page_size" not in paging:
         assert total == len(keys)
     return keys
 
 
-def counted(db: Database, query: Any) -> int:
+def counted(db: Database, listing: filters.ListingQueries) -> int:
     with db.reading() as conn:
-        return int(conn.execute(query).scalar_one())
+        return int(conn.execute(listing.total, listing.params).scalar_one())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -215,10 +215,18 @@ def test_triplet_summary_of_the_online_dataset(world: Database) -> None:
     assert run_numbers(world, {"triplet_summary.dt-dt.EMPTY": 0}) == [1003, 1002, 1001]
     # The offline dataset of 1001 has BAD LS in dt-dt, but the runs table reads the online summary.
     assert run_numbers(world, {"run_number": 1001, "triplet_summary.dt-dt.BAD": {">": 0}}) == []
-    rows, _ = filters.select_runs({"run_number": 1002})
+    listing = filters.select_runs({"run_number": 1002})
     with world.reading() as conn:
-        row = conn.execute(rows).one()
+        row = conn.execute(listing.rows, listing.params).one()
     assert row.triplet_summary["dt-dt"]["BAD"] == 3 and row.rr_attributes["class"] == "Cosmics24"
+
+
+def test_filters_of_one_shape_answer_each_with_its_own_values(world: Database) -> None:
+    for _ in range(2):  # the second round runs the statements the first one built
+        assert run_numbers(world, {"rr_attributes.class": "Collisions24"}) == [1003, 1001]
+        assert run_numbers(world, {"rr_attributes.class": "Cosmics24"}) == [1002]
+        assert run_numbers(world, {"run_number": {">": 1002}}, page=0, page_size=1) == [1004]
+        assert run_numbers(world, {"run_number": {">": 1001}}, page=1, page_size=1) == [1003]
 
 
 def test_or_across_families_keeps_its_or_meaning(world: Database) -> None:
@@ -261,10 +269,10 @@ def test_paging_count_and_sorting(world: Database) -> None:
     assert run_numbers(world, {}, page=0, page_size=3) == [1004, 1003, 1002]
     assert run_numbers(world, {}, page=1, page_size=3) == [1001]
     assert run_numbers(world, {}, page=2, page_size=3) == []
-    _, count = filters.select_runs({"rr_attributes.class": "Collisions24"}, page=5, page_size=1)
-    assert counted(world, count) == 2
-    _, count = filters.select_runs({"triplet_summary.dt-dt.GOOD": {">": 0}}, page=0, page_size=1)
-    assert counted(world, count) == 3
+    listing = filters.select_runs({"rr_attributes.class": "Collisions24"}, page=5, page_size=1)
+    assert counted(world, listing) == 2
+    listing = filters.select_runs({"triplet_summary.dt-dt.GOOD": {">": 0}}, page=0, page_size=1)
+    assert counted(world, listing) == 3
 
     def ordered(*sortings: list[str]) -> list[int]:
         return run_numbers(world, {}, sortings=list(sortings))
@@ -362,10 +370,12 @@ def test_datasets_paging_and_sorting(world: Database) -> None:
         (1003, PROMPT),
         (1003, "online"),
     ]
-    rows, count = filters.select_datasets({"name": {"<>": "online"}}, page=1, page_size=2)
+    listing = filters.select_datasets({"name": {"<>": "online"}}, page=1, page_size=2)
     with world.reading() as conn:
-        assert [(r.run_number, r.name) for r in conn.execute(rows)] == [(1001, PROMPT)]
-    assert counted(world, count) == 3
+        assert [(r.run_number, r.name) for r in conn.execute(listing.rows, listing.params)] == [
+            (1001, PROMPT)
+        ]
+    assert counted(world, listing) == 3
     by_state = dataset_keys(
         world, {"name": {"<>": "online"}}, sortings=[["dataset_attributes.global_state", "ASC"]]
     )

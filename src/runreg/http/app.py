@@ -24,6 +24,7 @@ from runreg.datasets.legacy_api import router as datasets_legacy
 from runreg.http import operations
 from runreg.http.bounded import BoundedInputMiddleware
 from runreg.http.logs import RequestIdMiddleware
+from runreg.http.routing import gate_included_routers
 from runreg.ingestion.api import router as ingestion_router
 from runreg.ingestion.legacy_api import router as ingestion_legacy
 from runreg.kernel.errors import InvalidInput, RunregError, http_status
@@ -86,6 +87,7 @@ def create_app(db: Database, *, settings: Settings | None = None, oms: Any = Non
     for pages in web.ROUTERS:
         app.include_router(pages)
     _include_legacy(app)
+    gate_included_routers(app)
     return app
 
 

@@ -5,11 +5,27 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Boolean, Float, Integer, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy import true as sql_true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import CompileError
@@ -465,13 +481,26 @@ def compile_filter(filter: Any, *, target: Target) -> ColumnElement[bool]:
 
 
 def compile_node(node: Node, *, target: Target) -> ColumnElement[bool]:
-    return _sql(node, _columns(target))
+    """The WHERE clause of `node`, its values bound with the values themselves."""
+    return _sql(node, _columns(target), _Binds())
 
 
-def _sql(node: Node, columns: dict[str, ColumnElement[Any]]) -> ColumnElement[bool]:
+class _Binds:
+    """Names the filter's values `v0`, `v1`… in the order `filter_values` yields them, so that a statement
+    built for one filter runs for another of the same shape with that filter's values."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any, type_: Any) -> ColumnElement[Any]:
+        self.values.append(value)
+        return bindparam(f"v{len(self.values) - 1}", value, type_=type_)
+
+
+def _sql(node: Node, columns: dict[str, ColumnElement[Any]], binds: _Binds) -> ColumnElement[bool]:
     if isinstance(node, Comparison):
-        return _comparison(node, columns)
-    parts = [_sql(item, columns) for item in node.items]
+        return _comparison(node, columns, binds)
+    parts = [_sql(item, columns, binds) for item in node.items]
     if isinstance(node, Or) and parts:
         return or_(*parts)
     return and_(sql_true(), *parts)
@@ -483,24 +512,49 @@ _COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
 }  # fmt: skip
 
 
-def _comparison(node: Comparison, columns: dict[str, ColumnElement[Any]]) -> ColumnElement[bool]:
+def _comparison(
+    node: Comparison, columns: dict[str, ColumnElement[Any]], binds: _Binds
+) -> ColumnElement[bool]:
     attribute, op, value = node.attribute, node.op, node.value
     column = columns[attribute.family]
     path = (IN_GUI,) if attribute.family == IN_GUI else attribute.keys
     if isinstance(value, tuple):  # containment: every listed value is an element of the array
-        return and_(*(JsonArrayContains(column, path, literal(v, _bind_type(v))) for v in value))
+        return and_(*(JsonArrayContains(column, path, binds(v, _bind_type(v))) for v in value))
     if not path:  # a plain column
         if value is None:
             return column.is_(None) if op == "=" else column.is_not(None)
         if op in ("like", "notlike") and isinstance(column.type, Integer):
             column = cast(column, String())
         bind_type = Float() if isinstance(value, float) else column.type
-        return _COMPARE[op](column, literal(value, bind_type))
+        return _COMPARE[op](column, binds(value, bind_type))
     if value is None:
         scalar = JsonScalar(column, path, "text")
         return scalar.is_(None) if op == "=" else scalar.is_not(None)
     kind: JsonKind = "text" if op in ("like", "notlike") else _kind_of(value)
-    return _COMPARE[op](JsonScalar(column, path, kind), literal(value, _TYPES[kind]))
+    return _COMPARE[op](JsonScalar(column, path, kind), binds(value, _TYPES[kind]))
+
+
+def filter_values(node: Node) -> Iterator[Scalar]:
+    """The values `_sql` binds, in its order: containment lists element by element, no value for a test
+    of NULL."""
+    if isinstance(node, Comparison):
+        if isinstance(node.value, tuple):
+            yield from node.value
+        elif node.value is not None:
+            yield node.value
+        return
+    for item in node.items:
+        yield from filter_values(item)
+
+
+def _shape(node: Node) -> Any:
+    """What decides the SQL of a filter, values left out but not their types: two filters of one shape
+    differ only in their bound values."""
+    if isinstance(node, Comparison):
+        value = node.value
+        typed = tuple(type(v) for v in value) if isinstance(value, tuple) else type(value)
+        return (node.attribute, node.op, typed)
+    return (type(node), tuple(_shape(item) for item in node.items))
 
 
 def _kind_of(value: Scalar) -> JsonKind:
@@ -535,6 +589,8 @@ def sort_expression(sorting: Sorting, *, target: Target) -> Any:
 class ListingQueries(NamedTuple):
     rows: Select[Any]  # one page, ordered
     total: Select[Any]  # count of all matching rows, a single integer
+    params: dict[str, Any]  # the values of this filter and page: execute both statements with them
+    page_size: int
 
 
 def from_clause(target: Target, *, needed: set[str] | None = None) -> FromClause:
@@ -587,13 +643,40 @@ _ROW_COLUMNS: dict[str, tuple[Any, ...]] = {
 }  # fmt: skip
 
 
+#: Built statements per filter shape (bounded: the least recently used shapes are forgotten first).
+_STATEMENTS: OrderedDict[Any, tuple[Select[Any], Select[Any]]] = OrderedDict()
+_MAX_STATEMENTS = 512
+_STATEMENTS_LOCK = threading.Lock()
+
+
 def _listing(
     target: Target, filter: Any, sortings: Any, page: Any, page_size: Any, *, visible_only: bool = False
 ) -> ListingQueries:
     node = parse_filter(filter, target=target)
     order = parse_sortings(sortings, target=target)
     page, page_size = check_paging(page, page_size)
-    where = compile_node(node, target=target)
+    params = {f"v{i}": value for i, value in enumerate(filter_values(node))}
+    params |= {"page_limit": page_size, "page_offset": page * page_size}
+    # Building the SQL expression of a listing took ~0.4 ms of Python for the public client's one-run
+    # query, more than running it; statements are built once per shape and run with each filter's values.
+    key = (target, _shape(node), order, visible_only)
+    with _STATEMENTS_LOCK:
+        built = _STATEMENTS.get(key)
+        if built is not None:
+            _STATEMENTS.move_to_end(key)
+    if built is None:
+        built = _build_listing(target, node, order, visible_only=visible_only)
+        with _STATEMENTS_LOCK:
+            _STATEMENTS[key] = built
+            while len(_STATEMENTS) > _MAX_STATEMENTS:
+                _STATEMENTS.popitem(last=False)
+    return ListingQueries(*built, params=params, page_size=page_size)
+
+
+def _build_listing(
+    target: Target, node: Node, order: tuple[Sorting, ...], *, visible_only: bool
+) -> tuple[Select[Any], Select[Any]]:
+    where = _sql(node, _columns(target), _Binds())
     if visible_only and target == "datasets":
         where = and_(where, JsonScalar(datasets.c.attributes, (HIDDEN,), "boolean").is_not(sql_true()))
 
@@ -610,8 +693,8 @@ def _listing(
         .select_from(from_clause(target))
         .where(where)
         .order_by(*(sort_expression(s, target=target) for s in order))
-        .limit(page_size)
-        .offset(page * page_size)
+        .limit(bindparam("page_limit", type_=Integer()))
+        .offset(bindparam("page_offset", type_=Integer()))
     )
     count = select(func.count()).select_from(from_clause(target, needed=families(node))).where(where)
-    return ListingQueries(rows, count)
+    return rows, count

@@ -1080,9 +1080,13 @@ def search(
         )
     if count_limit is not None:
         limits.check_ids(count_limit=count_limit)
-    key = (db.url, target, json.dumps(filter, sort_keys=True, default=str), count_limit, visible_only)
+
+    def memo() -> store.CountMemo:  # asked for only when the page needs a count
+        filter_key = json.dumps(filter, sort_keys=True, default=str)
+        return _count_memo((db.url, target, filter_key, count_limit, visible_only))
+
     with db.reading() as conn:
-        return store.fetch_page(conn, listing, page, count_limit=count_limit, counts=_count_memo(key))
+        return store.fetch_page(conn, listing, page, count_limit=count_limit, counts=memo)
 
 
 #: Totals of the listings, per database and filter (bounded: the oldest filters are forgotten first).

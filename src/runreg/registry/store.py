@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -488,28 +489,33 @@ def fetch_page(
     page: int,
     *,
     count_limit: int | None = None,
-    counts: CountMemo | None = None,
+    counts: Callable[[], CountMemo] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Rows of one listing page and the total. The page stops at its last row (an index scan in the sort
     order); the count reads only the tables its filter needs, and is skipped when the first page is short.
     With `count_limit`, counting stops past that many matches (the total is then `count_limit + 1`): a
     table of 100,000 datasets says "more than 5,000" instead of reading them all for every page. With
-    `counts`, a total already counted since the newest change set is not counted again."""
-    rows = [dict(row._mapping) for row in conn.execute(listing.rows)]
-    limit = listing.rows._limit
-    if page == 0 and limit is not None and len(rows) < limit:
+    `counts` (asked for only when a count is needed), a total already counted since the newest change set
+    is not counted again."""
+    rows = [dict(row._mapping) for row in conn.execute(listing.rows, listing.params)]
+    if page == 0 and len(rows) < listing.page_size:
         return rows, len(rows)
-    total = listing.total
-    if count_limit is not None:
-        matching = total.with_only_columns(literal_column("1")).limit(count_limit + 1).subquery()
-        total = select(func.count()).select_from(matching)
+    total = listing.total if count_limit is None else _capped(listing.total, count_limit)
     if counts is None:
-        return rows, int(conn.execute(total).scalar_one())
+        return rows, int(conn.execute(total, listing.params).scalar_one())
+    memo = counts()
     head = eventlog.newest_change_set(conn)  # read before counting: the count is at least this new
-    known = counts.get(head)
+    known = memo.get(head)
     if known is None:
-        known = counts.put(head, int(conn.execute(total).scalar_one()))
+        known = memo.put(head, int(conn.execute(total, listing.params).scalar_one()))
     return rows, known
+
+
+@functools.lru_cache(maxsize=512)
+def _capped(total: Any, count_limit: int) -> Any:
+    """`total` counting at most `count_limit + 1` matches (one statement per listing shape and limit)."""
+    matching = total.with_only_columns(literal_column("1")).limit(count_limit + 1).subquery()
+    return select(func.count()).select_from(matching)
 
 
 class CountMemo:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import jinja2.runtime
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -32,6 +34,43 @@ CSRF_HEADER = "x-csrf-token"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(display.GLOBALS)
 templates.env.filters.update(display.FILTERS)
+
+_RENDERING: ContextVar[list[jinja2.runtime.Context] | None] = ContextVar("rendering", default=None)
+
+
+class _TrackedContext(jinja2.runtime.Context):
+    """A template context that the page render which made it can find again (see `render_html`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        made = _RENDERING.get()
+        if made is not None:
+            made.append(self)
+
+
+templates.env.context_class = _TrackedContext
+
+
+def render_html(template: str, page: Page, **context: Any) -> str:
+    """The HTML of `template` for `page`.
+
+    Jinja's contexts and the macros defined in them refer to each other, so a context — and every row it
+    was given — would stay alive until the cyclic garbage collector found it: the offline page over
+    100,000 datasets left ~15,000 such objects per request, and the full collections that freed them every
+    ~20 requests stopped the worker for 50–130 ms. The contexts of this render (the page's, its includes',
+    its imports' made `with context`) drop what they hold once the HTML is made, so reference counting
+    frees the rows at once. Modules imported without context are cached by Jinja and never hold the page.
+    """
+    made: list[jinja2.runtime.Context] = []
+    token = _RENDERING.set(made)
+    try:
+        return templates.get_template(template).render(page=page, **context)
+    finally:
+        _RENDERING.reset(token)
+        for made_context in made:
+            if made_context.parent.get("page") is page:
+                made_context.parent.clear()
+                made_context.vars.clear()
 
 
 @dataclass
@@ -107,9 +146,7 @@ async def uploaded_text(request: Request, field: str) -> str:
 
 
 def render(current: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    response = templates.TemplateResponse(
-        current.request, template, {"page": current, **context}, status_code=status_code
-    )
+    response = HTMLResponse(render_html(template, current, **context), status_code=status_code)
     if current.new_csrf:
         secure = (
             current.request.url.scheme == "https"

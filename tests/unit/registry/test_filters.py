@@ -308,7 +308,7 @@ EVIL = "x'); DROP TABLE runs; --"
 
 @pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.psycopg.dialect()], ids=["sqlite", "pg"])
 def test_user_values_and_keys_never_reach_the_sql_text(dialect: Any) -> None:
-    rows, count = filters.select_datasets(
+    rows, count, params, _ = filters.select_datasets(
         {
             "or": [
                 {"rr_attributes.class": EVIL},
@@ -324,13 +324,45 @@ def test_user_values_and_keys_never_reach_the_sql_text(dialect: Any) -> None:
         compiled = query.compile(dialect=dialect)
         sql = str(compiled)
         assert "DROP" not in sql and "odd_key" not in sql and "dt-dt" not in sql
-        assert EVIL in compiled.params.values()
+        assert {name for name in params if name in compiled.params} == {
+            name for name in params if name.startswith("v")
+        } | ({"page_limit", "page_offset"} if query is rows else set())
+    assert EVIL in params.values()
+
+
+SHAPES = [
+    {},
+    {"run_number": 5, "rr_attributes.significant": True},
+    {"or": [{"run_number": {">": 2.5}}, {"ls_count": {"like": "1%"}}, {"rr_attributes.class": None}]},
+    {"and": [{"oms_attributes.energy": {"<=": 6800}}, {"or": [{"rr_attributes.stop_reason": {"<>": None}}]}]},
+    {"triplet_summary.dt-dt.BAD": {">": 0}, "oms_attributes.hlt_key": {"notlike": "%cosmic%"}},
+]
+
+
+@pytest.mark.parametrize("filter", SHAPES + [{"name": {"like": "%Prompt%"}, "datasets_in_gui": "a"}])
+def test_a_filter_binds_its_values_in_the_order_filter_values_names_them(filter: Any) -> None:
+    target = "datasets" if "name" in filter else "runs"
+    node = filters.parse_filter(filter, target=target)
+    binds = filters._Binds()
+    filters._sql(node, filters._columns(target), binds)
+    assert binds.values == list(filters.filter_values(node))
+
+
+def test_filters_of_one_shape_share_a_statement_and_differ_in_their_values() -> None:
+    first = filters.select_runs({"run_number": 1, "rr_attributes.class": "A"}, page=0, page_size=5)
+    second = filters.select_runs({"run_number": 2, "rr_attributes.class": "B"}, page=3, page_size=5)
+    assert first.rows is second.rows and first.total is second.total
+    assert (first.params["v0"], first.params["v1"], first.params["page_offset"]) == (1, "A", 0)
+    assert (second.params["v0"], second.params["v1"], second.params["page_offset"]) == (2, "B", 15)
+    other_type = filters.select_runs({"run_number": 1, "rr_attributes.class": 7}, page=0, page_size=5)
+    other_keys = filters.select_runs({"run_number": 1, "rr_attributes.stop_reason": "A"}, page=0, page_size=5)
+    assert other_type.rows is not first.rows and other_keys.rows is not first.rows
 
 
 def test_compiled_filters_name_the_joined_tables() -> None:
     where = filters.compile_filter({"triplet_summary.dt-dt.BAD": {">": 0}}, target="runs")
     assert "dataset_summaries.triplet_summary" in str(where.compile(dialect=sqlite.dialect()))
-    rows, count = filters.select_runs({"run_number": 1})
+    rows, count, _, _ = filters.select_runs({"run_number": 1})
     assert "dataset_summaries" in str(rows) and "LEFT OUTER JOIN" in str(rows)
     assert "dataset_summaries" not in str(count)  # a count only joins what the filter uses
 
