@@ -24,7 +24,7 @@ def logging_config(level: int | str = logging.INFO) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": RequestIdFilter}},
-        "formatters": {"json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": FORMAT}},
+        "formatters": {"json": {"()": "pythonjsonlogger.orjson.OrjsonFormatter", "fmt": FORMAT}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
