@@ -1,10 +1,11 @@
 """Benchmark: ingest the simulator's 500 runs through the real HTTP path, then time a quiet cycle.
 
-Run: `.venv/bin/python benchmarks/ingestion.py [--engine sqlite|postgresql|both]`. The OMS simulator runs in
-its own process (OMS is a remote system: it must not share our interpreter), its clock frozen after the last
-run ended, so every run is complete. One ingestion cycle pages through all runs newest-first, downloads every
-run's LS (OAuth token, JSON:API pages of at most 5,000 LS), classifies with the default configuration and
-writes through the registry service. Reported: runs/s, LS/s, OMS requests per run, and a quiet cycle's cost.
+Run: `.venv/bin/python benchmarks/ingestion.py [--engine sqlite|postgresql|both] [--ls-per-run 2000]`. The OMS
+simulator runs in its own process (OMS is a remote system: it must not share our interpreter), its clock
+frozen after the last run ended, so every run is complete. One ingestion cycle pages through all runs
+newest-first, downloads every run's LS (OAuth token, JSON:API pages of at most 5,000 LS), classifies with the
+default configuration and writes through the registry service. Reported: runs/s, LS/s, OMS requests per run,
+and a quiet cycle's cost. `--ls-per-run` gives every run that many LS.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ PORT = 9591
 BASE = f"http://127.0.0.1:{PORT}"
 
 
-def start_simulator() -> subprocess.Popen[bytes]:
-    hours = (OmsWorld().end - OmsWorld().plans[0].start_time).total_seconds() / 3600 + 1
+def start_simulator(ls_per_run: int | None) -> subprocess.Popen[bytes]:
+    world = OmsWorld(ls_per_run=ls_per_run)
+    hours = (world.end - world.plans[0].start_time).total_seconds() / 3600 + 1
     process = subprocess.Popen(
         [
             sys.executable,
@@ -45,6 +47,7 @@ def start_simulator() -> subprocess.Popen[bytes]:
             "0",
             "--hours-in",
             str(hours),
+            *(["--ls-per-run", str(ls_per_run)] if ls_per_run else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -59,7 +62,7 @@ def start_simulator() -> subprocess.Popen[bytes]:
     raise SystemExit("the OMS simulator did not start")
 
 
-def bench(db: Database, label: str) -> None:
+def bench(db: Database, label: str, world: OmsWorld) -> None:
     migrate.upgrade(db)
     configuration.ensure_default(db, actor=SYSTEM)
     oms = OmsClient(
@@ -75,7 +78,7 @@ def bench(db: Database, label: str) -> None:
     elapsed = time.perf_counter() - started
     stats = httpx.get(f"{BASE}/_simulator/stats").json()
     runs = report.count("created")
-    total_ls = sum(p.ls_count for p in OmsWorld().plans)
+    total_ls = sum(p.ls_count for p in world.plans)
     httpx.delete(f"{BASE}/_simulator/stats")
     started = time.perf_counter()
     quiet = ingestion.run_cycle(db, oms)
@@ -97,13 +100,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--ls-per-run", type=int, help="every run this many LS (the issue's 2,000-LS runs)")
     args = parser.parse_args()
-    simulator = start_simulator()
+    simulator = start_simulator(args.ls_per_run)
+    world = OmsWorld(ls_per_run=args.ls_per_run)
     try:
         if args.engine in ("sqlite", "both"):
             with tempfile.TemporaryDirectory() as tmp:
                 db = Database(f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
-                bench(db, "SQLite")
+                bench(db, "SQLite", world)
                 db.dispose()
         if args.engine in ("postgresql", "both"):
             name = f"runreg_bench_{uuid.uuid4().hex[:8]}"
@@ -111,7 +116,7 @@ def main() -> None:
                 admin.execute(f'CREATE DATABASE "{name}"')
             try:
                 db = Database(args.pg.rsplit("/", 1)[0] + f"/{name}")
-                bench(db, "PostgreSQL")
+                bench(db, "PostgreSQL", world)
                 db.dispose()
             finally:
                 with psycopg.connect(args.pg, autocommit=True) as admin:

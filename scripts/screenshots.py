@@ -59,6 +59,24 @@ def _trend_vs_oms(page: Page) -> None:
     page.wait_for_timeout(600)
 
 
+def _fullscreen(page: Page) -> None:
+    """The first plot full screen, its third run selected: the run's facts and its stored histograms."""
+    page.wait_for_selector("body[data-trends-drawn]")
+    page.locator(".chart-card .fs-open").first.click()
+    page.wait_for_selector("#fullscreen[data-ready]")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#fs-previews figure.preview")
+    page.wait_for_timeout(800)
+
+
+def _fullscreen_with_oms(page: Page) -> None:
+    """The same, with the runs' delivered luminosity on a second y axis."""
+    _fullscreen(page)
+    page.select_option("#fs-oms", "delivered")
+    page.wait_for_timeout(600)
+
+
 def _first_workflow(page: Page) -> None:
     """The first workflow of the table, once its history plot and golden-JSON share are drawn."""
     page.locator("tr[data-workflow] a.wf-name").first.click()
@@ -192,6 +210,18 @@ PAGES: list[tuple[str, str, str, Step]] = [
         SHIFTER,
         _trend_vs_oms,
     ),
+    (
+        "trends-fullscreen",
+        "/trends?subsystem=PixelPhase1&pd=ZeroBias&ps=PromptReco&per_page=6",
+        SHIFTER,
+        _fullscreen,
+    ),
+    (
+        "trends-fullscreen-oms",
+        "/trends?subsystem=PixelPhase1&pd=ZeroBias&ps=PromptReco&per_page=6",
+        SHIFTER,
+        _fullscreen_with_oms,
+    ),
     ("trends-ledger", "/trends/ledger", SHIFTER, None),
     # Stats2: the demo's cmsweb simulator and workflow update fill these after a few minutes.
     ("workflows-table", "/stats?status=running-open&type=*Chain", VISITOR, None),
@@ -220,7 +250,9 @@ def main() -> None:
             elif click:
                 page.locator(click).first.click()
                 page.wait_for_timeout(600)
-            page.screenshot(path=OUT / f"{name}.png", full_page=True)
+            # A plot in full screen covers the window, not the page: shot as the window shows it.
+            full_screen = page.locator("body.fs-on").count() > 0
+            page.screenshot(path=OUT / f"{name}.png", full_page=not full_screen)
             context.close()
             print(f"{OUT / name}.png")
         browser.close()

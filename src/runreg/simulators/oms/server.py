@@ -504,8 +504,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--hours-in", type=float, default=6.0, help="start the clock this far into the timeline"
     )
+    parser.add_argument("--ls-per-run", type=int, help="every run this many LS (for benchmarks)")
     args = parser.parse_args(argv)
-    world = OmsWorld(seed=args.seed)
+    world = OmsWorld(seed=args.seed, ls_per_run=args.ls_per_run)
     clock = SimulatedClock(world.plans[0].start_time + timedelta(hours=args.hours_in), speed=args.speed)
     uvicorn.run(create_app(world, clock), host=args.host, port=args.port, log_level="info")
 

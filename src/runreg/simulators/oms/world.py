@@ -113,12 +113,19 @@ class OmsWorld:
     """
 
     def __init__(
-        self, seed: int = 2024, epoch: datetime = DEFAULT_EPOCH, first_run: int = 380000, runs: int = 500
+        self,
+        seed: int = 2024,
+        epoch: datetime = DEFAULT_EPOCH,
+        first_run: int = 380000,
+        runs: int = 500,
+        ls_per_run: int | None = None,
     ) -> None:
+        """`ls_per_run` gives every run that many LS (benchmarks of runs of one size) instead of sizes
+        drawn per kind of run."""
         self.seed = seed
         self.epoch = _aware(epoch)
         self.plans: tuple[RunPlan, ...] = tuple(
-            _plan_timeline(random.Random(seed), self.epoch.timestamp(), first_run, runs)
+            _plan_timeline(random.Random(seed), self.epoch.timestamp(), first_run, runs, ls_per_run)
         )
         self._starts = [p.start for p in self.plans]
         self._by_number = {p.run_number: p for p in self.plans}
@@ -190,7 +197,9 @@ def _aware(moment: datetime) -> datetime:
 # --- the timeline -------------------------------------------------------------------------------------
 
 
-def _plan_timeline(rng: random.Random, epoch: float, first_run: int, count: int) -> list[RunPlan]:
+def _plan_timeline(
+    rng: random.Random, epoch: float, first_run: int, count: int, ls_per_run: int | None = None
+) -> list[RunPlan]:
     plans: list[RunPlan] = []
     t = epoch + rng.uniform(60, 600)
     run_number = first_run
@@ -217,6 +226,8 @@ def _plan_timeline(rng: random.Random, epoch: float, first_run: int, count: int)
                 ls_count, long_run_done = 5400, True
             else:
                 ls_count = int(rng.triangular(50, _MAX_LS[kind], _MODE_LS[kind]))
+            if ls_per_run is not None:  # drawn all the same: the rest of the world stays as with this seed
+                ls_count = ls_per_run
             plans.append(
                 _plan_run(
                     rng, kind, run_number, t, ls_count, fill, scheme, first_in_fill=position == 0, menus=menus

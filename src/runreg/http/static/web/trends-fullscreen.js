@@ -136,6 +136,7 @@
       cap.innerHTML = `<b></b> <code></code>`;
       cap.querySelector("b").textContent = me.label; cap.querySelector("code").textContent = me.path || "";
       card.append(cap);
+      box.append(card);  // in the page before drawing: Plotly takes the width the card has then
       if (me.histogram) {
         const plot = document.createElement("div");
         plot.className = "preview-plot"; plot.title = "click to enlarge";
@@ -149,7 +150,6 @@
         p.append(link("DQM GUI", T.expandUrl(`${me.role}_gui_url`, run, of)), " · ", link("GUI image", T.expandUrl(`${me.role}_image_url`, run, of)));
         card.append(p);
       }
-      box.append(card);
     });
   }
 
