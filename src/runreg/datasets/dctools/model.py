@@ -1,8 +1,9 @@
 """Pure rules of the DC expert tools: what each tool does to one dataset of a run, as registry events.
 
 Every tool acts on "the offline datasets a table filter selects" (never online, never hidden except for
-un-hide). The service authorizes, selects, and writes what these functions decide through the registry's one
-write path, as one change set for the whole operation."""
+un-hide; a duplication writes into a hidden dataset only to re-create a copy a revert hid). The service
+authorizes, selects, and writes what these functions decide through the registry's one write path, as one
+change set for the whole operation."""
 
 from __future__ import annotations
 
