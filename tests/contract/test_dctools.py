@@ -10,6 +10,7 @@ from runreg.datasets.dctools import service as tools
 from runreg.eventlog.tables import change_sets, events
 from runreg.kernel.errors import InvalidInput, PermissionDenied
 from runreg.registry import service as registry
+from runreg.registry.events import Layer
 from runreg.registry.service import FlagEdit
 from runreg.storage.database import Database
 from tests.builders.cycles import DT_CERTIFIER, EXPRESS, PROMPT, offline_runs
@@ -121,6 +122,142 @@ def test_duplicate_creates_copies_whose_revert_hides_them(world: Database) -> No
     registry.revert_change_set(world, actor=CERTIFIER, change_set_id=done.change_set_id)
     assert tools.unique_dataset_names(world, filter={}) == sorted([EXPRESS, PROMPT])
     assert registry.run_state(world, RUNS[0]).datasets[new].attributes["hidden"] is True
+
+
+REDONE = "/PromptReco/Collisions2024C-rereco/DQM"
+
+
+def content(db: Database, run: int, name: str, *, as_of: int | None = None) -> tuple[dict, dict, dict]:
+    """A dataset's attributes, non-empty flag layers and OMS corrections (from the projections, or folded
+    from the log right after change set `as_of`)."""
+    ds = registry.run_state(db, run, as_of=as_of).datasets[name]
+    flags = {
+        (component, layer.value): list(f.layer(layer))
+        for component, f in sorted(ds.flags.items())
+        for layer in Layer
+        if f.layer(layer)
+    }
+    return dict(ds.attributes), flags, {key: list(r) for key, r in ds.oms.items() if r}
+
+
+def checked(db: Database, run: int, name: str) -> tuple[dict, dict, dict]:
+    """`content`, asserting the projections hold what the event log folds to."""
+    latest = registry.history(db, limit=1)[0].id
+    now = content(db, run, name)
+    assert now == content(db, run, name, as_of=latest), (run, name)
+    return now
+
+
+def event_types(db: Database, change_set_id: int) -> dict[int, list[str]]:
+    by_run: dict[int, list[str]] = {}
+    for event in registry.change_set_detail(db, change_set_id)[1]:
+        by_run.setdefault(event.run_number, []).append(event.type)
+    return by_run
+
+
+def test_a_reverted_duplication_is_redone_into_the_same_name_and_the_redo_reverted_again(
+    world: Database,
+) -> None:
+    """duplicate → revert → duplicate again (a corrected filter, the source repaired) → revert again: the
+    copies a revert hid are re-created in place, and reverting that puts them back exactly as hidden."""
+    first = tools.duplicate_datasets(
+        world,
+        actor=CERTIFIER,
+        filter={"run_number": {"<=": RUNS[1]}},  # the mistake: the last run left out
+        source_dataset_name=PROMPT,
+        target_dataset_name=REDONE,
+        workspaces=["dt", "csc"],
+    )
+    first_events = event_types(world, first.change_set_id)
+    assert sorted(first.changed) == [(RUNS[0], PROMPT), (RUNS[1], PROMPT)] and first.noted == {}
+    assert checked(world, RUNS[0], REDONE)[1] == checked(world, RUNS[0], PROMPT)[1]
+
+    undo = registry.revert_change_set(world, actor=CERTIFIER, change_set_id=first.change_set_id)
+    hidden = {run: checked(world, run, REDONE) for run in RUNS[:2]}
+    assert tools.unique_dataset_names(world, filter={}) == sorted([EXPRESS, PROMPT])
+    for attributes, flags, _ in hidden.values():
+        assert attributes["hidden"] is True and attributes["hidden_reason"] == "its duplication was reverted"
+        assert attributes["csc_state"] == "COMPLETED" and flags  # the copied LS are kept, hidden
+
+    # The source is repaired (dt-dt GOOD, dt signed off) before duplicating again, into dt only.
+    tools.batch_update(
+        world, actor=CERTIFIER, filter=ONLY_PROMPT, columns=["dt-dt"], new_status="GOOD", comment="fixed"
+    )
+    tools.change_states(
+        world, actor=CERTIFIER, filter=ONLY_PROMPT, workspace="dt", from_state="OPEN", to_state="SIGNOFF"
+    )
+    corrected = {"run_number": {">=": RUNS[0]}}
+    params = {"source_dataset_name": PROMPT, "target_dataset_name": REDONE, "workspaces": ["dt"]}
+    before_preview = written(world)
+    shown = tools.preview(world, tool="duplicate", filter=corrected, **params)
+    assert written(world) == before_preview
+    assert sorted(shown.changing) == sorted((run, PROMPT) for run in RUNS) and shown.skipped == {}
+    [(note, count)] = shown.noted.items()
+    assert (
+        count == 2 and f"{REDONE} re-created over its copy hidden when its duplication was reverted" in note
+    )
+
+    redo = tools.duplicate_datasets(world, actor=CERTIFIER, filter=corrected, **params)
+    assert redo.noted == shown.noted and len(redo.changed) == 3
+    assert tools.unique_dataset_names(world, filter={}) == sorted([EXPRESS, PROMPT, REDONE])
+    for run in RUNS:
+        attributes, flags, oms = checked(world, run, REDONE)
+        source_attributes, source_flags, source_oms = checked(world, run, PROMPT)
+        assert "hidden" not in attributes and "hidden_reason" not in attributes
+        assert attributes == {"global_state": "OPEN", "dt_state": "SIGNOFF", "duplicated_from": PROMPT}
+        assert (flags, oms) == (source_flags, source_oms) and status(world, run, REDONE) == [(1, 10, "GOOD")]
+    # The log: the redo is one change set, revertible; the hidden copies are changed, not created again.
+    redo_events = event_types(world, redo.change_set_id)
+    assert "DatasetCreated" not in redo_events[RUNS[0]] + redo_events[RUNS[1]]
+    assert redo_events[RUNS[2]][0] == "DatasetCreated"
+    assert not registry.describe_change_set(world, change_set_id=redo.change_set_id).creates
+    assert event_types(world, first.change_set_id) == first_events  # nothing of the first one lost
+    assert registry.describe_change_set(world, change_set_id=first.change_set_id).reverted_by == [
+        undo.change_set_id
+    ]
+    # Visible now: duplicating into the name once more is refused, naming it, and writes nothing.
+    before = written(world)
+    with pytest.raises(InvalidInput) as refused:
+        tools.duplicate_datasets(world, actor=CERTIFIER, filter=corrected, **params)
+    assert refused.value.field == "target_dataset_name" and written(world) == before
+    assert f"already has dataset {REDONE!r}, visible" in refused.value.message
+
+    # Reverting the redo: the two copies back exactly as the first revert left them (dt SIGNOFF and csc
+    # COMPLETED do not make it a closed revert), the third hidden with its copied LS.
+    again = registry.revert_change_set(world, actor=CERTIFIER, change_set_id=redo.change_set_id)
+    assert tools.unique_dataset_names(world, filter={}) == sorted([EXPRESS, PROMPT])
+    assert {run: checked(world, run, REDONE) for run in RUNS[:2]} == hidden
+    attributes, flags, _ = checked(world, RUNS[2], REDONE)
+    assert attributes["hidden_reason"] == "its duplication was reverted" and flags
+    assert registry.describe_change_set(world, change_set_id=redo.change_set_id).reverted_by == [
+        again.change_set_id
+    ]
+    # And the duplication can be redone once more: all three are copies a revert hid.
+    assert list(tools.preview(world, tool="duplicate", filter=corrected, **params).noted.values()) == [3]
+
+
+def test_a_target_an_expert_hid_is_not_overwritten(world: Database) -> None:
+    only = {"run_number": RUNS[0]}
+    params = {"source_dataset_name": PROMPT, "target_dataset_name": REDONE}
+    done = tools.duplicate_datasets(world, actor=CERTIFIER, filter=only, **params)
+    registry.revert_change_set(world, actor=CERTIFIER, change_set_id=done.change_set_id)
+    # An expert un-hides the copy and hides it again for a reason of their own: it is their data now.
+    tools.unhide_datasets(world, actor=CERTIFIER, filter={"name": REDONE}, reason="keep it")
+    with pytest.raises(InvalidInput) as refused:
+        tools.hide_datasets(
+            world, actor=CERTIFIER, filter={"name": REDONE}, reason="its duplication was reverted"
+        )
+    assert refused.value.field == "reason"
+    tools.hide_datasets(world, actor=CERTIFIER, filter={"name": REDONE}, reason="wrong era")
+    before = written(world)
+    with pytest.raises(InvalidInput) as previewed:
+        tools.preview(world, tool="duplicate", filter=only, **params)
+    with pytest.raises(InvalidInput) as refused:
+        tools.duplicate_datasets(world, actor=CERTIFIER, filter=only, **params)
+    for error in (previewed.value, refused.value):
+        assert error.field == "target_dataset_name"
+        assert f"run {RUNS[0]} already has dataset {REDONE!r}, hidden (wrong era)" in error.message
+    assert written(world) == before
 
 
 def test_change_states_in_one_workspace_and_in_all(world: Database) -> None:

@@ -161,7 +161,8 @@ def test_hide_duplicate_states_and_unique_names_through_the_original_routes(
         },
         headers=DC,
     )
-    assert made.status_code == 200, made.text and len(made.json()) == 1
+    assert made.status_code == 200, made.text
+    assert len(made.json()) == 1
     names = client.post("/dc_tools/unique_dataset_names", json={"filter": {}}).json()
     assert names == sorted([EXPRESS, PROMPT, copy])
     moved = client.post(
@@ -237,3 +238,36 @@ def test_every_tool_has_its_page_and_a_bad_filter_is_named(client: TestClient, t
     assert "runregistry.get_datasets(" in page.text
     broken = client.get("/offline/dc-tools", params={"tool": tool, "filter": "{not json"}, headers=DC)
     assert broken.status_code == 200 and "filter" in broken.text and "field-error" in broken.text
+
+
+def test_a_reverted_duplication_is_previewed_as_re_created_and_redone_over_http(
+    client: TestClient, db: Database
+) -> None:
+    copy = "/PromptReco/Collisions2024C-v2/DQM"
+    body = {"filter": {"run_number": RUNS[0]}, "source_dataset_name": PROMPT, "target_dataset_name": copy}
+    made = client.post("/api/v1/dctools/duplicate", json=body, headers=DC)
+    assert made.status_code == 200, made.text
+    assert made.json()["noted"] == {}
+    reverted = client.post(f"/api/v1/change-sets/{made.json()['change_set_id']}/revert", json={}, headers=DC)
+    assert reverted.status_code == 200, reverted.text
+    again = {**body, "filter": {"run_number": {">=": RUNS[0]}}}
+    shown = client.post("/api/v1/dctools/duplicate/preview", json=again).json()
+    assert shown["changing"] == 3 and list(shown["noted"].values()) == [1]
+    [note] = shown["noted"]
+    assert note.startswith(f"{copy} re-created over its copy hidden when its duplication was reverted")
+    # The page's preview says it too, beside the count.
+    page = client.get("/offline/dc-tools", params={"tool": "duplicate"}, headers=DC)
+    form = {**again, "tool": "duplicate", "filter": json.dumps(again["filter"])}
+    previewed = client.post(
+        "/offline/dc-tools/preview", data=form, headers={**DC, "x-csrf-token": client.cookies["runreg_csrf"]}
+    )
+    assert page.status_code == 200 and previewed.status_code == 200, previewed.text
+    assert (
+        '<ul class="noted"><li>1 of them: ' in previewed.text and "re-created over its copy" in previewed.text
+    )
+    redone = client.post("/api/v1/dctools/duplicate", json=again, headers=DC)
+    assert redone.status_code == 200, redone.text
+    assert redone.json()["noted"] == shown["noted"]
+    assert registry.run_state(db, RUNS[0]).datasets[copy].attributes.get("hidden") is None
+    refused = client.post("/api/v1/dctools/duplicate", json=again, headers=DC)
+    assert refused.status_code == 400 and "target_dataset_name" in refused.text and "visible" in refused.text

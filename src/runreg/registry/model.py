@@ -321,13 +321,27 @@ _UNFINISHED = frozenset({WAITING_DQM_GUI, RunStatus.OPEN.value})
 #: Attribute the DC tools set (with `hidden_reason`) on a dataset hidden from offline tables, cycles and
 #: tools: the original's `deleted` flag.
 HIDDEN = "hidden"
+HIDDEN_REASON = "hidden_reason"
 #: Attribute of a dataset the DC tools created as a copy of another (its name): reverting the change set that
 #: created it hides it (registry.revert), where other creations cannot be reverted.
 DUPLICATED_FROM = "duplicated_from"
+#: The `hidden_reason` of a copy hidden by reverting its duplication (the DC tools' hide refuses it as a
+#: reason of its own, so it tells such copies from datasets an expert hid).
+REVERTED_DUPLICATION = "its duplication was reverted"
 
 
 def is_hidden(attributes: Mapping[str, Any]) -> bool:
     return attributes.get(HIDDEN) is True
+
+
+def is_reverted_copy(attributes: Mapping[str, Any]) -> bool:
+    """A copy the DC tools duplicated, hidden since by the revert of its duplication and by nothing else:
+    it stands for no data anyone certifies, so duplicating into its name again re-creates it."""
+    return (
+        is_hidden(attributes)
+        and attributes.get(HIDDEN_REASON) == REVERTED_DUPLICATION
+        and DUPLICATED_FROM in attributes
+    )
 
 
 def allowed_moves(current: str, layer: Layer = Layer.MANUAL) -> frozenset[str]:

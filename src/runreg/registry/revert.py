@@ -20,7 +20,15 @@ from runreg.registry.events import (
     RunAttributesChanged,
     RunCreated,
 )
-from runreg.registry.model import DUPLICATED_FROM, HIDDEN, RunState, apply
+from runreg.registry.model import (
+    DUPLICATED_FROM,
+    HIDDEN,
+    HIDDEN_REASON,
+    REVERTED_DUPLICATION,
+    RunState,
+    apply,
+    is_reverted_copy,
+)
 
 # A cell is one independently overwritable value: an attribute key, or the LS of one component/key.
 Cell = tuple[str, ...]
@@ -99,9 +107,7 @@ def restoring_events(before: RunState | None, reverted: Sequence[Event]) -> list
         raise ValueError("a change set that created a run or dataset cannot be reverted")
     reverted = [e for e in reverted if e.dataset not in duplicated]
     out: list[Event] = [
-        DatasetAttributesChanged(
-            name=name, attributes={HIDDEN: True, "hidden_reason": "its duplication was reverted"}
-        )
+        DatasetAttributesChanged(name=name, attributes={HIDDEN: True, HIDDEN_REASON: REVERTED_DUPLICATION})
         for name in sorted(duplicated)
     ]
     oms_set: dict[str, Any] = {}
@@ -197,7 +203,10 @@ def _restore_key(previous: dict[str, Any], key: str, restored: dict[str, Any], r
 def closed_touches(current: RunState, restoring: Sequence[Event]) -> list[str]:
     """What the restoring events would change that a direct edit may not change now: RR attributes and
     online flags of a run that is no longer OPEN, flags of an offline workspace that is no longer OPEN, and
-    state moves (a revert may not move a run or dataset out of order either)."""
+    state moves (a revert may not move a run or dataset out of order either). A copy the restoring events
+    hide again as a reverted duplication (the revert of a duplication redone into its name) is exempt: its
+    states and LS go back to what the revert of its duplication left, out of every table, cycle and tool,
+    as reverting a duplication hides copies whatever their states."""
     found: list[str] = []
     run_open = current.status == "OPEN"
     after = copy.deepcopy(current)
@@ -205,7 +214,10 @@ def closed_touches(current: RunState, restoring: Sequence[Event]) -> list[str]:
         apply(after, event)
     if after.status != current.status:
         found.append(f"state of run {current.run_number} ({current.status} -> {after.status})")
+    rehidden = {name for name, ds in after.datasets.items() if is_reverted_copy(ds.attributes)}
     for event in restoring:
+        if event.dataset in rehidden:
+            continue
         match event:
             case RunAttributesChanged():
                 changed = (set(event.rr) | set(event.removed_rr)) - {"state"}

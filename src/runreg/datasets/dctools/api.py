@@ -71,6 +71,7 @@ def preview_out(found: service.Preview) -> dict[str, Any]:
         "selected": found.selection.count,
         "changing": len(found.changing),
         "skipped": found.skipped,
+        "noted": found.noted,
         "events": found.events,
         "needs_confirmation": found.needs_confirmation,
         "datasets": [{"run_number": run, "name": name} for run, name in found.selection.keys[:PREVIEW_ROWS]],
@@ -86,6 +87,7 @@ def outcome_out(done: service.Outcome) -> dict[str, Any]:
         "selected": done.selected,
         "changed": [{"run_number": run, "name": name} for run, name in done.changed],
         "skipped": done.skipped,
+        "noted": done.noted,
     }
 
 

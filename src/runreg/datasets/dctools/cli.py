@@ -38,6 +38,8 @@ def _tool(tool: str, filter: str, yes: bool, confirm_all: bool, comment: str, **
             console.print(
                 f"{shown.summary}: {shown.selection.count} selected, {len(shown.changing)} would change"
             )
+            for what, count in shown.noted.items():
+                console.print(f"  {count} of them: {what}")
             for reason, count in shown.skipped.items():
                 console.print(f"  left as they are: {count} ({reason})")
             if shown.needs_confirmation:
@@ -48,6 +50,8 @@ def _tool(tool: str, filter: str, yes: bool, confirm_all: bool, comment: str, **
             db, actor=cli_actor(), tool=tool, filter=given, confirm_all=confirm_all, comment=comment, **params
         )
     console.print(f"{done.summary}: {len(done.changed)} changed, change set {done.change_set_id or '(none)'}")
+    for what, count in done.noted.items():
+        console.print(f"  {count} of them: {what}")
     if done.change_set_id:
         console.print(f"revert with: runreg changes revert {done.change_set_id}")
 

@@ -1,8 +1,9 @@
 """Pure rules of the DC expert tools: what each tool does to one dataset of a run, as registry events.
 
 Every tool acts on "the offline datasets a table filter selects" (never online, never hidden except for
-un-hide). The service authorizes, selects, and writes what these functions decide through the registry's one
-write path, as one change set for the whole operation."""
+un-hide; a duplication writes into a hidden dataset only to re-create a copy a revert hid). The service
+authorizes, selects, and writes what these functions decide through the registry's one write path, as one
+change set for the whole operation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from runreg.kernel.errors import InvalidInput, InvalidState
 from runreg.kernel.quality import USER_STATUSES
-from runreg.kernel.ranges import RangeMap, differences
+from runreg.kernel.ranges import RangeMap, differences, same_value
 from runreg.registry import model
 from runreg.registry.events import (
     DatasetAttributesChanged,
@@ -20,16 +21,26 @@ from runreg.registry.events import (
     FlagsCleared,
     FlagsSet,
     Layer,
+    OmsValuesCleared,
     OmsValuesSet,
 )
-from runreg.registry.model import DUPLICATED_FROM, GLOBAL, HIDDEN, WAITING_DQM_GUI, RunState
+from runreg.registry.model import (
+    DUPLICATED_FROM,
+    GLOBAL,
+    HIDDEN,
+    HIDDEN_REASON,
+    REVERTED_DUPLICATION,
+    WAITING_DQM_GUI,
+    DatasetState,
+    RunState,
+    is_reverted_copy,
+)
 
 #: The tools that write, each checked with its named action `datasets:dctools:<tool>` (un-hide is `hide`'s).
 TOOLS = ("duplicate", "copy_columns", "batch_update", "change_states", "hide", "unhide")
 ACTIONS = {tool: f"datasets:dctools:{'hide' if tool == 'unhide' else tool}" for tool in TOOLS}
 #: Datasets one operation may act on (the original refused unique names beyond 12,000).
 MAX_DATASETS = 12_000
-HIDDEN_REASON = "hidden_reason"
 MIN_REASON = 3
 
 
@@ -48,6 +59,15 @@ def check_reason(field: str, text: str | None) -> str:
     if len(text) < MIN_REASON:
         raise InvalidInput(field, f"is required (at least {MIN_REASON} characters): say why")
     return text
+
+
+def check_hiding_reason(text: str | None) -> str:
+    """Why datasets are hidden; not the revert's own wording, which marks the copies a duplication may
+    re-create (`model.is_reverted_copy`): a dataset an expert hid is never overwritten."""
+    reason = check_reason("reason", text)
+    if reason == REVERTED_DUPLICATION:
+        raise InvalidInput("reason", f"{reason!r} is what a revert records on the copies it hides: say why")
+    return reason
 
 
 def check_filter(filter: Mapping[str, Any] | None, confirm_all: bool) -> dict[str, Any]:
@@ -94,10 +114,12 @@ def check_workspaces(field: str, chosen: Iterable[str], offline: Sequence[str]) 
 def duplicate(run: RunState, source: str, target: str, workspaces: Sequence[str]) -> list[Event]:
     """A copy of `source` named `target` in the same run: its attributes except states and hiding, the
     states of `global` and of `workspaces` (`waiting dqm gui` where the source has none), both layers of
-    every component's LS and its own OMS corrections. Marked `duplicated_from` (a revert hides it)."""
+    every component's LS and its own OMS corrections. Marked `duplicated_from` (a revert hides it).
+
+    Where `target` is a copy hidden by the revert of an earlier duplication (`redo_note`), that copy is made
+    this one instead, un-hidden, by changes the registry's revert restores (a dataset is never deleted from
+    the event log, so the name cannot be created again). Any other dataset of that name refuses."""
     ds = run.dataset(source)
-    if target in run.datasets:
-        raise InvalidInput("target_dataset_name", f"run {run.run_number} already has dataset {target!r}")
     attributes = {
         key: value
         for key, value in ds.attributes.items()
@@ -106,6 +128,12 @@ def duplicate(run: RunState, source: str, target: str, workspaces: Sequence[str]
     for ws in dict.fromkeys([GLOBAL, *workspaces]):
         attributes[f"{ws}_state"] = ds.attributes.get(f"{ws}_state", WAITING_DQM_GUI)
     attributes[DUPLICATED_FROM] = source
+    existing = run.datasets.get(target)
+    if existing is not None:
+        refusal = target_refusal(run, target)
+        if refusal:
+            raise InvalidInput("target_dataset_name", refusal)
+        return _overwrite(existing, ds, attributes)
     events = model.create_dataset(run, target, attributes)
     for component, flags in sorted(ds.flags.items()):
         for layer in (Layer.AUTOMATIC, Layer.MANUAL):
@@ -119,6 +147,72 @@ def duplicate(run: RunState, source: str, target: str, workspaces: Sequence[str]
         events += [
             OmsValuesSet(name=target, first_ls=lo, last_ls=hi, values={key: value})
             for lo, hi, value in ranges
+        ]
+    return events
+
+
+def target_refusal(run: RunState, target: str) -> str | None:
+    """Why a duplication may not write into `target` of this run (None: it may: absent, or a copy a revert
+    hid): a visible dataset, or one hidden for another reason, is someone's data."""
+    existing = run.datasets.get(target)
+    if existing is None or is_reverted_copy(existing.attributes):
+        return None
+    where = f"run {run.run_number} already has dataset {target!r}"
+    if not model.is_hidden(existing.attributes):
+        return f"{where}, visible: duplicate into a new name"
+    reason = existing.attributes.get(HIDDEN_REASON) or "no reason given"
+    return (
+        f"{where}, hidden ({reason}), not by a revert of its duplication: un-hide it and choose another "
+        "name, or duplicate into a new name"
+    )
+
+
+def redo_note(run: RunState, source: str, target: str) -> str | None:
+    """What a duplication does to `target` beyond creating it (None: it creates it): the copy a revert hid
+    is re-created from `source`."""
+    existing = run.datasets.get(target)
+    if existing is None or not is_reverted_copy(existing.attributes):
+        return None
+    return (
+        f"{target} re-created over its copy hidden when its duplication was reverted: un-hidden, its "
+        f"attributes, states and LS overwritten from {source} (reverting this hides it again as it was)"
+    )
+
+
+def _overwrite(existing: DatasetState, source: DatasetState, attributes: dict[str, Any]) -> list[Event]:
+    """The events making `existing` what a fresh copy of `source` with `attributes` would be: the attribute
+    delta (hiding and stale keys removed) and, per component layer and OMS key, the LS that differ set and
+    those the source lacks cleared. Deltas only, so the revert restores exactly the hidden copy."""
+    name = existing.name
+    current = existing.attributes
+    changed = {k: v for k, v in attributes.items() if k not in current or not same_value(current[k], v)}
+    removed = tuple(sorted(k for k in current if k not in attributes))
+    events: list[Event] = [DatasetAttributesChanged(name=name, attributes=changed, removed=removed)]
+    for component in sorted(set(source.flags) | set(existing.flags)):
+        for layer in (Layer.AUTOMATIC, Layer.MANUAL):
+            old = existing.flags[component].layer(layer) if component in existing.flags else RangeMap()
+            new = source.flags[component].layer(layer) if component in source.flags else RangeMap()
+            events += [
+                FlagsSet(
+                    name=name, first_ls=lo, last_ls=hi, component=component, triplet=dict(t), layer=layer
+                )
+                for lo, hi, t in differences(old, new)
+            ]
+            events += [
+                FlagsCleared(name=name, first_ls=g_lo, last_ls=g_hi, component=component, layer=layer)
+                for lo, hi, _ in old
+                for g_lo, g_hi in new.gaps(lo, hi)
+            ]
+    for key in sorted(set(source.oms) | set(existing.oms)):
+        old, new = existing.oms.get(key, RangeMap()), source.oms.get(key, RangeMap())
+        events += [
+            OmsValuesSet(name=name, first_ls=lo, last_ls=hi, values={key: value})
+            for lo, hi, value in differences(old, new)
+        ]
+        events += [
+            OmsValuesCleared(name=name, first_ls=g_lo, last_ls=g_hi, keys=(key,))
+            for lo, hi, _ in old
+            for g_lo, g_hi in new.gaps(lo, hi)
         ]
     return events
 

@@ -28,7 +28,8 @@ from runreg.registry.model import RunState
 from runreg.storage.database import Database
 
 Check = Callable[[str, Target], None]
-#: What one tool does to one dataset: its events and, when it has none, why it is left.
+#: What one tool does to one dataset: its events and a note: when it has none, why it is left; when it has
+#: some, what it does beyond the tool's summary (a preview counts both by their words).
 Step = Callable[[Check, RunState, str], tuple[list[Event], str | None]]
 
 
@@ -56,7 +57,8 @@ class Tool:
 @dataclass(frozen=True)
 class Preview:
     """What a tool would do: the selection (filter, datasets, count), the datasets it would change, those it
-    would leave by reason, and whether an empty filter still needs confirming."""
+    would leave by reason, what else it would do to some of those it changes (`noted`, counted by what), and
+    whether an empty filter still needs confirming."""
 
     tool: str
     summary: str
@@ -65,6 +67,7 @@ class Preview:
     skipped: dict[str, int]
     events: int
     needs_confirmation: bool
+    noted: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Outcome:
     selected: int
     changed: list[tuple[int, str]]
     skipped: dict[str, int] = field(default_factory=dict)
+    noted: dict[str, int] = field(default_factory=dict)
 
 
 # -- reads ---------------------------------------------------------------------------------------------------
@@ -97,8 +101,9 @@ def preview(
     chosen = _select(db, built, given)
     changing: list[tuple[int, str]] = []
     skips: list[str] = []
+    notes: list[str] = []
     planned = registry.decide_only(
-        db, decisions=_decisions(built, chosen, lambda action, target: None, changing, skips)
+        db, decisions=_decisions(built, chosen, lambda action, target: None, changing, skips, notes)
     )
     return Preview(
         tool=tool,
@@ -106,6 +111,7 @@ def preview(
         selection=chosen,
         changing=changing,
         skipped=dict(Counter(skips)),
+        noted=dict(Counter(notes)),
         events=sum(len(events) for events in planned.values()),
         needs_confirmation=not given and not confirm_all,
     )
@@ -131,6 +137,7 @@ def run_tool(
     chosen = _selected(db, built, given)
     changing: list[tuple[int, str]] = []
     skips: list[str] = []
+    notes: list[str] = []
     with db.transaction() as conn:
         permissions = configuration.current(conn)[1].permissions
 
@@ -141,7 +148,7 @@ def run_tool(
             conn,
             actor=actor,
             comment=_comment(built, given, len(chosen.rows), comment),
-            decisions=_decisions(built, chosen, check, changing, skips),
+            decisions=_decisions(built, chosen, check, changing, skips, notes),
         )
     return Outcome(
         tool=tool,
@@ -151,6 +158,7 @@ def run_tool(
         selected=chosen.count,
         changed=changing if result.change_set_id else [],
         skipped=dict(Counter(skips)),
+        noted=dict(Counter(notes)) if result.change_set_id else {},
     )
 
 
@@ -302,7 +310,7 @@ def build(tool: str, config: Configuration, params: Mapping[str, Any]) -> Tool:
 
         def duplicate(check: Check, run: RunState, name: str) -> tuple[list[Event], str | None]:
             check(action, target(run, new))
-            return rules.duplicate(run, name, new, workspaces), None
+            return rules.duplicate(run, name, new, workspaces), rules.redo_note(run, name, new)
 
         into = ", ".join(["global", *[ws for ws in workspaces if ws != "global"]])
         return Tool(tool, duplicate, f"duplicate {source} into {new} (states of {into})", only_name=source)
@@ -359,14 +367,15 @@ def build(tool: str, config: Configuration, params: Mapping[str, Any]) -> Tool:
             else "in every workspace"
         )
         return Tool(tool, move, f"move to {to_state} {where}")
-    reason = rules.check_reason("reason", params.get("reason"))
     if tool == "hide":
+        reason = rules.check_hiding_reason(params.get("reason"))
 
         def conceal(check: Check, run: RunState, name: str) -> tuple[list[Event], str | None]:
             check(action, target(run, name))
             return rules.hide(run, name, reason), None
 
         return Tool(tool, conceal, f"hide ({reason})")
+    reason = rules.check_reason("reason", params.get("reason"))
 
     def reveal(check: Check, run: RunState, name: str) -> tuple[list[Event], str | None]:
         check(action, target(run, name))
@@ -392,7 +401,12 @@ def _selected(db: Database, tool: Tool, given: dict[str, Any]) -> selection.Sele
 
 
 def _decisions(
-    tool: Tool, chosen: selection.Selection, check: Check, changing: list[tuple[int, str]], skips: list[str]
+    tool: Tool,
+    chosen: selection.Selection,
+    check: Check,
+    changing: list[tuple[int, str]],
+    skips: list[str],
+    notes: list[str],
 ) -> dict[int, registry.Decide]:
     by_run: dict[int, list[str]] = {}
     for run_number, name in chosen.keys:
@@ -406,6 +420,8 @@ def _decisions(
             events, why = tool.step(check, run, name)
             if events:
                 changing.append((run.run_number, name))
+                if why:
+                    notes.append(why)
             else:
                 skips.append(why or "nothing to change")
             return events
