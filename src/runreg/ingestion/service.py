@@ -18,6 +18,7 @@ from runreg.configuration import service as configuration
 from runreg.configuration.model import Configuration
 from runreg.ingestion import model, store, why
 from runreg.kernel.actors import SERVICES_EGROUP, Actor, ActorKind
+from runreg.kernel.collector import collector_paused
 from runreg.kernel.errors import InvalidInput, InvalidState, RunNotFound, RunregError
 from runreg.kernel.lsdiff import per_key_ranges
 from runreg.luminosity import model as luminosity_model
@@ -271,18 +272,19 @@ def ingest_run(
     classifier = classifier or Classifier(configuration.current_configuration(db))
     if lumisections is None:
         lumisections = oms.lumisections(run_number, fields=classifier.fetch_keys)
-    # Only keys RR keeps or classifiers read: timestamps and per-LS luminosity would give one range per LS.
-    per_ls = {k: v for k, v in per_key_ranges(lumisections, keys=classifier.ls_keys).items() if v}
-    ls_count = len(lumisections)
-    oms_attributes = model.derive_oms_attributes(oms_run, lumisections)
     stored = _stored_rr(db, run_number)
-    rr, flags = classifier.classify(
-        oms_attributes,
-        per_ls,
-        ls_count,
-        base_rr=base_rr or {},
-        significant_anyway=bool(stored.get("significant")),
-    )
+    with collector_paused():  # ranges and statuses of every LS: many objects, no cycles
+        # Only keys RR keeps or classifiers read: timestamps and per-LS luminosity would give one range per LS.
+        per_ls = {k: v for k, v in per_key_ranges(lumisections, keys=classifier.ls_keys).items() if v}
+        ls_count = len(lumisections)
+        oms_attributes = model.derive_oms_attributes(oms_run, lumisections)
+        rr, flags = classifier.classify(
+            oms_attributes,
+            per_ls,
+            ls_count,
+            base_rr=base_rr or {},
+            significant_anyway=bool(stored.get("significant")),
+        )
     update = registry.AutomaticUpdate(
         oms_attributes=oms_attributes,
         rr_attributes=rr,
