@@ -274,7 +274,7 @@ def ingest_run(
         lumisections = oms.lumisections(run_number, fields=classifier.fetch_keys)
     stored = _stored_rr(db, run_number)
     with collector_paused():  # ranges and statuses of every LS: many objects, no cycles
-        # Only keys RR keeps or classifiers read: timestamps and per-LS luminosity would give one range per LS.
+        # Only keys RR keeps or classifiers read: timestamps and per-LS luminosity give one range per LS.
         per_ls = {k: v for k, v in per_key_ranges(lumisections, keys=classifier.ls_keys).items() if v}
         ls_count = len(lumisections)
         oms_attributes = model.derive_oms_attributes(oms_run, lumisections)

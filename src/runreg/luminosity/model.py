@@ -111,15 +111,17 @@ def same(a: np.ndarray, b: np.ndarray) -> bool:
 # -- OMS ----------------------------------------------------------------------------------------------------
 def from_oms(run_number: int, lumisections: Sequence[Mapping[str, Any]]) -> LumiSeries:
     """Dense arrays from OMS lumisections (already in /pb, numbered 1..N by the client's checks)."""
-    arrays = {}
-    for key, name in OMS_FIELDS.items():
-        values = np.full(len(lumisections), np.nan)
-        for index, ls in enumerate(lumisections):
-            value = ls.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-                values[index] = value
-        arrays[key] = values
+    arrays = {key: _numbers(ls.get(name) for ls in lumisections) for key, name in OMS_FIELDS.items()}
     return LumiSeries(run_number, OMS, "", arrays["delivered"], arrays["recorded"])
+
+
+def _numbers(values: Iterable[Any]) -> np.ndarray:
+    """Floats of the JSON numbers, NaN for anything else (null, a string, a boolean, an infinity)."""
+    out = np.fromiter(
+        (value if type(value) is float or type(value) is int else np.nan for value in values), dtype=float
+    )
+    out[~np.isfinite(out)] = np.nan
+    return out
 
 
 # -- brilcalc -----------------------------------------------------------------------------------------------
