@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from runreg.trends.metrics.shapes import HERMITE_NODES, HERMITE_WEIGHTS, LANDAU_MODE, landau_fast_derivatives
+from runreg.trends.metrics.shapes import landau_fast_derivatives
 
 #: A model's value at each x (m), its Jacobian (m × n) and Hessian (m × n × n) by the n parameters.
 Derivatives = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -73,46 +73,6 @@ def gauss_landau_model(
         hessian[:, :3, :3] = landau_part[2]
         hessian[:, [[0], [4], [3]], order] += gauss_part[2]
     return landau_part[0] + gauss_part[0], jacobian, hessian
-
-
-def landau_gauss_model(
-    x: np.ndarray, width: float, mpv: float, area: float, sigma: float, second: bool = True
-) -> Derivatives:
-    """`shapes.landau_gauss` by (width W, mpv, area A, sigma): A · Σₖ qₖ with qₖ = wₖ Landau(λₖ)/W,
-    λₖ = dₖ/W + LANDAU_MODE, dₖ = x − sigma·nₖ − mpv over the Gauss–Hermite nodes nₖ (weights wₖ). With
-    gₖ = wₖ Landau'(λₖ)/W and hₖ = wₖ Landau''(λₖ)/W the derivatives are sums over k of q, g, h times
-    powers of d, n and 1/W."""
-    nodes = HERMITE_NODES[None, :]
-    d = x[:, None] - sigma * nodes - mpv  # bins × nodes
-    s, s1, s2 = landau_fast_derivatives(d / width + LANDAU_MODE)
-    scaled = HERMITE_WEIGHTS[None, :] / width
-    q, g = (s * scaled).sum(axis=1), s1 * scaled
-    iw = 1 / width
-    gs, gn, gd = g.sum(axis=1), (g * nodes).sum(axis=1), (g * d).sum(axis=1)
-    jacobian = np.empty((x.size, 4))
-    jacobian[:, 0] = area * (-iw * iw * gd - iw * q)
-    jacobian[:, 1] = -area * iw * gs
-    jacobian[:, 2] = q
-    jacobian[:, 3] = -area * iw * gn
-    hessian = np.zeros((x.size, 4, 4))
-    if second:
-        h = s2 * scaled
-        hd, hn = h * d, h * nodes
-        i2, i3 = iw * iw, iw * iw * iw
-        entries = {
-            (0, 0): area * (2 * i2 * q + 4 * i3 * gd + i2 * i2 * (hd * d).sum(axis=1)),
-            (0, 1): area * (2 * i2 * gs + i3 * hd.sum(axis=1)),
-            (0, 2): -iw * iw * gd - iw * q,
-            (0, 3): area * (2 * i2 * gn + i3 * (hd * nodes).sum(axis=1)),
-            (1, 1): area * i2 * h.sum(axis=1),
-            (1, 2): -iw * gs,
-            (1, 3): area * i2 * hn.sum(axis=1),
-            (2, 3): -iw * gn,
-            (3, 3): area * i2 * (hn * nodes).sum(axis=1),
-        }
-        for (i, j), entry in entries.items():
-            hessian[:, i, j] = hessian[:, j, i] = entry
-    return area * q, jacobian, hessian
 
 
 def chi2_gradient(y: np.ndarray, e: np.ndarray, derivatives: Derivatives) -> np.ndarray:

@@ -102,8 +102,8 @@ def gauss(x: np.ndarray, mean: float, sigma: float) -> np.ndarray:
     return np.exp(-0.5 * ((np.asarray(x, dtype=float) - mean) / sigma) ** 2)
 
 
-HERMITE_NODES, HERMITE_WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
-HERMITE_WEIGHTS = HERMITE_WEIGHTS / HERMITE_WEIGHTS.sum()
+_G_NODES, _G_WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
+_G_WEIGHTS = _G_WEIGHTS / _G_WEIGHTS.sum()
 
 
 def landau_gauss(x: np.ndarray, width: float, mpv: float, area: float, sigma: float) -> np.ndarray:
@@ -113,6 +113,6 @@ def landau_gauss(x: np.ndarray, width: float, mpv: float, area: float, sigma: fl
     if width <= 0 or sigma < 0:
         return np.full_like(x, np.inf)
     location = mpv - LANDAU_MODE * width  # the parameter is the true most probable value
-    shifted = x[:, None] - sigma * HERMITE_NODES[None, :]
+    shifted = x[:, None] - sigma * _G_NODES[None, :]
     density = landau_fast(((shifted - location) / width).ravel()).reshape(shifted.shape) / width
-    return area * (density * HERMITE_WEIGHTS[None, :]).sum(axis=1)
+    return area * (density * _G_WEIGHTS[None, :]).sum(axis=1)
