@@ -92,15 +92,12 @@ def _with_derivatives(
         diagonal = np.abs(np.diag(full))
         return np.diag(np.where(diagonal > 1e-12, diagonal, 1.0))
 
-    def g2(
-        *parameters: float,
-    ) -> np.ndarray:  # Minuit2 asks for the diagonal alone when a matrix is not positive
+    # Minuit2 asks for the diagonal alone when a matrix is not positive (iminuit warns it is never used)
+    def g2(*parameters: float) -> np.ndarray:
         return np.diag(derivatives.chi2_hessian(y, e, model(x, *parameters)))
 
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore", IMinuitWarning
-        )  # "hessian overrides g2": not where it is not positive
+        warnings.simplefilter("ignore", IMinuitWarning)
         return Minuit(chi2, *start, grad=gradient, g2=g2, hessian=hessian, name=names)
 
 

@@ -45,7 +45,7 @@ _tables: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def landau_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The density and its first and second derivatives at `_TABLE_X` (~0.7 s of CPU once per process; the
+    """The density and its first and second derivatives at `_TABLE_X` (~1 s of CPU once per process; the
     derivatives are the fits' analytic gradients). A process pool calls this before it forks, so its workers
     inherit the tables instead of each building them."""
     global _tables
