@@ -11,7 +11,7 @@ from runreg.kernel.collector import collector_paused
 from runreg.trends.config import TrendConfig
 from runreg.trends.histogram import Histogram
 from runreg.trends.metrics import Inputs, Undefined, finite
-from runreg.trends.metrics.shapes import landau_table
+from runreg.trends.metrics.shapes import landau_tables
 from runreg.trends.reading import UnreadableFile, read_histograms
 
 ROLES = ("histo1", "histo2", "reference")
@@ -68,8 +68,8 @@ def evaluate(
 
 def prepare() -> None:
     """What every process extracting files would compute for itself, computed once in the one that starts
-    them (worker processes are forked from it and inherit it): the Landau table of the fits."""
-    landau_table()
+    them (worker processes are forked from it and inherit it): the Landau tables of the fits."""
+    landau_tables()
 
 
 def extract_file(path: str, run: int, configs: tuple[TrendConfig, ...]) -> FileResult:

@@ -64,6 +64,15 @@ class RunSelection:
             return False
         return not self.certified or component_status(info, self.certified[0]) == self.certified[1]
 
+    def kept(self, runs: set[int], infos: dict[int, RunInfo]) -> set[int]:
+        """The runs whose points pass (`keeps` of each; the usual filter, significance alone, in one pass)."""
+        wanted = set(self.runs) if self.runs else None
+        if wanted is None and self.golden is None and not self.run_class and not self.certified:
+            if not self.significant_only:
+                return set(runs)
+            return {run for run in runs if (info := infos.get(run)) is not None and info.significant}
+        return {run for run in runs if (wanted is None or run in wanted) and self.keeps(run, infos)}
+
     @classmethod
     def build(
         cls,
@@ -146,8 +155,7 @@ def series(db: Database, *, selection: RunSelection, **where: Any) -> tuple[list
         by_trend[trend_id].append((run, value, error))
     runs = {p[0] for points in by_trend.values() for p in points}
     infos = run_infos(db, runs)
-    wanted = set(selection.runs) if selection.runs else None
-    kept = {run for run in runs if (wanted is None or run in wanted) and selection.keeps(run, infos)}
+    kept = selection.kept(runs, infos)
     result = []
     for trend in listing:
         points = [p for p in by_trend.get(trend.trend_id, []) if p[0] in kept]

@@ -43,13 +43,15 @@ class _Recent:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.facts: dict[tuple[str, int], tuple[float, RunInfo | None]] = {}
+        # per database URL, run -> (when read, facts): a chart of 5,000 runs looks each run up by its number
+        self.facts: dict[str, dict[int, tuple[float, RunInfo | None]]] = {}
 
     def get(self, url: str, runs: list[int]) -> tuple[dict[int, RunInfo], list[int]]:
         now, known, missing = time.monotonic(), {}, []
         with self.lock:
+            facts = self.facts.get(url, {})
             for run in runs:
-                hit = self.facts.get((url, run))
+                hit = facts.get(run)
                 if hit is None or now - hit[0] > MAX_AGE_S:
                     missing.append(run)
                 elif hit[1] is not None:
@@ -59,10 +61,11 @@ class _Recent:
     def put(self, url: str, runs: list[int], found: dict[int, RunInfo]) -> None:
         now = time.monotonic()
         with self.lock:
-            if len(self.facts) > MAX_CACHED:
+            if sum(len(facts) for facts in self.facts.values()) > MAX_CACHED:
                 self.facts.clear()
+            facts = self.facts.setdefault(url, {})
             for run in runs:
-                self.facts[(url, run)] = (now, found.get(run))
+                facts[run] = (now, found.get(run))
 
 
 def forget() -> None:

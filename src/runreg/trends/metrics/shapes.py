@@ -15,11 +15,17 @@ LANDAU_MODE = -0.22278298
 def landau_standard(lam: np.ndarray) -> np.ndarray:
     """The standard Landau density at λ (numerical integral). Below λ = -3.8 the density is under 1e-6 of
     its peak and falls double-exponentially: it is taken as 0 there."""
+    return _landau_integrals(lam, 1)[0]
+
+
+def _landau_integrals(lam: np.ndarray, count: int) -> list[np.ndarray]:
+    """The density and its first `count` - 1 derivatives by λ, each the same integral with the integrand
+    times (-t)^k: one evaluation of the integrand for all of them."""
     lam = np.atleast_1d(np.asarray(lam, dtype=float))
-    out = np.zeros_like(lam)
+    outs = [np.zeros_like(lam) for _ in range(count)]
     ok = lam > -3.8
     if not ok.any():
-        return out
+        return outs
     ell = lam[ok]
     # Beyond `upper` the integrand is below e^-40 of its largest value.
     upper = np.where(ell >= 0, 45.0 / (1.0 + np.clip(ell, 0, None) / 2), 45.0 + 12.0 * np.abs(ell))
@@ -27,22 +33,31 @@ def landau_standard(lam: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         integrand = np.exp(-t * np.log(t) - ell[:, None] * t) * np.sin(np.pi * t)
     integrand = np.nan_to_num(integrand)
-    out[ok] = (integrand * _WEIGHTS[None, :]).sum(axis=1) * upper / np.pi
-    return out
+    for out in outs:
+        out[ok] = (integrand * _WEIGHTS[None, :]).sum(axis=1) * upper / np.pi
+        integrand = -t * integrand
+    return outs
 
 
 _TABLE_TOP = 300.0
 _TABLE_X = np.concatenate([np.linspace(-3.8, 20, 12000, endpoint=False), np.geomspace(20, _TABLE_TOP, 4000)])
-_table_y: np.ndarray | None = None
+_tables: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def landau_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The density and its first and second derivatives at `_TABLE_X` (~1 s of CPU once per process; the
+    derivatives are the fits' analytic gradients). A process pool calls this before it forks, so its workers
+    inherit the tables instead of each building them."""
+    global _tables
+    if _tables is None:
+        chunks = [_landau_integrals(chunk, 3) for chunk in np.array_split(_TABLE_X, 16)]
+        _tables = tuple(np.concatenate([chunk[k] for chunk in chunks]) for k in range(3))  # type: ignore[assignment]
+    return _tables  # type: ignore[return-value]
 
 
 def landau_table() -> np.ndarray:
-    """The density at `_TABLE_X`, built once per process (~0.5 s of CPU). A process pool calls this before
-    it forks, so its workers inherit the table instead of each building it."""
-    global _table_y
-    if _table_y is None:
-        _table_y = np.concatenate([landau_standard(chunk) for chunk in np.array_split(_TABLE_X, 16)])
-    return _table_y
+    """The density at `_TABLE_X`."""
+    return landau_tables()[0]
 
 
 def landau_fast(lam: np.ndarray) -> np.ndarray:
@@ -55,6 +70,22 @@ def landau_fast(lam: np.ndarray) -> np.ndarray:
     if tail.any():
         out[tail] = table[-1] * (_TABLE_TOP / lam[tail]) ** 2
     return out
+
+
+def landau_fast_derivatives(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`landau_fast` at λ with its first and second derivatives (the tail's derivatives are its own)."""
+    table, first, second = landau_tables()
+    lam = np.asarray(lam, dtype=float)
+    p = np.interp(lam, _TABLE_X, table, left=0.0, right=0.0)
+    p1 = np.interp(lam, _TABLE_X, first, left=0.0, right=0.0)
+    p2 = np.interp(lam, _TABLE_X, second, left=0.0, right=0.0)
+    tail = lam > _TABLE_TOP
+    if tail.any():
+        beyond = lam[tail]
+        p[tail] = table[-1] * (_TABLE_TOP / beyond) ** 2
+        p1[tail] = -2 * p[tail] / beyond
+        p2[tail] = 6 * p[tail] / beyond**2
+    return p, p1, p2
 
 
 def landau(x: np.ndarray, location: float, scale: float) -> np.ndarray:
