@@ -45,30 +45,35 @@ SETTINGS_FAMILIES = {
 #: window's rows.
 WINDOW = 5000
 
-#: Every typed event of a window in event order, with its atomic version and its resolved payload.
+#: Every typed event of a window in event order, with its atomic version and its resolved payload (the window
+#: on both sides of each join: PostgreSQL does not carry a range condition across an equality).
 _EVENTS = """
 SELECT * FROM (
   SELECT e.version, e.atomic_version, 'run' AS kind, r.run_number, NULL::text AS name, r.oms_metadata AS oms,
          r.rr_metadata AS rr, NULL::jsonb AS payload, NULL::jsonb AS in_gui, r.manual_change AS manual,
          r.deleted
   FROM "Event" e JOIN "RunEvent" r ON r.version = e.version
-  WHERE e.version > %(after)s AND e.version <= %(upto)s
+  WHERE r.version > %(after)s AND r.version <= %(upto)s AND e.version > %(after)s
+    AND e.version <= %(upto)s
   UNION ALL
   SELECT e.version, e.atomic_version, 'dataset', d.run_number, d.name, NULL, NULL, d.dataset_metadata,
          d.datasets_in_gui, false, d.deleted
   FROM "Event" e JOIN "DatasetEvent" d ON d.version = e.version
-  WHERE e.version > %(after)s AND e.version <= %(upto)s
+  WHERE d.version > %(after)s AND d.version <= %(upto)s AND e.version > %(after)s
+    AND e.version <= %(upto)s
   UNION ALL
   SELECT e.version, e.atomic_version, 'ls', l.run_number, l.name, NULL, NULL, j.jsonb, NULL, l.manual_change,
          false
   FROM "Event" e JOIN "LumisectionEvent" l ON l.version = e.version
   JOIN "JSONBDeduplication" j ON j.id = l.lumisection_metadata_id
-  WHERE e.version > %(after)s AND e.version <= %(upto)s
+  WHERE l.version > %(after)s AND l.version <= %(upto)s AND e.version > %(after)s
+    AND e.version <= %(upto)s
   UNION ALL
   SELECT e.version, e.atomic_version, 'oms_ls', o.run_number, o.name, NULL, NULL, j.jsonb, NULL, false, false
   FROM "Event" e JOIN "OMSLumisectionEvent" o ON o.version = e.version
   JOIN "JSONBDeduplication" j ON j.id = o.lumisection_metadata_id
-  WHERE e.version > %(after)s AND e.version <= %(upto)s
+  WHERE o.version > %(after)s AND o.version <= %(upto)s AND e.version > %(after)s
+    AND e.version <= %(upto)s
 ) AS everything ORDER BY version
 """
 
@@ -85,6 +90,14 @@ SELECT version, lumisection_number, starts, ends FROM (
 ) AS numbered WHERE starts OR ends ORDER BY version, lumisection_number
 """
 _ASSIGNATIONS = ("LumisectionEventAssignation", "OMSLumisectionEventAssignation")
+#: The windows are ranges of the primary keys: read them in that order whatever the original's statistics say
+#: (a live original's autovacuum may have last analyzed a table when it was small, and the planner would
+#: then scan all of it, or sort it, once per window). For the reading transaction only; JIT off, as the
+#: queries are plain index scans.
+_PRIMARY_KEY_ORDER = (
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), "
+    "set_config('enable_sort', 'off', true), set_config('jit', 'off', true)"
+)
 
 
 @dataclass(frozen=True)
@@ -203,6 +216,7 @@ class OriginalDatabase:
         """Events after `after` up to `upto` in event order, window by window, in one snapshot (the
         connection is REPEATABLE READ), each LS event with its assignations as ranges."""
         with self.conn.transaction():
+            self.conn.execute(_PRIMARY_KEY_ORDER)
             low = after
             while low < upto:
                 high = self._window_end(low, upto)
