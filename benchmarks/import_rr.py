@@ -69,6 +69,8 @@ def generate(url: str, runs: int, ls: int, components: tuple[str, ...], updates:
             generator.more(per_run, run, ls, refresh=False, span=span)
         generator.w.refresh_caches()
         conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:  # what a live original's autovacuum keeps current
+        conn.execute("ANALYZE")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"generated in {time.perf_counter() - started:.0f} s (generator's peak RSS {peak:.0f} MB)", flush=True

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select, text
 
+from runreg.adoption import model, reader
 from runreg.adoption import service as adoption
 from runreg.adoption.reader import OriginalDatabase
 from runreg.certification import service as certification
@@ -100,6 +101,37 @@ def test_import_reproduces_the_original_and_verify_finds_no_difference(
     # A hidden dataset stays hidden; a second sign-off did not make a second dataset.
     hidden = registry.run_state(db, 1000).datasets[rr_original.OFFLINE].attributes
     assert hidden["hidden"] is True
+
+
+def test_events_read_window_by_window_are_one_stream_in_event_order_with_ls_as_ranges(
+    original: OriginalDatabase, original_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with psycopg.connect(original_url) as conn:  # an LS event whose LS 3-6 become …-2, 4, 6-…
+        conn.execute(
+            'DELETE FROM "LumisectionEventAssignation" WHERE lumisection_number IN (3, 5) AND version = ('
+            'SELECT min(version) FROM "LumisectionEventAssignation" WHERE lumisection_number BETWEEN 2 AND 6 '
+            "GROUP BY version HAVING count(*) = 5 ORDER BY 1 LIMIT 1)"
+        )
+    upto = original.head().last_event_version
+    monkeypatch.setattr(reader, "WINDOW", 100_000)
+    whole = list(original.events(0, upto))
+    monkeypatch.setattr(reader, "WINDOW", 7)
+    assert list(original.events(0, upto)) == whole
+    with psycopg.connect(original_url) as conn:
+        assert [e.version for e in whole] == [
+            row[0] for row in conn.execute('SELECT version FROM "Event" ORDER BY version')
+        ]
+        assignations: dict[int, list[int]] = {}
+        for version, number in conn.execute(
+            'SELECT version, lumisection_number FROM "LumisectionEventAssignation" UNION ALL '
+            'SELECT version, lumisection_number FROM "OMSLumisectionEventAssignation"'
+        ):
+            assignations.setdefault(version, []).append(number)
+    assert {e.version: list(e.ranges) for e in whole if e.ranges} == {
+        version: model.ranges_of(numbers) for version, numbers in assignations.items()
+    }
+    gapped = [list(e.ranges) for e in whole if (4, 4) in e.ranges]  # gaps kept, not bridged
+    assert len(gapped) == 1 and gapped[0][gapped[0].index((4, 4)) - 1][1] == 2
 
 
 def test_reimport_imports_nothing_and_catch_up_imports_only_what_is_new(

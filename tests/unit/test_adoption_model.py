@@ -34,7 +34,7 @@ def ls(
         ONLINE,
         payload=payload,
         manual=manual,
-        lumisections=range(first, last + 1),
+        ranges=[(first, last)],
     )
 
 
@@ -89,9 +89,7 @@ def test_an_online_dcs_correction_shows_through_on_offline_datasets_with_their_o
             OriginalEvent(1, 1, "run", 1000, oms={}, rr={}),
             ls(2, 1, 10, {"cms_active": True}, kind="oms_ls"),
             OriginalEvent(3, 2, "dataset", 1000, offline, payload={"global_state": "OPEN"}),
-            OriginalEvent(
-                4, 2, "oms_ls", 1000, offline, payload={"cms_active": True}, lumisections=range(1, 6)
-            ),
+            OriginalEvent(4, 2, "oms_ls", 1000, offline, payload={"cms_active": True}, ranges=[(1, 5)]),
             ls(5, 1, 8, {"cms_active": False}, kind="oms_ls"),
         ]
     )

@@ -54,7 +54,9 @@ NOT_DCS = frozenset(
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class OriginalEvent:
-    """One typed event row of the original, its JSONB payload resolved and its LS assignations attached."""
+    """One typed event row of the original, its JSONB payload resolved and its per-LS assignation rows
+    attached as maximal inclusive ranges (the reader builds them in SQL: a year's 50 M rows never cross the
+    wire)."""
 
     version: int
     atomic_version: int
@@ -67,7 +69,7 @@ class OriginalEvent:
     in_gui: list[Any] | None = None
     manual: bool = False
     deleted: bool = False
-    lumisections: Sequence[int] = ()
+    ranges: Sequence[tuple[int, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,7 @@ _MISSING = object()
 def _map_event_ls(scratch: _Scratch, name: str, event: OriginalEvent) -> list[Event]:
     payload = event.payload or {}
     out: list[Event] = []
-    spans = ranges_of(event.lumisections)
+    spans = list(event.ranges)
     if event.kind == "ls":
         layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
         for component, triplet in payload.items():

@@ -1,5 +1,4 @@
-"""Reader of an original Run Registry database: psycopg, read-only transactions, server-side cursors, streamed
-in event order (memory bounded by one fetch batch plus one run's LS at a time in the verifier)."""
+"""Reader of an original Run Registry database: psycopg, read-only snapshots, streamed in event order."""
 
 from __future__ import annotations
 
@@ -41,35 +40,64 @@ SETTINGS_FAMILIES = {
     "Permission": ("PermissionEntries", "PL_id"),
 }
 
-#: Every typed event in global event order, with its atomic version, its resolved payload and its LS.
+#: Events are read in windows of this many event versions: each window is one small sorted query, so the
+#: original never sorts (or holds) the whole history before the first row, and the importer's memory is one
+#: window's rows.
+WINDOW = 5000
+
+#: Every typed event of a window in event order, with its atomic version and its resolved payload (the window
+#: on both sides of each join: PostgreSQL does not carry a range condition across an equality).
 _EVENTS = """
 SELECT * FROM (
   SELECT e.version, e.atomic_version, 'run' AS kind, r.run_number, NULL::text AS name, r.oms_metadata AS oms,
          r.rr_metadata AS rr, NULL::jsonb AS payload, NULL::jsonb AS in_gui, r.manual_change AS manual,
-         r.deleted, NULL::int[] AS ls
+         r.deleted
   FROM "Event" e JOIN "RunEvent" r ON r.version = e.version
-  WHERE e.version > %(after)s AND e.version <= %(upto)s
+  WHERE r.version > %(after)s AND r.version <= %(upto)s AND e.version > %(after)s
+    AND e.version <= %(upto)s
   UNION ALL
   SELECT e.version, e.atomic_version, 'dataset', d.run_number, d.name, NULL, NULL, d.dataset_metadata,
-         d.datasets_in_gui, false, d.deleted, NULL
+         d.datasets_in_gui, false, d.deleted
   FROM "Event" e JOIN "DatasetEvent" d ON d.version = e.version
-  WHERE e.version > %(after)s AND e.version <= %(upto)s
+  WHERE d.version > %(after)s AND d.version <= %(upto)s AND e.version > %(after)s
+    AND e.version <= %(upto)s
   UNION ALL
   SELECT e.version, e.atomic_version, 'ls', l.run_number, l.name, NULL, NULL, j.jsonb, NULL, l.manual_change,
-         false, (SELECT array_agg(a.lumisection_number ORDER BY a.lumisection_number)
-                 FROM "LumisectionEventAssignation" a WHERE a.version = l.version)
+         false
   FROM "Event" e JOIN "LumisectionEvent" l ON l.version = e.version
   JOIN "JSONBDeduplication" j ON j.id = l.lumisection_metadata_id
-  WHERE e.version > %(after)s AND e.version <= %(upto)s
+  WHERE l.version > %(after)s AND l.version <= %(upto)s AND e.version > %(after)s
+    AND e.version <= %(upto)s
   UNION ALL
-  SELECT e.version, e.atomic_version, 'oms_ls', o.run_number, o.name, NULL, NULL, j.jsonb, NULL, false, false,
-         (SELECT array_agg(a.lumisection_number ORDER BY a.lumisection_number)
-          FROM "OMSLumisectionEventAssignation" a WHERE a.version = o.version)
+  SELECT e.version, e.atomic_version, 'oms_ls', o.run_number, o.name, NULL, NULL, j.jsonb, NULL, false, false
   FROM "Event" e JOIN "OMSLumisectionEvent" o ON o.version = e.version
   JOIN "JSONBDeduplication" j ON j.id = o.lumisection_metadata_id
-  WHERE e.version > %(after)s AND e.version <= %(upto)s
+  WHERE o.version > %(after)s AND o.version <= %(upto)s AND e.version > %(after)s
+    AND e.version <= %(upto)s
 ) AS everything ORDER BY version
 """
+
+#: The first and last LS of every maximal range of a window's assignation rows (an LS starts a range when the
+#: one before it is not assigned, ends one when the one after it is not): the primary key's order feeds the
+#: window functions unsorted, and only range ends leave the server.
+_RANGE_ENDS = """
+SELECT version, lumisection_number, starts, ends FROM (
+  SELECT version, lumisection_number,
+         lag(lumisection_number) OVER w IS DISTINCT FROM lumisection_number - 1 AS starts,
+         lead(lumisection_number) OVER w IS DISTINCT FROM lumisection_number + 1 AS ends
+  FROM "{table}" WHERE version > %(after)s AND version <= %(upto)s
+  WINDOW w AS (PARTITION BY version ORDER BY lumisection_number)
+) AS numbered WHERE starts OR ends ORDER BY version, lumisection_number
+"""
+_ASSIGNATIONS = ("LumisectionEventAssignation", "OMSLumisectionEventAssignation")
+#: The windows are ranges of the primary keys: read them in that order whatever the original's statistics say
+#: (a live original's autovacuum may have last analyzed a table when it was small, and the planner would
+#: then scan all of it, or sort it, once per window). For the reading transaction only; JIT off, as the
+#: queries are plain index scans.
+_PRIMARY_KEY_ORDER = (
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), "
+    "set_config('enable_sort', 'off', true), set_config('jit', 'off', true)"
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +118,7 @@ class OriginalDatabase:
         except psycopg.Error as exc:
             raise InvalidInput("from", f"cannot connect to the original database: {exc}".strip()) from None
         self.conn.read_only = True
+        self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         info = self.conn.info
         self.name = f"{info.host}:{info.port}/{info.dbname}"
         missing = self._missing_or_present(REQUIRED_TABLES)
@@ -184,25 +213,52 @@ class OriginalDatabase:
         return rows
 
     def events(self, after: int, upto: int) -> Iterator[OriginalEvent]:
-        """Events after `after` up to `upto` in event order, through a server-side cursor."""
-        with self.conn.transaction(), self.conn.cursor(name="runreg_adoption_events") as cursor:
-            cursor.itersize = FETCH
-            cursor.execute(_EVENTS, {"after": after, "upto": upto})
-            for row in cursor:
-                yield OriginalEvent(
-                    version=row[0],
-                    atomic_version=row[1],
-                    kind=row[2],
-                    run_number=row[3],
-                    name=row[4],
-                    oms=row[5],
-                    rr=row[6],
-                    payload=row[7],
-                    in_gui=row[8],
-                    manual=bool(row[9]),
-                    deleted=bool(row[10]),
-                    lumisections=row[11] or (),
-                )
+        """Events after `after` up to `upto` in event order, window by window, in one snapshot (the
+        connection is REPEATABLE READ), each LS event with its assignations as ranges."""
+        with self.conn.transaction():
+            self.conn.execute(_PRIMARY_KEY_ORDER)
+            low = after
+            while low < upto:
+                high = self._window_end(low, upto)
+                ranges = self._ranges(low, high)
+                for row in self.conn.execute(_EVENTS, {"after": low, "upto": high}):
+                    yield OriginalEvent(
+                        version=row[0],
+                        atomic_version=row[1],
+                        kind=row[2],
+                        run_number=row[3],
+                        name=row[4],
+                        oms=row[5],
+                        rr=row[6],
+                        payload=row[7],
+                        in_gui=row[8],
+                        manual=bool(row[9]),
+                        deleted=bool(row[10]),
+                        ranges=ranges.get(row[0], ()),
+                    )
+                low = high
+
+    def _window_end(self, after: int, upto: int) -> int:
+        """The event version that closes the window of (at most) WINDOW events after `after`."""
+        row = self.conn.execute(
+            'SELECT version FROM "Event" WHERE version > %s AND version <= %s ORDER BY version '
+            "OFFSET %s LIMIT 1",
+            (after, upto, WINDOW - 1),
+        ).fetchone()
+        return upto if row is None else int(row[0])
+
+    def _ranges(self, after: int, upto: int) -> dict[int, list[tuple[int, int]]]:
+        """Event version -> its assignation rows as maximal inclusive ranges, for the events of a window."""
+        out: dict[int, list[tuple[int, int]]] = {}
+        for table in _ASSIGNATIONS:
+            first = 0
+            cursor = self.conn.execute(_RANGE_ENDS.format(table=table), {"after": after, "upto": upto})
+            for version, number, starts, ends in cursor:
+                if starts:
+                    first = number
+                if ends:
+                    out.setdefault(version, []).append((first, number))
+        return out
 
     # ---------------------------------------------------------------------------------------------- settings
     def settings(self, after: int) -> list[SettingsRow]:

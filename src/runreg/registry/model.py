@@ -126,6 +126,28 @@ class RunState:
         return merged
 
 
+def clone(run: RunState) -> RunState:
+    """A copy of `run` to fold new events into, leaving `run` as it was: every container is copied (dicts,
+    datasets, layers, range maps), the values in them are shared, since `apply` replaces a value and never
+    changes one in place. A fraction of `copy.deepcopy`'s cost on a run of thousands of ranges."""
+    return RunState(
+        run.run_number,
+        dict(run.oms),
+        dict(run.rr_automatic),
+        dict(run.rr_manual),
+        {
+            name: DatasetState(
+                ds.name,
+                dict(ds.attributes),
+                {c: ComponentFlags(f.automatic.copy(), f.manual.copy()) for c, f in ds.flags.items()},
+                {key: ranges.copy() for key, ranges in ds.oms.items()},
+            )
+            for name, ds in run.datasets.items()
+        },
+        run.version,
+    )
+
+
 def apply(run: RunState, event: Event) -> None:
     """Fold one event into the run's state (mutates it). The single definition of what every event means."""
     match event:

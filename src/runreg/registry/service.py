@@ -127,7 +127,7 @@ def _write(
             raise RunAlreadyExists(run_number)
         if creating is False and before is None:
             raise RunNotFound(run_number)
-        after = copy.deepcopy(before) if before else RunState(run_number)
+        after = model.clone(before) if before else RunState(run_number)
         new_events = decide(after)
         for event in new_events:
             model.apply(after, event)

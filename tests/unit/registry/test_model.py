@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from runreg.kernel.errors import InvalidInput, InvalidState, SignOffRefused
 from runreg.kernel.ranges import RangeMap
 from runreg.registry import model
-from runreg.registry.events import FlagsSet, Layer, OmsValuesSet, RunAttributesChanged, RunCreated
+from runreg.registry.events import (
+    DatasetAttributesChanged,
+    DatasetCreated,
+    FlagsSet,
+    Layer,
+    OmsValuesSet,
+    RunAttributesChanged,
+    RunCreated,
+)
 from runreg.registry.model import ONLINE, RunState
 
 COMPONENTS = ["dt-dt", "tracker-pixel"]
@@ -265,3 +275,27 @@ def test_unknown_rr_attribute_is_refused_by_name() -> None:
     with pytest.raises(InvalidInput) as error:
         model.change_run_attributes(new_run(), rr={"clas": "x"}, layer=Layer.MANUAL)
     assert error.value.field == "rr.clas"
+
+
+def test_a_clone_folds_new_events_without_changing_the_original() -> None:
+    run = model.RunState(1)
+    for event in (
+        RunCreated(oms={"ls_duration": 10}, rr={"class": "Collisions26"}),
+        FlagsSet("online", 1, 10, component="dt-dt", triplet={"status": "GOOD"}, layer=Layer.AUTOMATIC),
+        OmsValuesSet("online", 1, 10, values={"cms_active": True}),
+    ):
+        model.apply(run, event)
+    before = copy.deepcopy(run)
+    after = model.clone(run)
+    assert after == run
+    for event in (
+        RunAttributesChanged(rr={"class": "Cosmics26"}, layer=Layer.MANUAL),
+        FlagsSet("online", 3, 4, component="dt-dt", triplet={"status": "BAD"}, layer=Layer.MANUAL),
+        FlagsSet("online", 5, 5, component="csc-csc", triplet={"status": "BAD"}, layer=Layer.AUTOMATIC),
+        OmsValuesSet("online", 2, 2, values={"cms_active": False}),
+        DatasetCreated(name="/PromptReco/X/DQM", attributes={"state": "OPEN"}),
+        DatasetAttributesChanged(name="online", attributes={"x": 1}),
+    ):
+        model.apply(after, event)
+    assert run == before
+    assert after != before
