@@ -269,6 +269,7 @@ def test_paging_count_and_sorting(world: Database) -> None:
     assert run_numbers(world, {}, page=0, page_size=3) == [1004, 1003, 1002]
     assert run_numbers(world, {}, page=1, page_size=3) == [1001]
     assert run_numbers(world, {}, page=2, page_size=3) == []
+    assert run_numbers(world, {}, page=2**31 - 1, page_size=10_000) == []  # an offset past 32 bits
     listing = filters.select_runs({"rr_attributes.class": "Collisions24"}, page=5, page_size=1)
     assert counted(world, listing) == 2
     listing = filters.select_runs({"triplet_summary.dt-dt.GOOD": {">": 0}}, page=0, page_size=1)

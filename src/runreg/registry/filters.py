@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     Integer,
@@ -694,7 +695,7 @@ def _build_listing(
         .where(where)
         .order_by(*(sort_expression(s, target=target) for s in order))
         .limit(bindparam("page_limit", type_=Integer()))
-        .offset(bindparam("page_offset", type_=Integer()))
+        .offset(bindparam("page_offset", type_=BigInteger()))  # a 32-bit page times the page size
     )
     count = select(func.count()).select_from(from_clause(target, needed=families(node))).where(where)
     return rows, count
