@@ -48,8 +48,9 @@ class Cmsweb:
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
 
-    def fault(self, path: str, kind: str, times: int) -> None:
-        self.control.post("/_simulator/faults", json={"path_prefix": path, "kind": kind, "times": times})
+    def fault(self, path: str, kind: str, times: int, **extra: object) -> None:
+        spec = {"path_prefix": path, "kind": kind, "times": times, **extra}
+        self.control.post("/_simulator/faults", json=spec)
 
     def callbacks(self) -> list[dict[str, Any]]:
         return self.control.get("/_simulator/callbacks").json()["callbacks"]
@@ -398,9 +399,8 @@ def snapshot(db: Database) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
 
 
 def test_an_update_killed_mid_way_loses_and_duplicates_nothing(db: Database, cmsweb: Cmsweb) -> None:
-    cmsweb.fault("/dbs/prod/global/DBSReader/filesummaries", "slow", 10_000)  # every DBS call takes a while
-    cmsweb.control.delete("/_simulator/faults")
-    cmsweb.fault("/dbs/prod/global/DBSReader/filesummaries", "slow", 10_000)
+    # Every DBS call takes a while, so the updater is surely between two batches when it is killed.
+    cmsweb.fault("/dbs/prod/global/DBSReader/filesummaries", "slow", 10_000, delay_s=0.4)
     process = updater(db, cmsweb, batch=10)
     assert process.stdout is not None
     assert process.stdout.readline().startswith("feed")  # the first batch is committed
