@@ -329,3 +329,45 @@ def test_the_generator_computes_the_caches_as_the_originals_view_does(original_u
     assert len(stored) == RUNS + RUNS // 2
     assert stored == expected
     assert any(cache["triplet_summary"] for cache in stored.values())
+
+
+def test_legacy_and_extra_triplet_keys_are_kept_as_runreg_triplets_and_the_dropped_keys_reported(
+    db: Database, original: OriginalDatabase, original_url: str
+) -> None:
+    with psycopg.connect(original_url) as conn:
+        generator = rr_original.Generator(conn, seed=5)
+        generator.clock = rr_original.START.replace(month=7)
+        component = generator.components[0]
+        with generator.w.version("auto@auto", "legacy rows", generator.tick()):  # only a status: old rows
+            generator.w.ls_event(1003, "online", {component: {"status": "GOOD"}}, 1, 10, manual=False)
+        with generator.w.version("auto@auto", "full rows", generator.tick()):
+            full = {"status": "GOOD", "comment": "", "cause": ""}
+            generator.w.ls_event(1003, "online", {component: full}, 11, 20, manual=False)
+        with generator.w.version("frank@cern.ch", "a client's own key", generator.tick()):
+            triplet = {"status": "BAD", "comment": "noisy strip", "cause": None, "shifter_id": 42}
+            generator.w.ls_event(1003, "online", {component: triplet}, 30, 31, manual=True)
+        generator.w.refresh_caches()
+        conn.commit()
+    report = adoption.import_rr(db, actor=EXPERT, source=original)
+    assert adoption.verify(db, source=original).differences == []
+    flags = registry.run_state(db, 1003).datasets["online"].flags[component]
+    # LS 1-20 are GOOD in the original's eyes: one automatic range in runreg, not two.
+    first_ranges = [(a, b, v) for a, b, v in flags.automatic if a <= 20]
+    assert len(first_ranges) == 1 and first_ranges[0][0] == 1 and first_ranges[0][1] >= 20
+    assert first_ranges[0][2] == {"status": "GOOD", "comment": "", "cause": ""}
+    assert list(flags.manual)[-1] == (30, 31, {"status": "BAD", "comment": "noisy strip", "cause": ""})
+    notes = [note for note in report.notes if "triplet key" in note]
+    assert notes == [
+        "triplet key 'shifter_id' not kept (runreg keeps status, comment and cause): 1 triplet(s), "
+        f"first in run 1003 dataset 'online' component {component!r} LS 30-31"
+    ]
+
+
+def test_an_original_triplet_becomes_exactly_status_comment_and_cause() -> None:
+    assert model.triplet_of({"status": "GOOD"}) == ({"status": "GOOD", "comment": "", "cause": ""}, [])
+    assert model.triplet_of("BAD") == ({"status": "BAD", "comment": "", "cause": ""}, [])
+    assert model.triplet_of(None) == ({"status": "", "comment": "", "cause": ""}, [])
+    assert model.triplet_of({"status": "BAD", "comment": "x y", "cause": None, "b": 1, "a": 2}) == (
+        {"status": "BAD", "comment": "x y", "cause": ""},
+        ["a", "b"],
+    )

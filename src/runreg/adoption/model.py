@@ -141,6 +141,7 @@ class _Scratch:
         self.known: set[str] = set(run.datasets) if run is not None else set()
         self.attributes: dict[str, dict[str, Any]] = {}
         self.own_oms: dict[str, list[tuple[int, int]]] = {}
+        self.dropped: dict[str, DroppedKey] = {}
 
     def current_attributes(self, name: str) -> dict[str, Any]:
         if name in self.attributes:
@@ -157,10 +158,37 @@ class _Scratch:
         return _union(spans)
 
 
-def decide(run: RunState | None, run_number: int, original: Sequence[OriginalEvent]) -> list[Event]:
+@dataclass
+class DroppedKey:
+    """A triplet key runreg does not keep: where it was first seen, and in how many triplets."""
+
+    run_number: int
+    dataset: str
+    component: str
+    ranges: Sequence[tuple[int, int]]
+    count: int = 0
+
+    def note(self, key: str) -> str:
+        first = ", ".join(f"{a}-{b}" for a, b in self.ranges[:3]) or "none"
+        return (
+            f"triplet key {key!r} not kept (runreg keeps status, comment and cause): "
+            f"{self.count} triplet(s), first in run {self.run_number} dataset {self.dataset!r} "
+            f"component {self.component!r} LS {first}"
+        )
+
+
+def decide(
+    run: RunState | None,
+    run_number: int,
+    original: Sequence[OriginalEvent],
+    dropped: dict[str, DroppedKey] | None = None,
+) -> list[Event]:
     """runreg events reproducing `original` (one segment's events of one run) on `run` (None, or a fresh
-    state of version 0, when the run is new). `run` is only read."""
+    state of version 0, when the run is new). `run` is only read. Triplet keys runreg does not keep are
+    tallied in `dropped` (first occurrence and count per key)."""
     scratch = _Scratch(run if run is not None and run.version else None)
+    if dropped is not None:
+        scratch.dropped = dropped
     produced: list[Event] = []
     for event in original:
         if not scratch.created:
@@ -231,7 +259,10 @@ def _map_event_ls(scratch: _Scratch, name: str, event: OriginalEvent) -> list[Ev
     if event.kind == "ls":
         layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
         for component, triplet in payload.items():
-            value = dict(triplet) if isinstance(triplet, dict) else {"status": triplet}
+            value, extra = triplet_of(triplet)
+            for key in extra:
+                seen = scratch.dropped.setdefault(key, DroppedKey(event.run_number, name, component, spans))
+                seen.count += 1
             for first, last in spans:
                 out.append(FlagsSet(name, first, last, component=component, triplet=value, layer=layer))
         return out
@@ -249,6 +280,20 @@ def _map_event_ls(scratch: _Scratch, name: str, event: OriginalEvent) -> list[Ev
             for first, last in _intersection(scratch.own_coverage(other), spans):
                 out.append(OmsValuesSet(other, first, last, values=dict(payload)))
     return out
+
+
+TRIPLET_KEYS = ("status", "comment", "cause")
+
+
+def triplet_of(value: Any) -> tuple[dict[str, str], list[str]]:
+    """An original triplet as runreg keeps it — exactly status, comment and cause, absent or null ones as
+    "" (the original's own writes carry all three; legacy rows may carry only a status, or a bare status
+    string) — and the names of any other keys, which runreg does not keep (the import report lists them).
+    Without this, two LS equal in the original's eyes could be two ranges in memory and one when stored."""
+    if not isinstance(value, dict):
+        return {"status": "" if value is None else str(value), "comment": "", "cause": ""}, []
+    triplet = {key: "" if value.get(key) is None else str(value[key]) for key in TRIPLET_KEYS}
+    return triplet, sorted(key for key in value if key not in TRIPLET_KEYS)
 
 
 def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

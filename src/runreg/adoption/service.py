@@ -66,6 +66,8 @@ class ImportReport:
     dry_run: bool = False
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: Keys of original triplets runreg does not keep, with where each was first seen (listed in the notes).
+    dropped_triplet_keys: dict[str, model.DroppedKey] = field(default_factory=dict)
 
 
 def progress(db: Database, *, source: str) -> tuple[int, int, int]:
@@ -157,6 +159,7 @@ def import_rr(
             on_batch(report)
     _import_jsons(db, source, report, dry_run, head.at)
     _import_cycles(db, actor, source, report, dry_run)
+    report.notes.extend(seen.note(key) for key, seen in sorted(report.dropped_triplet_keys.items()))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -320,7 +323,7 @@ def _commit(
     try:
         with db.transaction() as conn:
             for segment in batch:
-                result = _replay(conn, segment)
+                result = _replay(conn, segment, report.dropped_triplet_keys)
                 if result.changed:
                     written += 1
                 events += sum(result.events.values())
@@ -340,14 +343,16 @@ def _commit(
     return change_sets + written
 
 
-def _replay(conn: Connection, segment: Segment) -> registry.ChangeResult:
+def _replay(
+    conn: Connection, segment: Segment, dropped: dict[str, model.DroppedKey]
+) -> registry.ChangeResult:
     per_run: dict[int, list[OriginalEvent]] = {}
     for event in segment.events:
         per_run.setdefault(event.run_number, []).append(event)
     actor, _user = model.actor_of(segment.info.by)
 
     def deciding(run_number: int, events: list[OriginalEvent]) -> registry.Decide:
-        return lambda run: model.decide(run, run_number, events)
+        return lambda run: model.decide(run, run_number, events, dropped)
 
     decisions = {run_number: deciding(run_number, events) for run_number, events in per_run.items()}
     return registry.write_imported(
