@@ -93,7 +93,7 @@ def world(db: Database) -> Database:
 
 
 def run_numbers(db: Database, filter: Any, **paging: Any) -> list[int]:
-    rows, count, params, _ = filters.select_runs(filter, **paging)
+    rows, count, params, *_ = filters.select_runs(filter, **paging)
     with db.reading() as conn:
         numbers = [row.run_number for row in conn.execute(rows, params)]
         total = conn.execute(count, params).scalar_one()
@@ -103,7 +103,7 @@ def run_numbers(db: Database, filter: Any, **paging: Any) -> list[int]:
 
 
 def dataset_keys(db: Database, filter: Any, **paging: Any) -> list[tuple[int, str]]:
-    rows, count, params, _ = filters.select_datasets(filter, **paging)
+    rows, count, params, *_ = filters.select_datasets(filter, **paging)
     with db.reading() as conn:
         keys = [(row.run_number, row.name) for row in conn.execute(rows, params)]
         total = conn.execute(count, params).scalar_one()

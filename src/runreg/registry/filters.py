@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
@@ -592,6 +593,15 @@ class ListingQueries(NamedTuple):
     total: Select[Any]  # count of all matching rows, a single integer
     params: dict[str, Any]  # the values of this filter and page: execute both statements with them
     page_size: int
+    capped_totals: dict[int, Select[Any]]  # `total_up_to`'s statements by limit, shared by the shape
+
+    def total_up_to(self, limit: int) -> Select[Any]:
+        """`total` counting at most `limit + 1` matches: built once per listing shape and limit."""
+        statement = self.capped_totals.get(limit)
+        if statement is None:
+            matching = self.total.with_only_columns(literal_column("1")).limit(limit + 1).subquery()
+            statement = self.capped_totals.setdefault(limit, select(func.count()).select_from(matching))
+        return statement
 
 
 def from_clause(target: Target, *, needed: set[str] | None = None) -> FromClause:
@@ -645,7 +655,7 @@ _ROW_COLUMNS: dict[str, tuple[Any, ...]] = {
 
 
 #: Built statements per filter shape (bounded: the least recently used shapes are forgotten first).
-_STATEMENTS: OrderedDict[Any, tuple[Select[Any], Select[Any]]] = OrderedDict()
+_STATEMENTS: OrderedDict[Any, tuple[Select[Any], Select[Any], dict[int, Select[Any]]]] = OrderedDict()
 _MAX_STATEMENTS = 512
 _STATEMENTS_LOCK = threading.Lock()
 
@@ -671,12 +681,13 @@ def _listing(
             _STATEMENTS[key] = built
             while len(_STATEMENTS) > _MAX_STATEMENTS:
                 _STATEMENTS.popitem(last=False)
-    return ListingQueries(*built, params=params, page_size=page_size)
+    rows, total, capped_totals = built
+    return ListingQueries(rows, total, params, page_size, capped_totals)
 
 
 def _build_listing(
     target: Target, node: Node, order: tuple[Sorting, ...], *, visible_only: bool
-) -> tuple[Select[Any], Select[Any]]:
+) -> tuple[Select[Any], Select[Any], dict[int, Select[Any]]]:
     where = _sql(node, _columns(target), _Binds())
     if visible_only and target == "datasets":
         where = and_(where, JsonScalar(datasets.c.attributes, (HIDDEN,), "boolean").is_not(sql_true()))
@@ -698,4 +709,4 @@ def _build_listing(
         .offset(bindparam("page_offset", type_=BigInteger()))  # a 32-bit page times the page size
     )
     count = select(func.count()).select_from(from_clause(target, needed=families(node))).where(where)
-    return rows, count
+    return rows, count, {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -13,9 +12,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    func,
     insert,
-    literal_column,
     select,
     text,
     tuple_,
@@ -500,7 +497,7 @@ def fetch_page(
     rows = [dict(row._mapping) for row in conn.execute(listing.rows, listing.params)]
     if page == 0 and len(rows) < listing.page_size:
         return rows, len(rows)
-    total = listing.total if count_limit is None else _capped(listing.total, count_limit)
+    total = listing.total if count_limit is None else listing.total_up_to(count_limit)
     if counts is None:
         return rows, int(conn.execute(total, listing.params).scalar_one())
     memo = counts()
@@ -509,13 +506,6 @@ def fetch_page(
     if known is None:
         known = memo.put(head, int(conn.execute(total, listing.params).scalar_one()))
     return rows, known
-
-
-@functools.lru_cache(maxsize=512)
-def _capped(total: Any, count_limit: int) -> Any:
-    """`total` counting at most `count_limit + 1` matches (one statement per listing shape and limit)."""
-    matching = total.with_only_columns(literal_column("1")).limit(count_limit + 1).subquery()
-    return select(func.count()).select_from(matching)
 
 
 class CountMemo:

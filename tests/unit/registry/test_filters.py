@@ -308,7 +308,7 @@ EVIL = "x'); DROP TABLE runs; --"
 
 @pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.psycopg.dialect()], ids=["sqlite", "pg"])
 def test_user_values_and_keys_never_reach_the_sql_text(dialect: Any) -> None:
-    rows, count, params, _ = filters.select_datasets(
+    rows, count, params, *_ = filters.select_datasets(
         {
             "or": [
                 {"rr_attributes.class": EVIL},
@@ -362,7 +362,7 @@ def test_filters_of_one_shape_share_a_statement_and_differ_in_their_values() -> 
 def test_compiled_filters_name_the_joined_tables() -> None:
     where = filters.compile_filter({"triplet_summary.dt-dt.BAD": {">": 0}}, target="runs")
     assert "dataset_summaries.triplet_summary" in str(where.compile(dialect=sqlite.dialect()))
-    rows, count, _, _ = filters.select_runs({"run_number": 1})
+    rows, count, *_ = filters.select_runs({"run_number": 1})
     assert "dataset_summaries" in str(rows) and "LEFT OUTER JOIN" in str(rows)
     assert "dataset_summaries" not in str(count)  # a count only joins what the filter uses
 
