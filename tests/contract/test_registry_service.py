@@ -529,3 +529,44 @@ def test_offline_dataset_edits_follow_the_workspace_state(db: Database) -> None:
         # Offline datasets see the online OMS values.
         online = store.summary(conn, 380567, ONLINE)
         assert store.summary(conn, 380567, name).dcs_summary == online.dcs_summary
+
+
+def test_runs_carried_between_imported_change_sets_are_the_states_stored(db: Database) -> None:
+    """`LoadedRuns` lets an import's next change set of a run start from the state the transaction just
+    wrote: that state must be exactly what reading the run back gives, change set after change set."""
+    from datetime import UTC, datetime
+
+    from runreg.registry.events import DatasetCreated, OmsValuesSet, RunAttributesChanged, RunCreated
+
+    importer = Actor("auto@auto", ActorKind.AUTOMATIC)
+    bad = {"status": "BAD", "comment": "noisy", "cause": ""}
+    steps = [
+        [RunCreated(oms={"ls_duration": 40}, rr={"class": "Collisions26"}), DatasetCreated(name=ONLINE)],
+        [FlagsSet(ONLINE, 1, 40, component="dt-dt", triplet=GOOD, layer=Layer.AUTOMATIC)],
+        [FlagsSet(ONLINE, 5, 9, component="dt-dt", triplet=bad, layer=Layer.MANUAL)],
+        [OmsValuesSet(ONLINE, 1, 40, values={"beam1_present": True}), RunAttributesChanged(rr={"x": 1})],
+        [FlagsSet(ONLINE, 10, 40, component="dt-dt", triplet=bad, layer=Layer.AUTOMATIC)],
+    ]
+    loaded = service.LoadedRuns(size=2)
+    with db.transaction() as conn:
+        for index, produced in enumerate(steps):
+            service.write_imported(
+                conn,
+                actor=importer,
+                comment=f"step {index}",
+                at=datetime(2026, 4, 1, 10, index, tzinfo=UTC),
+                decisions={381000: lambda run, produced=produced: list(produced)},
+                loaded=loaded,
+            )
+            assert loaded.get(381000) == store.load_run(conn, 381000)
+        for other in (381001, 381002):  # the oldest of more runs than `size` is forgotten
+            service.write_imported(
+                conn,
+                actor=importer,
+                comment="another run",
+                at=datetime(2026, 4, 1, 11, tzinfo=UTC),
+                decisions={other: lambda run: [RunCreated(oms={}, rr={})]},
+                loaded=loaded,
+            )
+    assert loaded.get(381000) is None and loaded.get(381002) is not None
+    assert service.run_state(db, 381000).version == 7

@@ -322,8 +322,9 @@ def _commit(
     events = 0
     try:
         with db.transaction() as conn:
+            loaded = registry.LoadedRuns()  # this transaction's runs, carried from change set to change set
             for segment in batch:
-                result = _replay(conn, segment, report.dropped_triplet_keys)
+                result = _replay(conn, segment, report.dropped_triplet_keys, loaded)
                 if result.changed:
                     written += 1
                 events += sum(result.events.values())
@@ -344,7 +345,10 @@ def _commit(
 
 
 def _replay(
-    conn: Connection, segment: Segment, dropped: dict[str, model.DroppedKey]
+    conn: Connection,
+    segment: Segment,
+    dropped: dict[str, model.DroppedKey],
+    loaded: registry.LoadedRuns,
 ) -> registry.ChangeResult:
     per_run: dict[int, list[OriginalEvent]] = {}
     for event in segment.events:
@@ -361,6 +365,7 @@ def _replay(
         comment=segment.info.comment,
         at=segment.info.created_at,
         decisions=decisions,
+        loaded=loaded,
     )
 
 
