@@ -859,6 +859,9 @@ def reference_caches(conn: psycopg.Connection, run: int) -> dict[str, dict[str, 
 COMPONENTS = ("dt-dt", "tracker-pixel", "tracker-strip", "csc-csc", "ecal-ecal", "hcal-hcal")
 OFFLINE = "/PromptReco/Collisions2026A/DQM"
 START = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
+#: Of the generated runs, the one deleted for good (signed off: it has an offline dataset) and the one deleted
+#: then restored (`Generator.deletions`).
+DELETED_RUN_INDEX, RESTORED_RUN_INDEX = -2, 3
 
 
 class Generator:
@@ -961,6 +964,20 @@ class Generator:
             with self.w.version("erin@cern.ch", "hide: duplicate of reprocessing", self.tick()):
                 self.w.dataset_event(run, OFFLINE, {}, deleted=True)
 
+    def deletions(self, numbers: list[int]) -> None:
+        """`RunEvent.deleted`: a signed-off run deleted for good (its offline dataset, not deleted itself, is
+        still in the golden JSON made after it: the original's JSONs filter datasets, not runs), and a run
+        deleted by mistake then brought back by a later event of its own that is not deleted."""
+        if len(numbers) < 5:  # too few runs to spare two of them
+            return
+        deleted, restored = numbers[DELETED_RUN_INDEX], numbers[RESTORED_RUN_INDEX]
+        with self.w.version("admin@cern.ch", "delete run: a test run recorded as physics", self.tick()):
+            self.w.run_event(deleted, by_auto=False, deleted=True)
+        with self.w.version("admin@cern.ch", "delete run", self.tick()):
+            self.w.run_event(restored, by_auto=False, deleted=True)
+        with self.w.version("auto@auto", "automatic update", self.tick()):
+            self.w.run_event(restored, oms={"energy": 6801}, by_auto=True)
+
     def golden_json(self, pattern: str, component: str, by: str, *, official: bool = False,
                     deleted: bool = False) -> None:  # fmt: skip
         """json_portal: the LS of every dataset named `pattern` whose `component` is GOOD, from the current
@@ -1032,6 +1049,7 @@ class Generator:
             self.history(run, ls_count, sign_off=index % 2 == 0)
             if index == half:  # a JSON of the past: verify must regenerate it as of then, not now
                 self.golden_json(OFFLINE, self.components[0], "carol@cern.ch", official=True)
+        self.deletions(numbers)
         self.golden_json(OFFLINE, self.components[0], "dave@cern.ch")
         self.cycle(
             "Cycle 2026A — prompt",

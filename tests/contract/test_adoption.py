@@ -32,6 +32,9 @@ from tests.conftest import PG_ADMIN_URL
 
 RUNREG = [sys.executable, "-m", "runreg.cli.main"]
 RUNS, LS = 8, 40
+#: The run the original deleted for good, and the one it deleted then restored (Generator.deletions).
+GONE = 1000 + RUNS + rr_original.DELETED_RUN_INDEX
+BACK = 1000 + rr_original.RESTORED_RUN_INDEX
 
 
 @pytest.fixture
@@ -101,6 +104,20 @@ def test_import_reproduces_the_original_and_verify_finds_no_difference(
     # A hidden dataset stays hidden; a second sign-off did not make a second dataset.
     hidden = registry.run_state(db, 1000).datasets[rr_original.OFFLINE].attributes
     assert hidden["hidden"] is True
+    # A run the original deleted is hidden, in the change set of its deleting event; one restored by a later
+    # event not deleted is shown again. Hidden runs are left out of the run listings, not their datasets.
+    gone = registry.run_state(db, GONE)
+    assert (gone.hidden, gone.hidden_reason) == (True, model.ORIGINAL_DELETION)
+    assert registry.history(db, run_number=GONE, limit=1)[0].comment.startswith("delete run: a test run")
+    assert not registry.run_state(db, BACK).hidden
+    back_history = [cs.comment for cs in registry.history(db, run_number=BACK, limit=2)]
+    assert back_history == ["automatic update", "delete run"]
+    rows, _ = registry.search(db, target="runs", filter={}, page_size=100, visible_only=True)
+    assert {row["run_number"] for row in rows} == set(range(1000, 1000 + RUNS)) - {GONE}
+    datasets, _ = registry.search(
+        db, target="datasets", filter={"run_number": GONE}, page_size=10, visible_only=True
+    )
+    assert {d["name"] for d in datasets} == {"online", rr_original.OFFLINE}
 
 
 def test_events_read_window_by_window_are_one_stream_in_event_order_with_ls_as_ranges(
@@ -190,6 +207,9 @@ def test_golden_jsons_are_imported_pinned_to_their_time_and_regenerate_ls_for_ls
     ]
     past = jobs[0]
     originals = {item["id"]: item for item in original.generated_jsons(0)}
+    # Made after the original deleted a run: its dataset is in the JSON there, and here too.
+    assert str(GONE) in originals[2]["generated_json"]
+    assert str(GONE) in certification.regenerate(db, jobs[1].id)["json"]
     assert certification.regenerate(db, past.id)["json"] == originals[1]["generated_json"]
     # Made mid-history: later change sets changed what the same rule selects now.
     assert certification.regenerate(db, jobs[1].id)["json"] != originals[1]["generated_json"]
@@ -242,6 +262,17 @@ def test_a_tampered_runreg_row_is_named_by_verify(db: Database, original: Origin
     assert report.differences
     assert all(line.startswith("run 1002 dataset 'online'") for line in report.differences)
     assert any("triplet_summary" in line for line in report.differences)
+
+
+def test_a_tampered_hidden_flag_is_named_by_verify(db: Database, original: OriginalDatabase) -> None:
+    adoption.import_rr(db, actor=EXPERT, source=original)
+    with db.transaction() as conn:
+        conn.execute(text("UPDATE runs SET hidden = false WHERE run_number = :run"), {"run": GONE})
+        conn.execute(text("UPDATE runs SET hidden = true WHERE run_number = :run"), {"run": BACK})
+    assert adoption.verify(db, source=original).differences == [
+        f"run {BACK} deleted: original False ≠ runreg hidden True",
+        f"run {GONE} deleted: original True ≠ runreg hidden False",
+    ]
 
 
 def test_bad_url_and_wrong_schema_are_named(original_url: str) -> None:

@@ -100,6 +100,8 @@ WRITES: dict[str, Callable[[Database, Actor], Any]] = {
         db, actor=a, run_number=RUN, rr={"stop_reason": "beam dump"}, comment="why"
     ),
     "registry.move_run": lambda db, a: registry.move_run(db, actor=a, run_number=RUN, to_state="SIGNOFF"),
+    "registry.hide_run": lambda db, a: registry.hide_run(db, actor=a, run_number=RUN, reason="a test run"),
+    "registry.show_run": lambda db, a: registry.show_run(db, actor=a, run_number=RUN, reason="physics"),
     "registry.create_dataset": lambda db, a: registry.create_dataset(
         db, actor=a, run_number=RUN, name="/Express/Collisions2024/DQM", attributes={"global_state": "OPEN"}
     ),

@@ -30,6 +30,8 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("PUT", "/api/v1/runs/{run_number}/class"): (f"/api/v1/runs/{RUN}/class", {"value": "Cosmics24"}),
     ("PUT", "/api/v1/runs/{run_number}/stop_reason"): (f"/api/v1/runs/{RUN}/stop_reason", {"value": "dump"}),
     ("POST", "/api/v1/runs/{run_number}/state/{state}"): (f"/api/v1/runs/{RUN}/state/SIGNOFF", None),
+    ("POST", "/api/v1/runs/{run_number}/hide"): (f"/api/v1/runs/{RUN}/hide", {"reason": "a test run"}),
+    ("POST", "/api/v1/runs/{run_number}/show"): (f"/api/v1/runs/{RUN}/show", {"reason": "physics"}),
     ("PUT", "/api/v1/runs/{run_number}/oms-lumisections"): (
         f"/api/v1/runs/{RUN}/oms-lumisections",
         {"first_ls": 1, "last_ls": 2, "values": {"dtp_ready": False}, "comment": "wrong bit"},

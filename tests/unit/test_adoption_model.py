@@ -125,3 +125,14 @@ def test_routes_translate_to_named_actions_only_where_the_meaning_is_clear() -> 
         {"action": "*"},
     ]  # fmt: skip
     assert untranslated == ["/weird/.*thing"]
+
+
+def test_a_deleted_run_event_hides_the_run_and_a_later_one_not_deleted_shows_it_again() -> None:
+    run = replay([OriginalEvent(1, 1, "run", 1000, oms={"ls_duration": 10}, rr={}, deleted=True)])
+    assert (run.hidden, run.hidden_reason) == (True, model.ORIGINAL_DELETION)
+    assert model.decide(run, 1000, [OriginalEvent(2, 2, "run", 1000, deleted=True)]) == []
+    again = OriginalEvent(3, 3, "run", 1000, rr={"stop_reason": "beam dump"}, manual=True)
+    shown = model.decide(run, 1000, [again])
+    assert [type(event).__name__ for event in shown] == ["RunAttributesChanged", "RunVisibilityChanged"]
+    run = replay([again], run)
+    assert (run.hidden, run.hidden_reason, run.rr["stop_reason"]) == (False, "", "beam dump")

@@ -16,6 +16,7 @@ ACTIONS: dict[str, str] = {
     "registry:run:move": "move a run between OPEN, SIGNOFF and COMPLETED",
     "registry:run:refresh": "re-read an OPEN run from OMS now",
     "registry:run:reset_and_refresh": "re-read an OPEN run from OMS, classifying from a blank base",
+    "registry:run:hide": "hide a run from the run listings (soft delete, with a reason), or show it again",
     # registry: lumisections and datasets
     "registry:flags:write": "set the status of a component on a range of lumisections",
     "registry:oms:write": "correct per-run or per-LS OMS values (DCS bits) by hand",

@@ -28,10 +28,13 @@ from runreg.registry.events import (
     OmsValuesSet,
     RunAttributesChanged,
     RunCreated,
+    RunVisibilityChanged,
 )
 from runreg.registry.model import HIDDEN, ONLINE, RunState
 
 AUTOMATIC_PREFIX = "auto@auto"
+#: The reason recorded on a run hidden because the original deleted it (`RunEvent.deleted` carries none).
+ORIGINAL_DELETION = "deleted in the original Run Registry (RunEvent.deleted)"
 #: Attributes runreg keeps in a dataset's attributes that the original keeps in columns of its own.
 IN_GUI = "datasets_in_gui"
 COLUMN_ATTRIBUTES = frozenset({IN_GUI, HIDDEN})
@@ -138,6 +141,7 @@ class _Scratch:
     def __init__(self, run: RunState | None) -> None:
         self.base = run
         self.created = run is not None
+        self.hidden = run.hidden if run is not None else False
         self.known: set[str] = set(run.datasets) if run is not None else set()
         self.attributes: dict[str, dict[str, Any]] = {}
         self.own_oms: dict[str, list[tuple[int, int]]] = {}
@@ -197,18 +201,34 @@ def decide(
             if event.kind == "run":
                 layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
                 produced.append(RunCreated(oms=dict(event.oms or {}), rr=dict(event.rr or {}), layer=layer))
+                produced.extend(_visibility(scratch, event))
                 continue
             produced.append(RunCreated(oms={}, rr={}))
         produced.extend(_map_event(scratch, event))
     return produced
 
 
+def _visibility(scratch: _Scratch, event: OriginalEvent) -> list[Event]:
+    """A run is deleted as its own latest RunEvent says (the original's `Run.deleted` takes the flag of the
+    globally latest event of a materialization batch, rr_backend §10.2; the run's own is what it means): an
+    event with `deleted` hides the run in its change set, a later one without it shows the run again."""
+    if event.deleted == scratch.hidden:
+        return []
+    scratch.hidden = event.deleted
+    if event.deleted:
+        return [RunVisibilityChanged(hidden=True, reason=ORIGINAL_DELETION)]
+    return [RunVisibilityChanged(hidden=False)]
+
+
 def _map_event(scratch: _Scratch, event: OriginalEvent) -> list[Event]:
     if event.kind == "run":
         layer = Layer.MANUAL if event.manual else Layer.AUTOMATIC
-        if not event.oms and not event.rr:
-            return []
-        return [RunAttributesChanged(oms=dict(event.oms or {}), rr=dict(event.rr or {}), layer=layer)]
+        changed: list[Event] = []
+        if event.oms or event.rr:
+            changed.append(
+                RunAttributesChanged(oms=dict(event.oms or {}), rr=dict(event.rr or {}), layer=layer)
+            )
+        return changed + _visibility(scratch, event)
     name = event.name or ONLINE
     if event.kind == "dataset":
         return _dataset_event(scratch, name, event)

@@ -418,6 +418,9 @@ def compare_run(ours: RunState, run_row: dict[str, Any], datasets: Iterable[dict
     where = f"run {ours.run_number}"
     out = model.differences(f"{where} rr_attributes", run_row["rr"], ours.rr)
     out += model.differences(f"{where} oms_attributes", run_row["oms"], ours.oms)
+    deleted = bool(run_row.get("deleted"))
+    if deleted != ours.hidden:
+        out.append(f"{where} deleted: original {deleted} ≠ runreg hidden {ours.hidden}")
     names = set()
     for original in datasets:
         name = original["name"]

@@ -56,6 +56,9 @@ def saved_presets(conn: Connection, name: str | None = None) -> list[Any]:
 
 
 def headers(conn: Connection, names: Iterable[str]) -> list[DatasetHeader]:
+    """The datasets named `names` with their run's attributes. A hidden run's datasets are read like any
+    other (`runs.hidden` is no condition): the original's golden JSONs select datasets and never look at
+    `Run.deleted` (rr_backend §6.8), and an imported JSON must regenerate the same."""
     query = (
         select(
             datasets.c.run_number,

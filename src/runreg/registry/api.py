@@ -25,6 +25,7 @@ from runreg.registry.schemas import (
     OmsValuesEdit,
     Reason,
     Revert,
+    VisibilityReason,
 )
 from runreg.storage.database import Database
 
@@ -57,7 +58,7 @@ def _dataset_name(name: str) -> str:
 
 
 # -- runs ---------------------------------------------------------------------------------------------------
-def _listing(request: Request, target: str, query: Listing) -> dict[str, Any]:
+def _listing(request: Request, target: str, query: Listing, *, visible_only: bool = False) -> dict[str, Any]:
     parsed = parse_json("filter", query.filter) if query.filter else {}
     sortings = [key.rsplit(":", 1) if ":" in key else [key, "ASC"] for key in query.sort]
     rows, total = service.search(
@@ -67,6 +68,7 @@ def _listing(request: Request, target: str, query: Listing) -> dict[str, Any]:
         sortings=sortings,
         page=query.page,
         page_size=query.page_size,
+        visible_only=visible_only,
     )
     return {
         "items": rows,
@@ -93,10 +95,15 @@ class Listing(BaseModel):
     page_size: int = Field(50, ge=1, le=10000)
 
 
+class RunListing(Listing):
+    include_hidden: bool = Field(False, description="also list hidden runs (each row says `hidden`)")
+
+
 @router.get("/runs", tags=["runs"])
-def list_runs(request: Request, query: Annotated[Listing, Query()]) -> dict[str, Any]:
-    """Runs matching a filter, one page at a time (default newest first), with the online status summary."""
-    return _listing(request, "runs", query)
+def list_runs(request: Request, query: Annotated[RunListing, Query()]) -> dict[str, Any]:
+    """Runs matching a filter, one page at a time (default newest first), with the online status summary.
+    Hidden runs are left out unless `include_hidden`."""
+    return _listing(request, "runs", query, visible_only=not query.include_hidden)
 
 
 @router.get("/datasets", tags=["datasets"])
@@ -107,8 +114,26 @@ def list_datasets(request: Request, query: Annotated[Listing, Query()]) -> dict[
 
 @router.get("/runs/{run_number}", tags=["runs"])
 def get_run(request: Request, run_number: Id, as_of: Id | None = Query(None)) -> dict[str, Any]:
-    """A run's OMS and RR attributes, now or right after change set `as_of`."""
+    """A run's OMS and RR attributes, now or right after change set `as_of`; `hidden` (and why) when it is
+    hidden from the listings."""
     return service.describe_run(service.run_state(_db(request), run_number, as_of=as_of))
+
+
+@router.post("/runs/{run_number}/hide", tags=["runs"])
+def hide_run(
+    request: Request, run_number: Id, body: VisibilityReason, actor: Actor = WRITE
+) -> ChangeResultOut:
+    """Hide the run from the run listings (soft delete; `registry:run:hide`, experts by default), with a
+    reason. It stays readable by its number (`hidden` true); revert the change set or `show` it again."""
+    return _result(service.hide_run(_db(request), actor=actor, run_number=run_number, reason=body.reason))
+
+
+@router.post("/runs/{run_number}/show", tags=["runs"])
+def show_run(
+    request: Request, run_number: Id, body: VisibilityReason, actor: Actor = WRITE
+) -> ChangeResultOut:
+    """Show a hidden run in the run listings again (`registry:run:hide`), with a reason."""
+    return _result(service.show_run(_db(request), actor=actor, run_number=run_number, reason=body.reason))
 
 
 @router.get("/runs/{run_number}/history", tags=["runs"])

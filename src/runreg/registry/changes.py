@@ -18,6 +18,7 @@ from runreg.registry.events import (
     OmsValuesSet,
     RunAttributesChanged,
     RunCreated,
+    RunVisibilityChanged,
 )
 from runreg.registry.model import DUPLICATED_FROM, ComponentFlags, DatasetState, RunState, apply
 
@@ -39,8 +40,9 @@ Piece = tuple[int, int, Any]
 class Change:
     """One line of a change set's diff.
 
-    `area` is what changed: `run` (created), `oms`, `rr` (run attributes), `dataset` (created or its
-    attributes), `flags` (`key` is the component) or `oms_ls` (per-LS OMS values, `key` is the OMS key).
+    `area` is what changed: `run` (created, or its `hidden` flag and `hidden_reason`), `oms`, `rr` (run
+    attributes), `dataset` (created or its attributes), `flags` (`key` is the component) or `oms_ls` (per-LS
+    OMS values, `key` is the OMS key).
     Attributes carry one old and one new value; LS-ranged changes carry pieces over `ls`. Values are what a
     person saw (manual over automatic); `shadowed` marks a change of one layer that the other hides (an
     automatic status under a manual one), shown with that layer's own old and new values."""
@@ -84,6 +86,12 @@ def _changes(run: RunState, event: Event) -> Iterator[Change]:
             yield from _layered(
                 number, keys_rr, (rr_before, run.rr), (layer_before, run.rr_layer(event.layer)), event.layer
             )
+        case RunVisibilityChanged():
+            old = (run.hidden, run.hidden_reason)
+            apply(run, event)
+            yield Change(number, "run", "hidden", old[0], run.hidden)
+            if old[1] != run.hidden_reason:
+                yield Change(number, "run", "hidden_reason", old[1] or ABSENT, run.hidden_reason or ABSENT)
         case DatasetCreated():
             apply(run, event)
             yield Change(number, "dataset", "created", dataset=event.name)

@@ -83,6 +83,31 @@ def move_dataset(
     console.print(f"change set {result.change_set_id}: {name} is {to_state} in {workspace}")
 
 
+@runs_app.command("hide")
+def hide(
+    run_number: int,
+    reason: str = typer.Option(..., "--reason", "-m", help="why the run is hidden (at least 3 characters)"),
+) -> None:
+    """Hide a run from the run listings (soft delete; registry:run:hide, experts by default)."""
+    with reported_errors():
+        result = service.hide_run(database(), actor=cli_actor(), run_number=run_number, reason=reason)
+    console.print(
+        f"change set {result.change_set_id}: run {run_number} is hidden "
+        f"(undo: runreg runs unhide {run_number} -m …, or runreg changes revert {result.change_set_id})"
+    )
+
+
+@runs_app.command("unhide")
+def unhide(
+    run_number: int,
+    reason: str = typer.Option(..., "--reason", "-m", help="why the run is shown again"),
+) -> None:
+    """Show a hidden run in the run listings again."""
+    with reported_errors():
+        result = service.show_run(database(), actor=cli_actor(), run_number=run_number, reason=reason)
+    console.print(f"change set {result.change_set_id}: run {run_number} is shown again")
+
+
 @runs_app.command("rebuild")
 def rebuild(run_number: int) -> None:
     """Recompute a run's projections from its events alone."""

@@ -61,6 +61,16 @@ class RunAttributesChanged(Event):
 
 
 @dataclass(frozen=True)
+class RunVisibilityChanged(Event):
+    """A run hidden from the run listings (soft-deleted: the original's `RunEvent.deleted`), with why, or
+    shown again (`hidden` False, no reason). A hidden run is still readable by its number."""
+
+    TYPE: ClassVar[str] = "RunVisibilityChanged"
+    hidden: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class DatasetCreated(Event):
     TYPE: ClassVar[str] = "DatasetCreated"
     name: str
@@ -144,6 +154,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         RunCreated,
         RunAttributesChanged,
+        RunVisibilityChanged,
         DatasetCreated,
         DatasetAttributesChanged,
         FlagsSet,

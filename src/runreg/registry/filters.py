@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import false as sql_false
 from sqlalchemy import true as sql_true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import CompileError
@@ -625,10 +626,14 @@ def from_clause(target: Target, *, needed: set[str] | None = None) -> FromClause
     return source
 
 
-def select_runs(filter: Any, *, sortings: Any = None, page: Any = 0, page_size: Any = 50) -> ListingQueries:
-    """One page of runs (run_number, oms_attributes, rr_attributes, version, ls_count, triplet_summary of
-    the online dataset) and the count of all matching runs. Default order: run_number DESC."""
-    return _listing("runs", filter, sortings, page, page_size)
+def select_runs(
+    filter: Any, *, sortings: Any = None, page: Any = 0, page_size: Any = 50, visible_only: bool = False
+) -> ListingQueries:
+    """One page of runs (run_number, oms_attributes, rr_attributes, version, ls_count, hidden, triplet_summary
+    of the online dataset) and the count of all matching runs. Default order: run_number DESC.
+    `visible_only` leaves out hidden runs (`registry.model.hide_run`), as the original's listing left out its
+    `deleted` ones."""
+    return _listing("runs", filter, sortings, page, page_size, visible_only=visible_only)
 
 
 def select_datasets(
@@ -644,7 +649,7 @@ def select_datasets(
 _ROW_COLUMNS: dict[str, tuple[Any, ...]] = {
     "runs": (
         runs.c.run_number, runs.c.oms_attributes, runs.c.rr_attributes, runs.c.version, runs.c.ls_count,
-        dataset_summaries.c.triplet_summary,
+        runs.c.hidden, dataset_summaries.c.triplet_summary,
     ),
     "datasets": (
         datasets.c.run_number, datasets.c.name, datasets.c.attributes.label("dataset_attributes"),
@@ -691,6 +696,8 @@ def _build_listing(
     where = _sql(node, _columns(target), _Binds())
     if visible_only and target == "datasets":
         where = and_(where, JsonScalar(datasets.c.attributes, (HIDDEN,), "boolean").is_not(sql_true()))
+    elif visible_only:
+        where = and_(where, runs.c.hidden == sql_false())
 
     tie_breakers = [Sorting(Attribute("run_number"), True)]
     if target == "datasets":

@@ -101,8 +101,9 @@ class StopReasonEdit(_Body):
 # -- listings ------------------------------------------------------------------------------------------------
 @router.post("/runs_filtered_ordered", openapi_extra=READ_ONLY)
 def runs_filtered_ordered(request: Request, body: Listing) -> Response:
-    """One page of runs matching the filter: `{runs, pages, count}` (page is 0-based)."""
-    rows, count = service.search(_db(request), target="runs", **_listing_args(body))
+    """One page of runs matching the filter: `{runs, pages, count}` (page is 0-based). Hidden runs are left
+    out, as the original left out its `deleted` ones."""
+    rows, count = service.search(_db(request), target="runs", visible_only=True, **_listing_args(body))
     runs = [
         readmodels.run_record(
             run_number=row["run_number"],

@@ -21,6 +21,7 @@ from runreg.registry.events import (
     OmsValuesSet,
     RunAttributesChanged,
     RunCreated,
+    RunVisibilityChanged,
 )
 
 ONLINE = "online"
@@ -88,6 +89,9 @@ class RunState:
     rr_manual: dict[str, Any] = field(default_factory=dict)
     datasets: dict[str, DatasetState] = field(default_factory=dict)
     version: int = 0
+    #: Hidden from the run listings (soft-deleted), with why (`hide_run`); still readable by its number.
+    hidden: bool = False
+    hidden_reason: str = ""
 
     @property
     def rr(self) -> dict[str, Any]:
@@ -145,6 +149,8 @@ def clone(run: RunState) -> RunState:
             for name, ds in run.datasets.items()
         },
         run.version,
+        run.hidden,
+        run.hidden_reason,
     )
 
 
@@ -163,6 +169,9 @@ def apply(run: RunState, event: Event) -> None:
             target.update(event.rr)
             for key in event.removed_rr:
                 target.pop(key, None)
+        case RunVisibilityChanged(hidden=hidden, reason=reason):
+            run.hidden = hidden
+            run.hidden_reason = reason if hidden else ""
         case DatasetCreated(name=name, attributes=attributes):
             run.datasets[name] = DatasetState(name, dict(attributes))
         case DatasetAttributesChanged(name=name, attributes=attributes, removed=removed):
@@ -259,6 +268,37 @@ def move_run(
     if target is not RunStatus.OPEN:
         check_sign_off(run, certifiable_components)
     return [RunAttributesChanged(rr={"state": target.value}, layer=layer)]
+
+
+#: The shortest reason for hiding a run or showing it again (trimmed).
+MIN_VISIBILITY_REASON = 3
+
+
+def hide_run(run: RunState, reason: str) -> list[Event]:
+    """Hide a run from the run listings (rr_backend §10.4 "run deletion (or hide)"), whatever its state: its
+    events, datasets and flags stay, it is still read by its number, and reverting the change set (or
+    `show_run`) shows it again. A reason is required; hiding a hidden run is refused, naming its reason."""
+    reason = check_visibility_reason(reason)
+    if run.hidden:
+        raise InvalidState(
+            f"run {run.run_number} is already hidden ({run.hidden_reason or 'no reason given'})",
+            details={"run_number": run.run_number, "hidden_reason": run.hidden_reason},
+        )
+    return [RunVisibilityChanged(hidden=True, reason=reason)]
+
+
+def show_run(run: RunState) -> list[Event]:
+    """Show a hidden run in the run listings again; a run that is not hidden is refused."""
+    if not run.hidden:
+        raise InvalidState(f"run {run.run_number} is not hidden", details={"run_number": run.run_number})
+    return [RunVisibilityChanged(hidden=False)]
+
+
+def check_visibility_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if len(text) < MIN_VISIBILITY_REASON:
+        raise InvalidInput("reason", f"must say why, in at least {MIN_VISIBILITY_REASON} characters")
+    return text
 
 
 def check_sign_off(run: RunState, certifiable_components: Sequence[str]) -> None:

@@ -120,14 +120,17 @@ def run_record(
     rr_attributes: Mapping[str, Any],
     version: int,
     triplet_summary: Mapping[str, Any],
+    deleted: bool = False,
 ) -> dict[str, Any]:
-    """The uncompressed Run the client receives; `triplet_summary` is that of the online dataset."""
+    """The uncompressed Run the client receives; `triplet_summary` is that of the online dataset; `deleted`
+    is runreg's hidden flag (the listings never return a hidden run, as the original never returned a
+    deleted one)."""
     return {
         "run_number": run_number,
         "oms_attributes": dict(oms_attributes),
         "rr_attributes": dict(rr_attributes),
         "version": version,
-        "deleted": False,
+        "deleted": deleted,
         "DatasetTripletCache": {"triplet_summary": dict(triplet_summary)},
     }
 
@@ -170,6 +173,7 @@ def run_record_of(run: RunState) -> dict[str, Any]:
         rr_attributes=run.rr,
         version=run.version,
         triplet_summary=model.triplet_summary(online, run.ls_count) if online else {},
+        deleted=run.hidden,
     )
 
 

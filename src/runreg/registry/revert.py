@@ -19,6 +19,7 @@ from runreg.registry.events import (
     OmsValuesSet,
     RunAttributesChanged,
     RunCreated,
+    RunVisibilityChanged,
 )
 from runreg.registry.model import (
     DUPLICATED_FROM,
@@ -66,6 +67,8 @@ def touches(event: Event) -> list[Touch]:
             return [Touch(("oms", k)) for k in (*event.oms, *event.removed_oms)] + [
                 Touch(("rr", event.layer.value, k)) for k in (*event.rr, *event.removed_rr)
             ]
+        case RunVisibilityChanged():
+            return [Touch(("run", "hidden"))]
         case DatasetAttributesChanged():
             return [Touch(("dataset", event.name, k)) for k in (*event.attributes, *event.removed)]
         case FlagsSet() | FlagsCleared():
@@ -118,6 +121,10 @@ def restoring_events(before: RunState | None, reverted: Sequence[Event]) -> list
     ds_removed: dict[str, list[str]] = {}
     flag_spans: dict[tuple[str, str, Layer], RangeMap] = {}
     oms_spans: dict[tuple[str, str], RangeMap] = {}
+    if any(
+        isinstance(e, RunVisibilityChanged) for e in reverted
+    ):  # hidden or shown as it was, with its reason
+        out.append(RunVisibilityChanged(hidden=before.hidden, reason=before.hidden_reason))
     for event in reverted:
         match event:
             case RunAttributesChanged():

@@ -22,6 +22,13 @@ class Reason(_Body):
     comment: Comment = Field("", description="why (recorded in the change set)")
 
 
+class VisibilityReason(_Body):
+    reason: Comment = Field(
+        min_length=3,
+        description="mandatory: why the run is hidden, or shown again (recorded in the change set)",
+    )
+
+
 class FlagRangeEdit(_Body):
     first_ls: Int32 = Field(ge=1)
     last_ls: Int32 = Field(ge=1)

@@ -337,6 +337,41 @@ def change_run_attributes(
         )
 
 
+def hide_run(db: Database, *, actor: Actor, run_number: int, reason: str) -> ChangeResult:
+    """Hide a run (soft delete, rr_backend §10.4): left out of the run listings (`search(visible_only=True)`:
+    the API's run search unless asked for, the legacy `/runs_filtered_ordered`, the online tables), still read
+    by its number, which says it is hidden. One change set whose comment is the reason; reverting it, or
+    `show_run`, shows the run again. Checked with `registry:run:hide` (experts by default), in any state.
+
+    A hidden run's datasets are not hidden: the dataset listings, the DC tools and golden JSONs keep them, as
+    the original's did (its JSONs and dataset listings filter `Dataset.deleted`, never `Run.deleted`, and
+    the spec asks nothing else); hide its datasets with the DC tools to leave them out too."""
+    limits.check_text("reason", reason, limits.MAX_COMMENT_CHARS)
+    reason = model.check_visibility_reason(reason)
+    with db.transaction() as conn:
+        _authorize(conn, actor, "registry:run:hide", run=run_number)
+        return _write(
+            conn,
+            actor=actor,
+            comment=f"hide run {run_number}: {reason}",
+            decisions={run_number: lambda run: model.hide_run(run, reason)},
+        )
+
+
+def show_run(db: Database, *, actor: Actor, run_number: int, reason: str) -> ChangeResult:
+    """Show a hidden run in the run listings again (`registry:run:hide`, as hiding it), with why."""
+    limits.check_text("reason", reason, limits.MAX_COMMENT_CHARS)
+    reason = model.check_visibility_reason(reason)
+    with db.transaction() as conn:
+        _authorize(conn, actor, "registry:run:hide", run=run_number)
+        return _write(
+            conn,
+            actor=actor,
+            comment=f"show run {run_number} again: {reason}",
+            decisions={run_number: model.show_run},
+        )
+
+
 @dataclass(frozen=True)
 class SignOffResult(ChangeResult):
     """A run state move; leaving OPEN also tells which offline datasets it created, which existed already
@@ -737,6 +772,8 @@ def describe_run(run: RunState) -> dict[str, Any]:
         "rr_attributes": run.rr,
         "ls_count": run.ls_count,
         "version": run.version,
+        "hidden": run.hidden,
+        "hidden_reason": run.hidden_reason if run.hidden else None,
         "datasets": sorted(run.datasets),
     }
 
@@ -754,7 +791,14 @@ def history(db: Database, *, run_number: int | None = None, limit: int = 50) -> 
 
 #: Events whose payload a run's history shows (who set which status or attribute); per-LS OMS values are
 #: listed as facts only.
-HISTORY_PAYLOADS = ("RunCreated", "RunAttributesChanged", "FlagsSet", "FlagsCleared", "DatasetCreated")
+HISTORY_PAYLOADS = (
+    "RunCreated",
+    "RunAttributesChanged",
+    "RunVisibilityChanged",
+    "FlagsSet",
+    "FlagsCleared",
+    "DatasetCreated",
+)
 
 
 @dataclass(frozen=True)
@@ -957,7 +1001,7 @@ def run_numbers(db: Database) -> list[int]:
 
 
 def list_runs(db: Database, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """Newest runs first, with their online summary (for tables and the run list page)."""
+    """Newest visible runs first (hidden ones left out), with their online summary."""
     with db.reading() as conn:
         rows = store.list_runs(conn, limit=limit, offset=offset)
         summaries = store.summaries(conn, [row.run_number for row in rows], ONLINE)
@@ -1107,10 +1151,12 @@ def search(
     visible_only: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of runs or datasets matching the table filter language, and the total count; with
-    `count_limit`, a total above it is reported as `count_limit + 1` (counting stops there). Datasets hidden
-    by the DC tools are listed unless `visible_only`."""
+    `count_limit`, a total above it is reported as `count_limit + 1` (counting stops there). Hidden runs
+    (`hide_run`), and datasets hidden by the DC tools, are listed unless `visible_only`."""
     if target == "runs":
-        listing = filters.select_runs(filter, sortings=sortings, page=page, page_size=page_size)
+        listing = filters.select_runs(
+            filter, sortings=sortings, page=page, page_size=page_size, visible_only=visible_only
+        )
     else:
         listing = filters.select_datasets(
             filter, sortings=sortings, page=page, page_size=page_size, visible_only=visible_only

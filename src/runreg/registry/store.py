@@ -12,6 +12,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    false,
     insert,
     select,
     text,
@@ -64,6 +65,8 @@ def load_run(conn: Connection, run_number: int, *, for_update: bool = False) -> 
         rr_automatic=dict(row.rr_automatic),
         rr_manual=dict(row.rr_manual),
         version=row.version,
+        hidden=row.hidden,
+        hidden_reason=row.hidden_reason,
     )
     for ds in conn.execute(select(datasets).where(datasets.c.run_number == run_number)):
         run.datasets[ds.name] = DatasetState(ds.name, dict(ds.attributes))
@@ -118,6 +121,8 @@ def save_change(
         "version": after.version,
         "last_change_set": change_set_id,
         "updated_at": now,
+        "hidden": after.hidden,
+        "hidden_reason": after.hidden_reason,
     }
     if before is None:
         conn.execute(insert(runs).values(run_number=after.run_number, created_at=now, **run_values))
@@ -311,9 +316,9 @@ def load_runs_attributes(
     loaded: dict[int, RunState] = {}
     r = runs.c
     for chunk in _chunks(numbers):
-        query = select(r.run_number, r.oms_attributes, r.rr_automatic, r.rr_manual, r.version).where(
-            r.run_number.in_(chunk)
-        )
+        query = select(
+            r.run_number, r.oms_attributes, r.rr_automatic, r.rr_manual, r.version, r.hidden, r.hidden_reason
+        ).where(r.run_number.in_(chunk))
         if for_update and conn.dialect.name == "postgresql":
             query = query.with_for_update()
         for row in conn.execute(query):
@@ -323,6 +328,8 @@ def load_runs_attributes(
                 rr_automatic=dict(row.rr_automatic),
                 rr_manual=dict(row.rr_manual),
                 version=row.version,
+                hidden=row.hidden,
+                hidden_reason=row.hidden_reason,
             )
         d = datasets.c
         for row in conn.execute(select(d.run_number, d.name, d.attributes).where(d.run_number.in_(chunk))):
@@ -406,7 +413,14 @@ def list_runs(
     run_from: int | None = None,
     run_to: int | None = None,
 ) -> list[Any]:
-    query = select(runs).order_by(runs.c.run_number.desc()).limit(limit).offset(offset)
+    """Visible runs (hidden ones left out), newest first."""
+    query = (
+        select(runs)
+        .where(runs.c.hidden == false())
+        .order_by(runs.c.run_number.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     if run_from is not None:
         query = query.where(runs.c.run_number >= run_from)
     if run_to is not None:

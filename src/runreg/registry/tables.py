@@ -1,6 +1,6 @@
 """Current-state projections of the registry, updated in the same transaction as the events."""
 
-from sqlalchemy import Column, DateTime, Float, Index, Integer, String, Table, Text, text
+from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, String, Table, Text, false, text
 
 from runreg.storage.schema import Json, metadata
 
@@ -18,6 +18,9 @@ runs = Table(
     Column("last_change_set", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Hidden from the run listings (event RunVisibilityChanged), with why; migration 0008h.
+    Column("hidden", Boolean, nullable=False, server_default=false()),
+    Column("hidden_reason", Text, nullable=False, server_default=""),
 )
 
 datasets = Table(

@@ -55,10 +55,16 @@ def _tables(current: Page, workspace: str) -> dict[str, Any]:
     try:
         query = TableQuery.from_params(current.request.query_params)
         base = query.to_filter()
-        everything = table_page(current.db, base, query, query.page, ALL_RUNS_PAGE_SIZE)
+        # Hidden runs (registry.service.hide_run) are in neither table; their pages say they are hidden.
+        everything = table_page(current.db, base, query, query.page, ALL_RUNS_PAGE_SIZE, visible_only=True)
         significant_filter = both(base, {"rr_attributes.significant": True})
         significant = table_page(
-            current.db, significant_filter, query, query.significant_page, SIGNIFICANT_PAGE_SIZE
+            current.db,
+            significant_filter,
+            query,
+            query.significant_page,
+            SIGNIFICANT_PAGE_SIZE,
+            visible_only=True,
         )
     except InvalidInput as exc:  # a bad filter is shown next to the builder, with empty tables
         query = TableQuery.unparsed(current.request.query_params)

@@ -249,6 +249,9 @@ def run_history(log: Iterable[LoggedEvent]) -> list[HistoryEntry]:
             said += [f"{k} → {shown(v) or '(empty)'}" for k, v in sorted(rr.items())]
             if payload.get("oms"):
                 said.append(f"OMS: {', '.join(sorted(payload['oms']))}")
+        elif event.type == "RunVisibilityChanged":
+            hidden = payload.get("hidden")
+            said.append(f"run hidden ({payload.get('reason', '')})" if hidden else "run shown again")
         elif event.type in ("FlagsSet", "FlagsCleared") and event.target:
             status = (
                 ((payload.get("triplet") or {}).get("status", "")) if event.type == "FlagsSet" else "cleared"

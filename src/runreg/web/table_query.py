@@ -188,10 +188,12 @@ def table_page(
     *,
     target: str = "runs",
     count_limit: int | None = None,
+    visible_only: bool = False,
 ) -> dict[str, Any]:
     """One page of a table (`registry.search`): its rows, the total, and what the pager needs. With
     `count_limit` the total is counted up to that many rows past this page at least; beyond it the pager
-    says "more than" (`capped`) instead of reading every match on every request."""
+    says "more than" (`capped`) instead of reading every match on every request. `visible_only` leaves out
+    hidden runs (or hidden datasets)."""
     limit = None if count_limit is None else max(count_limit, (page_number + 1) * size)
     rows, total = registry.search(
         db,
@@ -201,6 +203,7 @@ def table_page(
         page=page_number,
         page_size=size,
         count_limit=limit,
+        visible_only=visible_only,
     )
     capped = limit is not None and total > limit
     total = limit if capped and limit is not None else total
