@@ -980,8 +980,9 @@ class Generator:
 
     def golden_json(self, pattern: str, component: str, by: str, *, official: bool = False,
                     deleted: bool = False) -> None:  # fmt: skip
-        """json_portal: the LS of every dataset named `pattern` whose `component` is GOOD, from the current
-        AggregatedLumisection (the original generates from its current state), with the registry version."""
+        """json_portal: the LS of every non-deleted dataset named `pattern` whose `component` is GOOD
+        (rr_backend §6.8: deleted datasets take no part), from the current AggregatedLumisection (the
+        original generates from its current state), with the registry version."""
         self.w.flush()
         conn = self.w.conn
         rule = {"==": [{"var": f"lumisection.rr.{component}"}, "GOOD"]}
@@ -990,7 +991,7 @@ class Generator:
             runs = [
                 r[0]
                 for r in conn.execute(
-                    'SELECT run_number FROM "Dataset" WHERE name = %s ORDER BY 1', (pattern,)
+                    'SELECT run_number FROM "Dataset" WHERE name = %s AND NOT deleted ORDER BY 1', (pattern,)
                 )
             ]
             for run in runs:

@@ -146,6 +146,33 @@ def test_two_matching_datasets_in_a_run_follow_the_policy(year: Database) -> Non
     assert both["json"]["380001"] == [[3, 4], [7, 20]]
 
 
+def test_a_hidden_dataset_takes_no_part_now_or_as_of_a_change_set_after_it_was_hidden(year: Database) -> None:
+    from runreg.datasets.dctools import service as dctools
+
+    second = "/PromptReco/Collisions2024B/DQM"
+    offline_dataset(year, 380001, second)  # a second matching dataset: the policy would refuse the run
+    pattern = "/PromptReco/Collisions2024_/DQM"
+    outcome = dctools.hide_datasets(
+        year, actor=EXPERT, filter={"and": [{"run_number": 380001}, {"name": second}]}, reason="duplicate"
+    )
+    assert outcome.change_set_id is not None
+    job_id = service.submit(year, InlineRunner(year), actor=CERTIFIER, rule=RULE, dataset_pattern=pattern)
+    job = service.get(year, job_id)
+    assert job.status == "done", job.error  # only the visible dataset of run 380001 is read
+    assert set(job.result["json_with_dataset_names"]) == {f"380001-{PROMPT}", f"380002-{PROMPT}"}
+    registry.edit_flags(  # a later change, so regenerating replays history up to the pinned change set
+        year,
+        actor=CERTIFIER,
+        run_number=380002,
+        dataset=PROMPT,
+        edits=[FlagEdit("dt-dt", 1, 1, "BAD", "late")],
+        comment="late",
+    )
+    assert (
+        service.regenerate(year, job_id)["json_with_dataset_names"] == job.result["json_with_dataset_names"]
+    )
+
+
 def test_bad_requests_are_refused_before_any_job(year: Database) -> None:
     with pytest.raises(InvalidInput, match="lumisection.rr.dt"):
         service.submit(

@@ -15,7 +15,7 @@ from runreg.kernel.ranges import RangeMap
 from runreg.luminosity import service as luminosity
 from runreg.luminosity.model import LumiSeries
 from runreg.registry import service as registry
-from runreg.registry.model import RunState
+from runreg.registry.model import RunState, is_hidden
 from runreg.storage.database import Database
 
 LUMINOSITY_KEYS = ("recorded", "delivered")
@@ -92,7 +92,9 @@ def _from_history(
         except RunNotFound:
             continue
         out.extend(
-            dataset_data(run, name) for name in sorted(run.datasets) if patterns.matches(pattern, name)
+            dataset_data(run, name)
+            for name in sorted(run.datasets)
+            if patterns.matches(pattern, name) and not is_hidden(run.datasets[name].attributes)
         )
     return out
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, select
 from runreg.certification.tables import json_presets
 from runreg.eventlog.tables import change_sets
 from runreg.kernel.ranges import RangeMap
-from runreg.registry.model import ONLINE
+from runreg.registry.model import ONLINE, is_hidden
 from runreg.registry.tables import datasets, flag_ranges, oms_ranges, runs
 from runreg.storage.cache import StampedCache, per_engine
 
@@ -56,9 +56,10 @@ def saved_presets(conn: Connection, name: str | None = None) -> list[Any]:
 
 
 def headers(conn: Connection, names: Iterable[str]) -> list[DatasetHeader]:
-    """The datasets named `names` with their run's attributes. A hidden run's datasets are read like any
-    other (`runs.hidden` is no condition): the original's golden JSONs select datasets and never look at
-    `Run.deleted` (rr_backend §6.8), and an imported JSON must regenerate the same."""
+    """The visible datasets named `names` with their run's attributes. A dataset the DC tools hid takes no
+    part (the original's JSONs read only non-deleted datasets, rr_backend §6.8); a hidden run's datasets are
+    read like any other (`runs.hidden` is no condition): the original's golden JSONs select datasets and
+    never look at `Run.deleted`, and an imported JSON must regenerate the same."""
     query = (
         select(
             datasets.c.run_number,
@@ -85,6 +86,7 @@ def headers(conn: Connection, names: Iterable[str]) -> list[DatasetHeader]:
             (r.version, r.updated_at),
         )
         for r in conn.execute(query)
+        if not is_hidden(r.attributes)
     ]
 
 
