@@ -125,3 +125,39 @@ def test_hide_and_unhide_from_the_command_line(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     assert not service.run_state(db, RUN).hidden
     db.dispose()
+
+
+def test_the_run_page_hides_and_shows_the_run_for_an_expert_and_draws_the_button_refused_for_a_shifter(
+    db: Database,
+) -> None:
+    create_collision_run(db, RUN, ls_count=10)
+    client = TestClient(create_app(db, settings=Settings(proxy_secret=SECRET, dev_identity=False)))
+    shifter_page = client.get(f"/runs/{RUN}", headers=SHIFTER).text
+    assert 'data-refusal="' + REFUSAL + '"' in shifter_page and ">Hide run</button>" in shifter_page
+    client.get(f"/runs/{RUN}", headers=EXPERT)  # the browser's CSRF cookie
+    token = {"x-csrf-token": client.cookies["runreg_csrf"]}
+
+    forged = client.post(
+        f"/runs/{RUN}/visibility", data={"hidden": "1", "reason": "duplicate"}, headers=EXPERT
+    )
+    refused = client.post(
+        f"/runs/{RUN}/visibility", data={"hidden": "1", "reason": "not mine"}, headers={**SHIFTER, **token}
+    )
+    too_short = client.post(
+        f"/runs/{RUN}/visibility", data={"hidden": "1", "reason": "x"}, headers={**EXPERT, **token}
+    )
+    assert forged.status_code == 403 and not service.run_state(db, RUN).hidden
+    assert "registry:run:hide" in refused.text and not service.run_state(db, RUN).hidden
+    assert "reason" in too_short.text and not service.run_state(db, RUN).hidden
+
+    hidden = client.post(
+        f"/runs/{RUN}/visibility", data={"hidden": "1", "reason": "test run"}, headers={**EXPERT, **token}
+    )
+    assert hidden.status_code == 200 and "hidden from the run tables" in hidden.text
+    assert service.run_state(db, RUN).hidden_reason == "test run"
+    page = client.get(f"/runs/{RUN}", headers=EXPERT).text
+    assert 'id="hidden-run"' in page and ">Show run again</button>" in page
+    shown = client.post(
+        f"/runs/{RUN}/visibility", data={"hidden": "0", "reason": "was fine"}, headers={**EXPERT, **token}
+    )
+    assert shown.status_code == 200 and not service.run_state(db, RUN).hidden

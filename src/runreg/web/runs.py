@@ -247,6 +247,7 @@ def _checks(run: registry_model.RunState, components: list[str]) -> list[tuple[s
             *registry.RR_ATTRIBUTE_ACTIONS.values(),
             "registry:run:refresh",
             "registry:run:reset_and_refresh",
+            "registry:run:hide",
         )
     ]
     checks += [
@@ -394,6 +395,20 @@ async def move(run_number: int, request: Request) -> Response:
             comment=form.get("comment", ""),
         ),
         f"run {run_number} moved to {to_state}",
+        changed=CHANGED,
+    )
+
+
+@router.post("/runs/{run_number}/visibility", response_class=HTMLResponse)
+async def visibility(run_number: int, request: Request) -> Response:
+    """Hide the run from the run tables (`hidden=1`) or show it again, with the reason typed beside."""
+    current, form = await posted(request)
+    hide = form.get("hidden") == "1"
+    change = registry.hide_run if hide else registry.show_run
+    return perform(
+        current,
+        lambda: change(current.db, actor=current.actor, run_number=run_number, reason=form.get("reason", "")),
+        f"run {run_number} {'hidden from the run tables' if hide else 'shown in the run tables again'}",
         changed=CHANGED,
     )
 
