@@ -346,20 +346,17 @@ def hide_run(db: Database, *, actor: Actor, run_number: int, reason: str) -> Cha
     A hidden run's datasets are not hidden: the dataset listings, the DC tools and golden JSONs keep them, as
     the original's did (its JSONs and dataset listings filter `Dataset.deleted`, never `Run.deleted`, and
     the spec asks nothing else); hide its datasets with the DC tools to leave them out too."""
-    limits.check_text("reason", reason, limits.MAX_COMMENT_CHARS)
-    reason = model.check_visibility_reason(reason)
-    with db.transaction() as conn:
-        _authorize(conn, actor, "registry:run:hide", run=run_number)
-        return _write(
-            conn,
-            actor=actor,
-            comment=f"hide run {run_number}: {reason}",
-            decisions={run_number: lambda run: model.hide_run(run, reason)},
-        )
+    return _set_visibility(db, actor, run_number, reason, hidden=True)
 
 
 def show_run(db: Database, *, actor: Actor, run_number: int, reason: str) -> ChangeResult:
     """Show a hidden run in the run listings again (`registry:run:hide`, as hiding it), with why."""
+    return _set_visibility(db, actor, run_number, reason, hidden=False)
+
+
+def _set_visibility(
+    db: Database, actor: Actor, run_number: int, reason: str, *, hidden: bool
+) -> ChangeResult:
     limits.check_text("reason", reason, limits.MAX_COMMENT_CHARS)
     reason = model.check_visibility_reason(reason)
     with db.transaction() as conn:
@@ -367,8 +364,10 @@ def show_run(db: Database, *, actor: Actor, run_number: int, reason: str) -> Cha
         return _write(
             conn,
             actor=actor,
-            comment=f"show run {run_number} again: {reason}",
-            decisions={run_number: model.show_run},
+            comment=f"hide run {run_number}: {reason}"
+            if hidden
+            else f"show run {run_number} again: {reason}",
+            decisions={run_number: (lambda run: model.hide_run(run, reason)) if hidden else model.show_run},
         )
 
 
