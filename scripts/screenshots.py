@@ -161,6 +161,7 @@ PAGES: list[tuple[str, str, str, Step]] = [
     ),
     ("run-as-of", "/runs/380013", SHIFTER, "#run-history tbody tr:last-child a"),
     ("run-visitor-disabled", "/runs/380013", VISITOR, None),
+    ("run-page-expert", "/runs/380013#visibility", EXPERT, None),
     ("cycles-dt-certifier", "/offline/cycles/dt", DT_CERTIFIER, None),
     ("cycles-global-refused", "/offline/cycles/global", CERTIFIER, None),
     ("cycles-history", "/offline/cycles/csc", CERTIFIER, "#cycle-history summary"),

@@ -330,3 +330,17 @@ def test_writes_go_through_the_permission_gate(db: Database, files, tmp_path: Pa
     with pytest.raises(PermissionDenied, match="trends:recompute"):
         service.recompute(db, actor=stranger, tree=tree, config_name="ADC_mean")
     assert _status(db) == {}  # refused before anything was discovered
+
+
+def test_a_hidden_run_is_unknown_to_the_trends_like_a_run_the_original_registry_deleted(db: Database) -> None:
+    from runreg.registry import service as registry
+    from tests.builders.runs import EXPERT, create_collision_run
+
+    create_collision_run(db, 380700, ls_count=5)
+    create_collision_run(db, 380701, ls_count=5)
+    registry.hide_run(db, actor=EXPERT, run_number=380700, reason="test run, not for physics")
+    runinfo.forget()
+    infos = runinfo.run_infos(db, [380700, 380701])
+    assert set(infos) == {380701}
+    significant = readmodels.RunSelection.build(latest=2)
+    assert significant.kept({380700, 380701}, infos) == {380701}

@@ -90,12 +90,19 @@ def run_infos(db: Database, runs: Iterable[int]) -> dict[int, RunInfo]:
 
 
 def _fetch(db: Database, wanted: list[int]) -> dict[int, RunInfo]:
-    """One listing page per 10,000 runs of the registry over the span of `wanted`."""
+    """One listing page per 10,000 runs of the registry over the span of `wanted`. A hidden run is not
+    listed: the trends know it as the original HDQM knew a run its registry had deleted — as unknown (its
+    points are left out whenever a run filter is on, significance included)."""
     found: dict[int, RunInfo] = {}
     first, last, page = wanted[0], wanted[-1], 0
     while True:
         rows, total = registry.search(
-            db, target="runs", filter={"run_number": {">=": first, "<=": last}}, page=page, page_size=PAGE
+            db,
+            target="runs",
+            filter={"run_number": {">=": first, "<=": last}},
+            page=page,
+            page_size=PAGE,
+            visible_only=True,
         )
         for row in rows:
             info = _info(row)
