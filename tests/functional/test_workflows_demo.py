@@ -16,7 +16,8 @@ from tests.builders.network import free_port
 
 def test_the_demo_fills_the_cache_and_histories_grow(db: Database) -> None:
     stop = threading.Event()
-    settings = start_workflows_demo(db, Settings(demo_cmsweb_port=free_port()), stop)
+    # The demo's loop, every 2 s instead of 10: three updates without waiting for the demo's pace.
+    settings = start_workflows_demo(db, Settings(demo_cmsweb_port=free_port()), stop, interval_s=2.0)
     try:
         assert settings.cmsweb_url.endswith(str(settings.demo_cmsweb_port))
         assert settings.dbs_url == f"{settings.cmsweb_url}/dbs/prod/global/DBSReader"

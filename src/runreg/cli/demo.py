@@ -131,9 +131,12 @@ def in_background(db: Database, worker: periodic.Periodic, stop: threading.Event
     ).start()
 
 
-def start_workflows_demo(db: Database, settings: Settings, stop: threading.Event) -> Settings:
+def start_workflows_demo(
+    db: Database, settings: Settings, stop: threading.Event, *, interval_s: float = WORKFLOWS_INTERVAL_S
+) -> Settings:
     """The cmsweb simulator on 127.0.0.1:<demo_cmsweb_port> (9520), its world placed so that its clock reads
-    now, and the workflow update every few seconds: the table fills, running workflows' histories grow."""
+    now, and the workflow update every `interval_s` seconds: the table fills, running workflows' histories
+    grow."""
     from runreg.integrations.cmsweb import connect
     from runreg.simulators.cmsweb.server import create_app as create_cmsweb
     from runreg.simulators.cmsweb.world import DAY, CmswebWorld
@@ -150,9 +153,9 @@ def start_workflows_demo(db: Database, settings: Settings, stop: threading.Event
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per cmsweb request otherwise
     # History times are when runreg saw the numbers (the real clock); the simulated world runs ahead of it,
     # so its status times drift into the future as the demo goes on.
-    in_background(db, workflows_worker(db, sources, interval_s=WORKFLOWS_INTERVAL_S), stop)
+    in_background(db, workflows_worker(db, sources, interval_s=interval_s), stop)
     Console().print(
         f"[bold]demo:[/bold] cmsweb simulator at {base} ({CMSWEB_WORKFLOWS} workflows, "
-        f"time ×{CMSWEB_SPEED:g}), workflow update every {WORKFLOWS_INTERVAL_S:g} s — http://{settings.host}:{settings.port}/stats"
+        f"time ×{CMSWEB_SPEED:g}), workflow update every {interval_s:g} s — http://{settings.host}:{settings.port}/stats"
     )
     return settings
