@@ -138,14 +138,14 @@ class _Scratch:
     which datasets exist, their attributes, and the LS each offline dataset has OMS values of its own. Cheaper
     than deep-copying a run of a thousand LS and forty components for every change set."""
 
-    def __init__(self, run: RunState | None) -> None:
+    def __init__(self, run: RunState | None, dropped: dict[str, DroppedKey] | None = None) -> None:
         self.base = run
         self.created = run is not None
         self.hidden = run.hidden if run is not None else False
         self.known: set[str] = set(run.datasets) if run is not None else set()
         self.attributes: dict[str, dict[str, Any]] = {}
         self.own_oms: dict[str, list[tuple[int, int]]] = {}
-        self.dropped: dict[str, DroppedKey] = {}
+        self.dropped: dict[str, DroppedKey] = {} if dropped is None else dropped
 
     def current_attributes(self, name: str) -> dict[str, Any]:
         if name in self.attributes:
@@ -190,9 +190,7 @@ def decide(
     """runreg events reproducing `original` (one segment's events of one run) on `run` (None, or a fresh
     state of version 0, when the run is new). `run` is only read. Triplet keys runreg does not keep are
     tallied in `dropped` (first occurrence and count per key)."""
-    scratch = _Scratch(run if run is not None and run.version else None)
-    if dropped is not None:
-        scratch.dropped = dropped
+    scratch = _Scratch(run if run is not None and run.version else None, dropped)
     produced: list[Event] = []
     for event in original:
         if not scratch.created:

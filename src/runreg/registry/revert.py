@@ -121,9 +121,7 @@ def restoring_events(before: RunState | None, reverted: Sequence[Event]) -> list
     ds_removed: dict[str, list[str]] = {}
     flag_spans: dict[tuple[str, str, Layer], RangeMap] = {}
     oms_spans: dict[tuple[str, str], RangeMap] = {}
-    if any(
-        isinstance(e, RunVisibilityChanged) for e in reverted
-    ):  # hidden or shown as it was, with its reason
+    if any(isinstance(e, RunVisibilityChanged) for e in reverted):  # hidden or shown as it was, with why
         out.append(RunVisibilityChanged(hidden=before.hidden, reason=before.hidden_reason))
     for event in reverted:
         match event:
